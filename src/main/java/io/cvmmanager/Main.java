@@ -1,0 +1,104 @@
+package io.cvmmanager;
+
+import ch.qos.logback.classic.Level;
+import io.cvmmanager.api.GrpcApiVerticle;
+import io.cvmmanager.config.ConfigLoader;
+import io.cvmmanager.config.ConfigParser;
+import io.cvmmanager.config.HostFacts;
+import io.cvmmanager.config.InvalidConfigException;
+import io.cvmmanager.config.ManagerConfig;
+import io.cvmmanager.config.StartupChecks;
+import io.vertx.core.Vertx;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts the manager: configuration (defaults, YAML, environment) checked against the host, then the verticles.
+ * A configuration problem prints one line per problem on stderr and exits with 2, before anything listens.
+ */
+public final class Main {
+  public static final int EXIT_CONFIG = 2;
+  public static final int EXIT_START_FAILED = 1;
+  private static final Logger LOG = LoggerFactory.getLogger(Main.class);
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    Vertx vertx = Vertx.vertx();
+    try {
+      StartupChecks.Checked checked = configure(vertx, System.getenv());
+      ManagerConfig config = checked.config();
+      setLogLevel(config.logLevel());
+      config.warnings().forEach(w -> LOG.warn("config: {}", w));
+      checked.notes().forEach(n -> LOG.info("host: {}", n));
+      LOG.info("cvm-manager {} instance {} starting; TEE {}, KVM {}, state in {}", Version.current(),
+          config.instanceId(), checked.tee(), config.qemu().enableKvm() ? "on" : "off (TCG)", config.stateDir());
+      vertx.deployVerticle(new GrpcApiVerticle(config)).await();
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> shutdown(vertx), "cvm-manager-shutdown"));
+    } catch (InvalidConfigException e) {
+      e.problems().forEach(p -> System.err.println("cvm-manager: invalid configuration: " + p));
+      vertx.close();
+      System.exit(EXIT_CONFIG);
+    } catch (Exception e) {
+      LOG.error("start-up failed: {}", e.toString());
+      vertx.close();
+      System.exit(EXIT_START_FAILED);
+    }
+  }
+
+  /** Loads, parses and checks the configuration, and makes sure the state directory exists. */
+  static StartupChecks.Checked configure(Vertx vertx, Map<String, String> environment)
+      throws InvalidConfigException {
+    Map<String, String> values;
+    try {
+      values = ConfigLoader.load(vertx, environment).await();
+    } catch (Exception e) {
+      if (e instanceof InvalidConfigException invalid) {
+        throw invalid;
+      }
+      throw new InvalidConfigException(List.of("MANAGER_CONFIG: " + e.getMessage()));
+    }
+    boolean root = "root".equals(System.getProperty("user.name"));
+    ManagerConfig parsed = ConfigParser.parse(values, Path.of(System.getProperty("user.home")), root);
+    StartupChecks.Checked checked = StartupChecks.check(parsed, HostFacts.detect(parsed.hostRoot()),
+        environment.get("PATH"));
+    prepareStateDir(checked.config().stateDir());
+    return checked;
+  }
+
+  private static void prepareStateDir(Path stateDir) throws InvalidConfigException {
+    try {
+      Path vms = stateDir.resolve("vms");
+      if (!Files.isDirectory(vms)) {
+        Files.createDirectories(vms, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      }
+      if (!Files.isWritable(vms)) {
+        throw new IOException(vms + " is not writable");
+      }
+    } catch (IOException e) {
+      throw new InvalidConfigException(List.of("MANAGER_STATE_DIR: cannot use " + stateDir + ": " + e.getMessage()));
+    }
+  }
+
+  private static void setLogLevel(ManagerConfig.LogLevel level) {
+    if (LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME) instanceof ch.qos.logback.classic.Logger root) {
+      root.setLevel(Level.toLevel(level.name()));
+    }
+  }
+
+  private static void shutdown(Vertx vertx) {
+    LOG.info("stopping");
+    try {
+      vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.warn("shutdown did not finish cleanly: {}", e.toString());
+    }
+  }
+}

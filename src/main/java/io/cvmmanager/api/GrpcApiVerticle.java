@@ -1,0 +1,77 @@
+package io.cvmmanager.api;
+
+import io.cvmmanager.api.manager.ManagerServiceGrpcService;
+import io.cvmmanager.config.ManagerConfig;
+import io.cvmmanager.config.TlsFiles;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.ClientAuth;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.PemTrustOptions;
+import io.vertx.grpc.health.HealthService;
+import io.vertx.grpc.reflection.ReflectionService;
+import io.vertx.grpc.server.GrpcServer;
+import io.vertx.grpc.server.GrpcServerOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gRPC front door: upstream's {@code manager.ManagerService}, gRPC health (service {@code manager}) and
+ * reflection, over plain text, TLS or mutual TLS depending on which files are configured.
+ */
+public final class GrpcApiVerticle extends VerticleBase {
+  /** grpc-go's default receive limit, which upstream's clients are written against (Vert.x's default: 256 KiB). */
+  public static final int MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+  public static final String HEALTH_SERVICE_NAME = "manager";
+  private static final Logger LOG = LoggerFactory.getLogger(GrpcApiVerticle.class);
+
+  private final ManagerConfig config;
+  private HttpServer server;
+
+  public GrpcApiVerticle(ManagerConfig config) {
+    this.config = config;
+  }
+
+  @Override
+  public Future<?> start() {
+    GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(MAX_MESSAGE_BYTES));
+    grpc.addService(ManagerServiceGrpcService.of(new ManagerApi(vertx.eventBus(), config)));
+    grpc.addService(HealthService.create(vertx).register(HEALTH_SERVICE_NAME, () -> Future.succeededFuture(true)));
+    grpc.addService(ReflectionService.v1());
+
+    TlsFiles tls = config.grpcTls();
+    server = vertx.createHttpServer(serverOptions(config.grpc(), tls)).requestHandler(grpc);
+    return server.listen().onSuccess(s -> {
+      LOG.info("gRPC listening on {}:{} ({})", config.grpc().host(), s.actualPort(), describe(tls));
+      tls.serverCaCerts().ifPresent(ca -> LOG.info("MANAGER_GRPC_SERVER_CA_CERTS {} is accepted as upstream does;"
+          + " a server does not use it", ca));
+    });
+  }
+
+  @Override
+  public Future<?> stop() {
+    return server == null ? Future.succeededFuture() : server.close();
+  }
+
+  static HttpServerOptions serverOptions(ManagerConfig.Endpoint endpoint, TlsFiles tls) {
+    HttpServerOptions options = new HttpServerOptions().setHost(endpoint.host()).setPort(endpoint.port());
+    if (tls.tls()) {
+      options.setSsl(true).setUseAlpn(true)
+          .setKeyCertOptions(new PemKeyCertOptions().setCertPath(tls.cert().get()).setKeyPath(tls.key().get()));
+      if (tls.mutual()) {
+        options.setTrustOptions(new PemTrustOptions().addCertPath(tls.clientCaCerts().get()))
+            .setClientAuth(ClientAuth.REQUIRED);
+      }
+    }
+    return options;
+  }
+
+  private static String describe(TlsFiles tls) {
+    if (!tls.tls()) {
+      return "plain text";
+    }
+    return (tls.mutual() ? "mutual TLS" : "TLS") + ", certificate from " + tls.certSource();
+  }
+}

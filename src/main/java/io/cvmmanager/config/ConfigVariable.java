@@ -1,0 +1,145 @@
+package io.cvmmanager.config;
+
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * Every configuration variable the manager knows, with its built-in default. The names are upstream's
+ * (Cocos manager, caarlos0/env tags) so an upstream env file works unchanged; our additions are marked in the README.
+ * A default of {@code null} means "unset", which is not the same as the empty string for the few variables where
+ * upstream distinguishes them.
+ */
+public enum ConfigVariable {
+  // Core
+  MANAGER_INSTANCE_ID(""),
+  MANAGER_GRPC_HOST("localhost"),
+  MANAGER_GRPC_PORT("7001"),
+  MANAGER_GRPC_TIMEOUT("60s"),
+  MANAGER_LOG_LEVEL("info"),
+  MANAGER_HTTP_HOST("localhost"),
+  MANAGER_HTTP_PORT("7003"),
+  MANAGER_MAX_VMS("10"),
+  MANAGER_EOS_VERSION(""),
+  /** Default depends on the user: see {@link ConfigParser#defaultStateDir}. */
+  MANAGER_STATE_DIR(""),
+  MANAGER_HOST_ROOT("/"),
+  /** Names the YAML file; read before the others, listed so it is not reported as unknown. */
+  MANAGER_CONFIG(""),
+
+  // Security
+  MANAGER_GRPC_SERVER_CERT(""),
+  MANAGER_GRPC_SERVER_KEY(""),
+  MANAGER_GRPC_SERVER_CA_CERTS(""),
+  MANAGER_GRPC_CLIENT_CA_CERTS(""),
+  MANAGER_GRPC_CLIENT_CERT(""),
+  MANAGER_GRPC_CLIENT_KEY(""),
+  /** The CLI's (cvmctl, cocos-cli); the manager ignores it. */
+  MANAGER_GRPC_URL(""),
+  MANAGER_HTTP_SERVER_CERT(""),
+  MANAGER_HTTP_SERVER_KEY(""),
+  MANAGER_HTTP_SERVER_CA_CERTS(""),
+  MANAGER_HTTP_CLIENT_CA_CERTS(""),
+  MANAGER_HTTP_CLIENT_CERT(""),
+  MANAGER_HTTP_CLIENT_KEY(""),
+
+  // Attestation
+  MANAGER_ATTESTATION_POLICY_BINARY("../../build/attestation_policy"),
+  MANAGER_ATTESTATION_POLICY_BINARY_PATH(""),
+  /** Empty means: upstream's BINARY_PATH/igvmmeasure when that is set, else ../../build/igvmmeasure. */
+  MANAGER_IGVMMEASURE_BINARY(""),
+  MANAGER_PCR_VALUES(""),
+  MANAGER_CORIM_SIGNING_KEY(""),
+
+  // QEMU
+  MANAGER_QEMU_BIN_PATH("qemu-system-x86_64"),
+  MANAGER_QEMU_USE_SUDO("false"),
+  MANAGER_QEMU_MACHINE("q35"),
+  MANAGER_QEMU_CPU("EPYC"),
+  MANAGER_QEMU_ENABLE_KVM("true"),
+  MANAGER_QEMU_NO_GRAPHIC("true"),
+  MANAGER_QEMU_MONITOR("pty"),
+  MANAGER_QEMU_MEMORY_SIZE("2048M"),
+  MANAGER_QEMU_MEMORY_SLOTS("5"),
+  MANAGER_QEMU_MAX_MEMORY("30G"),
+  MANAGER_QEMU_SMP_COUNT("4"),
+  MANAGER_QEMU_SMP_MAXCPUS("64"),
+  MANAGER_QEMU_MEM_ID("ram1"),
+  MANAGER_QEMU_OVMF_CODE_FILE("/usr/share/OVMF/OVMF_CODE.fd"),
+  MANAGER_QEMU_OVMF_VARS_FILE("/usr/share/OVMF/OVMF_VARS.fd"),
+  MANAGER_QEMU_OVMF_CODE_IF("pflash"),
+  MANAGER_QEMU_OVMF_CODE_FORMAT("raw"),
+  MANAGER_QEMU_OVMF_CODE_UNIT("0"),
+  MANAGER_QEMU_OVMF_CODE_READONLY("on"),
+  MANAGER_QEMU_OVMF_VARS_IF("pflash"),
+  MANAGER_QEMU_OVMF_VARS_FORMAT("raw"),
+  MANAGER_QEMU_OVMF_VARS_UNIT("1"),
+  MANAGER_QEMU_OVMF_VERSION(""),
+  MANAGER_QEMU_NETDEV_ID("vmnic"),
+  MANAGER_QEMU_HOST_FWD_AGENT("7020"),
+  MANAGER_QEMU_GUEST_FWD_AGENT("7002"),
+  MANAGER_QEMU_HOST_FWD_RANGE("6100-6200"),
+  MANAGER_QEMU_VIRTIO_NET_PCI_DISABLE_LEGACY("on"),
+  MANAGER_QEMU_VIRTIO_NET_PCI_IOMMU_PLATFORM("true"),
+  MANAGER_QEMU_VIRTIO_NET_PCI_ADDR("0x2"),
+  MANAGER_QEMU_VIRTIO_NET_PCI_ROMFILE(""),
+  MANAGER_QEMU_DISK_IMG_KERNEL_FILE("img/bzImage"),
+  MANAGER_QEMU_DISK_IMG_ROOTFS_FILE("img/rootfs.cpio.gz"),
+  MANAGER_QEMU_KERNEL_CMDLINE("quiet console=null"),
+  MANAGER_QEMU_ENABLE_DISK("false"),
+  MANAGER_QEMU_SRC_DISK_FILE("img/uvc_os.qcow2"),
+  MANAGER_QEMU_DST_DISK_FILE(""),
+  MANAGER_QEMU_DISK_ID("disk0"),
+  MANAGER_QEMU_DISK_FORMAT("qcow2"),
+  MANAGER_QEMU_DISK_SCSI_ID("scsi0"),
+  MANAGER_QEMU_CERTS_MOUNT(""),
+  MANAGER_QEMU_ENV_MOUNT(""),
+  MANAGER_QEMU_ENABLE_SEV_SNP("auto"),
+  MANAGER_QEMU_SEV_SNP_ID("sev0"),
+  MANAGER_QEMU_SEV_SNP_CBITPOS("51"),
+  /** Upstream's code spells it this way; accepted as an alias of SEV_SNP_CBITPOS. */
+  MANAGER_QEMU_SEV_SNP_CBIT_POS(""),
+  MANAGER_QEMU_SEV_SNP_REDUCED_PHYS_BITS("1"),
+  MANAGER_QEMU_ENABLE_HOST_DATA("false"),
+  MANAGER_QEMU_HOST_DATA(""),
+  MANAGER_QEMU_ENABLE_TDX("auto"),
+  MANAGER_QEMU_TDX_ID("tdx0"),
+  MANAGER_QEMU_QUOTE_GENERATION_PORT("4050"),
+  MANAGER_QEMU_OVMF_FILE("/usr/share/ovmf/OVMF.fd"),
+  MANAGER_QEMU_IGVM_ID("igvm0"),
+  MANAGER_QEMU_IGVM_FILE("/root/coconut-qemu.igvm"),
+  MANAGER_QEMU_GPU_BDF(""),
+  MANAGER_QEMU_GPU_PCIE_ROOT_PORT("pci.1"),
+  MANAGER_QEMU_GPU_PCIE_BUS("pcie.0"),
+  MANAGER_QEMU_GPU_FW_CFG_MMIO_MB("262144"),
+  MANAGER_QEMU_START_PAUSED("false"),
+  MANAGER_QEMU_STOP_GRACE("10s"),
+
+  // Observability
+  COCOS_JAEGER_URL("http://localhost:4318"),
+  COCOS_JAEGER_TRACE_RATIO("1.0");
+
+  private static final Map<String, ConfigVariable> BY_NAME =
+      Arrays.stream(values()).collect(Collectors.toUnmodifiableMap(Enum::name, Function.identity()));
+
+  private final String defaultValue;
+
+  ConfigVariable(String defaultValue) {
+    this.defaultValue = defaultValue;
+  }
+
+  public String defaultValue() {
+    return defaultValue;
+  }
+
+  public static Optional<ConfigVariable> byName(String name) {
+    return Optional.ofNullable(BY_NAME.get(name));
+  }
+
+  /** Names we own: anything with these prefixes that we do not know is probably a typo. */
+  public static boolean isOurNamespace(String name) {
+    return name.startsWith("MANAGER_");
+  }
+}

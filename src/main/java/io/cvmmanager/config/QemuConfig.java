@@ -1,0 +1,54 @@
+package io.cvmmanager.config;
+
+import java.time.Duration;
+import java.util.Optional;
+
+/** Everything {@code MANAGER_QEMU_*}: how every VM of this host is launched. */
+public record QemuConfig(
+    String binPath,
+    boolean useSudo,
+    String machine,
+    String cpu,
+    boolean enableKvm,
+    boolean noGraphic,
+    String monitor,
+    Memory memory,
+    Smp smp,
+    Ovmf ovmf,
+    Net net,
+    Kernel kernel,
+    Disk disk,
+    SevSnp sevSnp,
+    Tdx tdx,
+    Gpu gpu,
+    boolean startPaused,
+    Duration stopGrace) {
+
+  public record Memory(String size, int slots, String max, String id) {}
+
+  public record Smp(int count, int maxCpus) {}
+
+  public record Ovmf(String codeFile, String codeIf, String codeFormat, int codeUnit, String codeReadonly,
+      String varsFile, String varsIf, String varsFormat, int varsUnit, String version) {}
+
+  public record Net(String netdevId, int hostFwdAgent, int guestFwdAgent, PortRange hostFwdRange,
+      String disableLegacy, String iommuPlatform, String addr, String romfile) {}
+
+  public record Kernel(String kernelFile, String rootfsFile, String cmdline) {}
+
+  public record Disk(boolean enabled, String srcFile, String id, String format, String scsiId) {}
+
+  /** {@code hostData} is MANAGER_QEMU_HOST_DATA (base64 of 32 bytes) when set. */
+  public record SevSnp(Tristate enable, String id, int cbitpos, int reducedPhysBits, boolean enableHostData,
+      Optional<String> hostData, String igvmId, String igvmFile) {}
+
+  public record Tdx(Tristate enable, String id, int quoteGenerationPort, String ovmfFile) {}
+
+  /** {@code bdf} empty: no GPU passthrough. */
+  public record Gpu(Optional<String> bdf, String pcieRootPort, String pcieBus, long fwCfgMmioMb) {}
+
+  public QemuConfig withBinPath(String resolved) {
+    return new QemuConfig(resolved, useSudo, machine, cpu, enableKvm, noGraphic, monitor, memory, smp, ovmf, net,
+        kernel, disk, sevSnp, tdx, gpu, startPaused, stopGrace);
+  }
+}

@@ -1,0 +1,6 @@
+package io.cvmmanager.qemu;
+
+/** The trusted execution environment a VM runs in, resolved once at start-up from config and host. */
+public enum Tee {
+  NONE, SEV_SNP, TDX
+}
