@@ -27,18 +27,26 @@ public final class ConfigLoader {
    * @return every variable set in the YAML file or the environment, as strings, environment winning
    */
   public static Future<Map<String, String>> load(Vertx vertx, Map<String, String> environment) {
+    return load(vertx, environment, Path.of(DEFAULT_FILE));
+  }
+
+  /** As {@link #load(Vertx, Map)}, with the file read when MANAGER_CONFIG is not set. */
+  public static Future<Map<String, String>> load(Vertx vertx, Map<String, String> environment, Path defaultFile) {
     String named = environment.getOrDefault(ConfigVariable.MANAGER_CONFIG.name(), "");
-    Path file = Path.of(named.isEmpty() ? DEFAULT_FILE : named);
+    Path file = named.isEmpty() ? defaultFile : Path.of(named);
     if (!named.isEmpty() && !Files.isReadable(file)) {
       return Future.failedFuture(new InvalidConfigException(
           List.of("MANAGER_CONFIG: " + named + " is missing or not readable")));
     }
-    ConfigStoreOptions yaml = new ConfigStoreOptions().setType("file").setFormat("yaml").setOptional(true)
-        .setConfig(new JsonObject().put("path", file.toString()));
-    ConfigStoreOptions env = new ConfigStoreOptions().setType("json")
-        .setConfig(new JsonObject(new LinkedHashMap<>(environment)));
-    ConfigRetriever retriever = ConfigRetriever.create(vertx,
-        new ConfigRetrieverOptions().setScanPeriod(0).addStore(yaml).addStore(env));
+    ConfigRetrieverOptions options = new ConfigRetrieverOptions().setScanPeriod(0);
+    // The default file is optional; a file that exists (or was named) must parse, or start-up stops.
+    if (Files.exists(file)) {
+      options.addStore(new ConfigStoreOptions().setType("file").setFormat(StringYamlProcessor.NAME)
+          .setConfig(new JsonObject().put("path", file.toString())));
+    }
+    options.addStore(new ConfigStoreOptions().setType("json")
+        .setConfig(new JsonObject(new LinkedHashMap<>(environment))));
+    ConfigRetriever retriever = ConfigRetriever.create(vertx, options);
     return retriever.getConfig()
         .eventually(retriever::close)
         .recover(e -> Future.failedFuture(new InvalidConfigException(

@@ -117,15 +117,14 @@ public final class ConfigParser {
         str(MANAGER_QEMU_OVMF_VERSION));
     QemuConfig.Net net = new QemuConfig.Net(name(MANAGER_QEMU_NETDEV_ID), port(MANAGER_QEMU_HOST_FWD_AGENT),
         port(MANAGER_QEMU_GUEST_FWD_AGENT), range(MANAGER_QEMU_HOST_FWD_RANGE),
-        onOff(MANAGER_QEMU_VIRTIO_NET_PCI_DISABLE_LEGACY), onOff(MANAGER_QEMU_VIRTIO_NET_PCI_IOMMU_PLATFORM),
+        onOffAuto(MANAGER_QEMU_VIRTIO_NET_PCI_DISABLE_LEGACY), onOff(MANAGER_QEMU_VIRTIO_NET_PCI_IOMMU_PLATFORM),
         name(MANAGER_QEMU_VIRTIO_NET_PCI_ADDR), str(MANAGER_QEMU_VIRTIO_NET_PCI_ROMFILE));
     QemuConfig.Kernel kernel = new QemuConfig.Kernel(str(MANAGER_QEMU_DISK_IMG_KERNEL_FILE),
         str(MANAGER_QEMU_DISK_IMG_ROOTFS_FILE), str(MANAGER_QEMU_KERNEL_CMDLINE));
     QemuConfig.Disk disk = new QemuConfig.Disk(bool(MANAGER_QEMU_ENABLE_DISK), str(MANAGER_QEMU_SRC_DISK_FILE),
         name(MANAGER_QEMU_DISK_ID), name(MANAGER_QEMU_DISK_FORMAT), name(MANAGER_QEMU_DISK_SCSI_ID));
-    ConfigVariable cbitVariable = values.containsKey(MANAGER_QEMU_SEV_SNP_CBITPOS.name())
-        || !values.containsKey(MANAGER_QEMU_SEV_SNP_CBIT_POS.name())
-        ? MANAGER_QEMU_SEV_SNP_CBITPOS : MANAGER_QEMU_SEV_SNP_CBIT_POS;
+    ConfigVariable cbitVariable = isSet(MANAGER_QEMU_SEV_SNP_CBIT_POS) && !isSet(MANAGER_QEMU_SEV_SNP_CBITPOS)
+        ? MANAGER_QEMU_SEV_SNP_CBIT_POS : MANAGER_QEMU_SEV_SNP_CBITPOS;
     boolean enableHostData = bool(MANAGER_QEMU_ENABLE_HOST_DATA);
     QemuConfig.SevSnp sevSnp = new QemuConfig.SevSnp(tristate(MANAGER_QEMU_ENABLE_SEV_SNP),
         name(MANAGER_QEMU_SEV_SNP_ID), intIn(cbitVariable, 1, 63), intIn(MANAGER_QEMU_SEV_SNP_REDUCED_PHYS_BITS, 0, 63),
@@ -227,9 +226,15 @@ public final class ConfigParser {
     return ConfigVariable.valueOf(name);
   }
 
+  /** A variable set to the empty string counts as unset, as in upstream's env parsing: it takes its default. */
   private String str(ConfigVariable v) {
     String value = values.get(v.name());
-    return value == null ? v.defaultValue() : value.trim();
+    return value == null || value.isBlank() ? v.defaultValue() : value.trim();
+  }
+
+  private boolean isSet(ConfigVariable v) {
+    String value = values.get(v.name());
+    return value != null && !value.isBlank();
   }
 
   private Optional<String> optional(ConfigVariable v) {
@@ -310,6 +315,15 @@ public final class ConfigParser {
     return value;
   }
 
+  /** QEMU's OnOffAuto properties (disable-legacy) take only these three words. */
+  private String onOffAuto(ConfigVariable v) {
+    String value = str(v);
+    if (!Set.of("on", "off", "auto").contains(value)) {
+      problem(v, "\"" + value + "\" is not on, off or auto");
+    }
+    return value;
+  }
+
   private String size(ConfigVariable v) {
     String value = str(v);
     Matcher m = SIZE.matcher(value);
@@ -369,8 +383,9 @@ public final class ConfigParser {
   }
 
   private Duration positiveDuration(ConfigVariable v) {
+    int before = problems.size();
     Duration d = nonNegativeDuration(v);
-    if (d.isZero()) {
+    if (d.isZero() && problems.size() == before) {
       problem(v, "must be more than zero");
     }
     return d;

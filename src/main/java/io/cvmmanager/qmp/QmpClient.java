@@ -1,0 +1,140 @@
+package io.cvmmanager.qmp;
+
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.core.net.NetSocket;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.core.parsetools.RecordParser;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * An asynchronous QMP client over QEMU's unix socket: greeting, capabilities negotiation, commands with ids,
+ * events. One connection per VM. The connection's end is how a VM's death is seen first (EOF is immediate);
+ * {@link #closeHandler} reports it. All callbacks run on the context that connected.
+ */
+public final class QmpClient {
+  private static final long RETRY_MS = 10;
+
+  private final NetSocket socket;
+  private final Map<String, Promise<Object>> pending = new HashMap<>();
+  private final Promise<Void> ready = Promise.promise();
+  private final Promise<Void> closed = Promise.promise();
+  private Handler<QmpMessage.Event> eventHandler = event -> { };
+  private long nextId;
+
+  private QmpClient(NetSocket socket) {
+    this.socket = socket;
+    RecordParser lines = RecordParser.newDelimited("\n", line -> onLine(line.toString().trim()));
+    socket.handler(lines);
+    socket.closeHandler(v -> onClosed());
+  }
+
+  /**
+   * Connects to {@code socketPath}, retrying while QEMU has not created or not yet listens on it, and completes
+   * once {@code qmp_capabilities} has been accepted: the VM is then under our control.
+   */
+  public static Future<QmpClient> connect(Vertx vertx, NetClient netClient, Path socketPath, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    return attempt(vertx, netClient, SocketAddress.domainSocketAddress(socketPath.toString()), deadline)
+        .compose(client -> client.ready.future().map(client)
+            .recover(e -> client.close().transform(ignored -> Future.failedFuture(e))));
+  }
+
+  /** A NetClient fit for QMP sockets; share one among all VMs. */
+  public static NetClient netClient(Vertx vertx) {
+    return vertx.createNetClient(new NetClientOptions().setConnectTimeout(1000));
+  }
+
+  private static Future<QmpClient> attempt(Vertx vertx, NetClient netClient, SocketAddress address, long deadline) {
+    return netClient.connect(address).map(QmpClient::new).recover(error -> {
+      if (System.nanoTime() > deadline) {
+        return Future.failedFuture(new QmpException("Timeout",
+            "QMP socket " + address.path() + " did not accept a connection: " + error.getMessage()));
+      }
+      Promise<QmpClient> retry = Promise.promise();
+      vertx.setTimer(RETRY_MS, t -> attempt(vertx, netClient, address, deadline).onComplete(retry));
+      return retry.future();
+    });
+  }
+
+  /** Runs a command; the future holds its {@code return} value, or fails with QEMU's error. */
+  public Future<Object> execute(String command, JsonObject arguments) {
+    if (closed.future().isComplete()) {
+      return Future.failedFuture(new QmpException("Disconnected", "QMP connection is closed"));
+    }
+    String id = "cvm-" + nextId++;
+    Promise<Object> reply = Promise.promise();
+    pending.put(id, reply);
+    JsonObject message = new JsonObject().put("execute", command).put("id", id);
+    if (arguments != null && !arguments.isEmpty()) {
+      message.put("arguments", arguments);
+    }
+    socket.write(message.encode() + "\n");
+    return reply.future();
+  }
+
+  public Future<Object> execute(String command) {
+    return execute(command, null);
+  }
+
+  /** Called for every QMP event, in order. */
+  public QmpClient eventHandler(Handler<QmpMessage.Event> handler) {
+    this.eventHandler = handler;
+    return this;
+  }
+
+  /** Completes when the connection ends, by us or by QEMU (QEMU exited, was killed or crashed). */
+  public Future<Void> closeFuture() {
+    return closed.future();
+  }
+
+  public Future<Void> close() {
+    return socket.close().transform(ar -> closed.future());
+  }
+
+  private void onLine(String line) {
+    if (line.isEmpty()) {
+      return;
+    }
+    QmpMessage message = QmpMessage.parse(line);
+    if (message instanceof QmpMessage.Greeting) {
+      execute("qmp_capabilities").onSuccess(v -> ready.tryComplete()).onFailure(ready::tryFail);
+    } else if (message instanceof QmpMessage.Return r) {
+      complete(r.id(), r.value(), null);
+    } else if (message instanceof QmpMessage.Error e) {
+      complete(e.id(), null, new QmpException(e.errorClass(), e.errorClass() + ": " + e.description()));
+    } else if (message instanceof QmpMessage.Event event) {
+      eventHandler.handle(event);
+    } else if (message instanceof QmpMessage.Unknown unknown) {
+      ready.tryFail(new QmpException("Protocol", "not QMP: " + unknown.line()));
+    }
+  }
+
+  private void complete(String id, Object value, QmpException error) {
+    Promise<Object> reply = id == null ? null : pending.remove(id);
+    if (reply == null) {
+      return;
+    }
+    if (error == null) {
+      reply.complete(value);
+    } else {
+      reply.fail(error);
+    }
+  }
+
+  private void onClosed() {
+    QmpException gone = new QmpException("Disconnected", "QMP connection closed");
+    pending.values().forEach(p -> p.tryFail(gone));
+    pending.clear();
+    ready.tryFail(gone);
+    closed.tryComplete();
+  }
+}

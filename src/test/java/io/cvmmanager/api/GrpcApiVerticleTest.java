@@ -1,0 +1,202 @@
+package io.cvmmanager.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.ByteString;
+import io.cvmmanager.api.manager.AttestationPolicyReq;
+import io.cvmmanager.api.manager.AttestationPolicyRes;
+import io.cvmmanager.api.manager.CVMInfoReq;
+import io.cvmmanager.api.manager.CVMInfoRes;
+import io.cvmmanager.api.manager.CreateReq;
+import io.cvmmanager.api.manager.CreateRes;
+import io.cvmmanager.api.manager.RemoveReq;
+import io.cvmmanager.config.ConfigParser;
+import io.cvmmanager.config.ManagerConfig;
+import io.cvmmanager.testing.FreePort;
+import io.cvmmanager.testing.TestCerts;
+import io.cvmmanager.testing.UnaryCall;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.PemTrustOptions;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.grpc.client.GrpcClient;
+import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.grpc.health.v1.HealthCheckRequest;
+import io.vertx.grpc.health.v1.HealthCheckResponse;
+import io.vertx.grpc.reflection.v1.ServerReflectionRequest;
+import io.vertx.grpc.reflection.v1.ServerReflectionResponse;
+import io.vertx.grpc.reflection.v1.ServiceResponse;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The gRPC front door over a real socket, through a real Vert.x gRPC client. */
+class GrpcApiVerticleTest {
+  private static final String MANAGER = "manager.ManagerService";
+
+  private Vertx vertx;
+  private GrpcClient client;
+  private SocketAddress server;
+
+  @BeforeEach
+  void startVertx() {
+    vertx = Vertx.vertx();
+  }
+
+  @AfterEach
+  void closeVertx() {
+    if (client != null) {
+      client.close().await();
+    }
+    vertx.close().await();
+  }
+
+  private ManagerConfig deploy(Map<String, String> extra) throws Exception {
+    int port = FreePort.next();
+    Map<String, String> values = new HashMap<>(Map.of(
+        "MANAGER_GRPC_HOST", "localhost",
+        "MANAGER_GRPC_PORT", String.valueOf(port),
+        "MANAGER_HTTP_PORT", String.valueOf(FreePort.next()),
+        "MANAGER_QEMU_SMP_COUNT", "2",
+        "MANAGER_QEMU_CPU", "max",
+        "MANAGER_QEMU_OVMF_VERSION", "edk2-stable202302",
+        "MANAGER_EOS_VERSION", "v0.4.0",
+        "MANAGER_QEMU_KERNEL_CMDLINE", "console=ttyS0"));
+    values.putAll(extra);
+    ManagerConfig config = ConfigParser.parse(values, Path.of("/root"), true);
+    vertx.deployVerticle(new GrpcApiVerticle(config)).await();
+    server = SocketAddress.inetSocketAddress(port, "localhost");
+    return config;
+  }
+
+  private void deployPlain() throws Exception {
+    deploy(Map.of());
+    client = UnaryCall.client(vertx, new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2)
+        .setHttp2ClearTextUpgrade(false));
+  }
+
+  @Test
+  void cvmInfoAnswersFromConfiguration() throws Exception {
+    deployPlain();
+    CVMInfoRes info = UnaryCall.<CVMInfoReq, CVMInfoRes>call(client, server, MANAGER, "CVMInfo",
+        CVMInfoReq.newBuilder().setId("vm-1").build(), CVMInfoRes.newBuilder()).await().response();
+    assertEquals("vm-1", info.getId());
+    assertEquals(2, info.getCpuNum());
+    assertEquals("max", info.getCpuType());
+    assertEquals("edk2-stable202302", info.getOvmfVersion());
+    assertEquals("v0.4.0", info.getEosVersion());
+    assertEquals("console=ttyS0", info.getKernelCmd());
+  }
+
+  @Test
+  void healthReportsManagerServing() throws Exception {
+    deployPlain();
+    HealthCheckResponse health = UnaryCall.<HealthCheckRequest, HealthCheckResponse>call(client, server,
+        "grpc.health.v1.Health", "Check", HealthCheckRequest.newBuilder().setService("manager").build(),
+        HealthCheckResponse.newBuilder()).await().response();
+    assertEquals(HealthCheckResponse.ServingStatus.SERVING, health.getStatus());
+  }
+
+  @Test
+  void reflectionListsManagerService() throws Exception {
+    deployPlain();
+    ServerReflectionResponse reflection = UnaryCall.<ServerReflectionRequest, ServerReflectionResponse>call(client,
+        server, "grpc.reflection.v1.ServerReflection", "ServerReflectionInfo",
+        ServerReflectionRequest.newBuilder().setListServices("").build(), ServerReflectionResponse.newBuilder())
+        .await().response();
+    List<String> services = reflection.getListServicesResponse().getServiceList().stream()
+        .map(ServiceResponse::getName).toList();
+    assertTrue(services.contains(MANAGER), "reflection lists " + services);
+  }
+
+  @Test
+  void createVmIsUnimplementedWhileNoLauncherIsDeployed() throws Exception {
+    deployPlain();
+    UnaryCall.Result<CreateRes> result = UnaryCall.<CreateReq, CreateRes>call(client, server, MANAGER, "CreateVm",
+        CreateReq.newBuilder().setTtl("1h").build(), CreateRes.newBuilder()).await();
+    assertEquals(GrpcStatus.UNIMPLEMENTED, result.status());
+    assertTrue(result.message().contains("no VM launcher"), result.message());
+  }
+
+  @Test
+  void removeVmAndAttestationPolicyRefuseAnEmptyId() throws Exception {
+    deployPlain();
+    UnaryCall.Result<com.google.protobuf.Empty> remove = UnaryCall.<RemoveReq, com.google.protobuf.Empty>call(
+        client, server, MANAGER, "RemoveVm", RemoveReq.getDefaultInstance(), com.google.protobuf.Empty.newBuilder())
+        .await();
+    assertEquals(GrpcStatus.INVALID_ARGUMENT, remove.status());
+    UnaryCall.Result<AttestationPolicyRes> policy = UnaryCall.<AttestationPolicyReq, AttestationPolicyRes>call(
+        client, server, MANAGER, "AttestationPolicy", AttestationPolicyReq.getDefaultInstance(),
+        AttestationPolicyRes.newBuilder()).await();
+    assertEquals(GrpcStatus.INVALID_ARGUMENT, policy.status());
+  }
+
+  @Test
+  void acceptsMessagesUpToFourMebibytesAsGrpcGoDoes() throws Exception {
+    deployPlain();
+    String threeMiB = "x".repeat(3 * 1024 * 1024);
+    CVMInfoRes info = UnaryCall.<CVMInfoReq, CVMInfoRes>call(client, server, MANAGER, "CVMInfo",
+        CVMInfoReq.newBuilder().setId(threeMiB).build(), CVMInfoRes.newBuilder()).await().response();
+    assertEquals(threeMiB.length(), info.getId().length());
+
+    CreateReq fiveMiB = CreateReq.newBuilder()
+        .setAgentCvmServerCaCert(ByteString.copyFrom(new byte[5 * 1024 * 1024])).build();
+    UnaryCall.Result<CreateRes> tooBig = UnaryCall.<CreateReq, CreateRes>call(client, server, MANAGER, "CreateVm",
+        fiveMiB, CreateRes.newBuilder()).await();
+    assertEquals(GrpcStatus.RESOURCE_EXHAUSTED, tooBig.status());
+  }
+
+  @Test
+  void tlsServesClientsThatTrustItsCa(@TempDir Path dir) throws Exception {
+    TestCerts certs = TestCerts.create(dir);
+    deploy(Map.of("MANAGER_GRPC_SERVER_CERT", certs.serverCert().toString(),
+        "MANAGER_GRPC_SERVER_KEY", certs.serverKey().toString()));
+    client = UnaryCall.client(vertx, tlsClient(certs.caCert()));
+    assertEquals(2, cvmInfo().getCpuNum());
+  }
+
+  @Test
+  void mutualTlsRefusesAClientWithoutCertificateAndServesOneWithIt(@TempDir Path dir) throws Exception {
+    TestCerts certs = TestCerts.create(dir);
+    deploy(Map.of("MANAGER_GRPC_SERVER_CERT", certs.serverCert().toString(),
+        "MANAGER_GRPC_SERVER_KEY", certs.serverKey().toString(),
+        "MANAGER_GRPC_CLIENT_CA_CERTS", certs.caCert().toString()));
+
+    client = UnaryCall.client(vertx, tlsClient(certs.caCert()));
+    assertThrows(Exception.class, this::cvmInfo, "a client without certificate must be refused");
+    client.close().await();
+
+    client = UnaryCall.client(vertx, tlsClient(certs.caCert()).setKeyCertOptions(
+        new PemKeyCertOptions().setCertPath(certs.clientCert().toString()).setKeyPath(certs.clientKey().toString())));
+    assertEquals(2, cvmInfo().getCpuNum());
+  }
+
+  @Test
+  void upstreamClientCertNamesServeAsServerCertificateWhenServerNamesAreUnset(@TempDir Path dir) throws Exception {
+    TestCerts certs = TestCerts.create(dir);
+    ManagerConfig config = deploy(Map.of("MANAGER_GRPC_CLIENT_CERT", certs.serverCert().toString(),
+        "MANAGER_GRPC_CLIENT_KEY", certs.serverKey().toString()));
+    assertTrue(config.grpcTls().certSource().contains("CLIENT_CERT"));
+    client = UnaryCall.client(vertx, tlsClient(certs.caCert()));
+    assertEquals(2, cvmInfo().getCpuNum());
+  }
+
+  private CVMInfoRes cvmInfo() {
+    return UnaryCall.<CVMInfoReq, CVMInfoRes>call(client, server, MANAGER, "CVMInfo",
+        CVMInfoReq.newBuilder().setId("x").build(), CVMInfoRes.newBuilder()).await().response();
+  }
+
+  private static HttpClientOptions tlsClient(Path trustedCa) {
+    return new HttpClientOptions().setSsl(true).setUseAlpn(true).setProtocolVersion(HttpVersion.HTTP_2)
+        .setTrustOptions(new PemTrustOptions().addCertPath(trustedCa.toString()));
+  }
+}

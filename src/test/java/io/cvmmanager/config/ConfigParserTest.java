@@ -1,0 +1,314 @@
+package io.cvmmanager.config;
+
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class ConfigParserTest {
+  private static final Path HOME = Path.of("/home/alice");
+  /** "/vms/" + a UUID + "/qmp.sock" */
+  private static final int SOCKET_SUFFIX_BYTES = 5 + 36 + 9;
+
+  private static ManagerConfig parse(Map<String, String> values) throws InvalidConfigException {
+    return ConfigParser.parse(values, HOME, false);
+  }
+
+  private static List<String> problems(Map<String, String> values) {
+    return assertThrows(InvalidConfigException.class, () -> parse(values)).problems();
+  }
+
+  private static void assertOneProblemNaming(String variable, Map<String, String> values) {
+    List<String> problems = problems(values);
+    assertEquals(1, problems.size(), "expected one problem line, got " + problems);
+    String line = problems.get(0);
+    assertTrue(line.startsWith(variable + ": "), "line does not name " + variable + ": " + line);
+    assertFalse(line.contains("\n"), "not a single line: " + line);
+  }
+
+  @Test
+  void defaultsMatchTheSpec() throws InvalidConfigException {
+    ManagerConfig c = ConfigParser.parse(Map.of(), HOME, true);
+
+    assertEquals(new ManagerConfig.Endpoint("localhost", 7001), c.grpc());
+    assertEquals(Duration.ofSeconds(60), c.grpcTimeout());
+    assertEquals(new ManagerConfig.Endpoint("localhost", 7003), c.http());
+    assertEquals(ManagerConfig.LogLevel.INFO, c.logLevel());
+    assertEquals(10, c.maxVms());
+    assertEquals("", c.eosVersion());
+    assertEquals(Path.of("/"), c.hostRoot());
+    assertFalse(c.grpcTls().tls());
+    assertFalse(c.httpTls().tls());
+    assertEquals(TlsFiles.none(), c.grpcTls());
+    assertEquals(TlsFiles.none(), c.httpTls());
+    assertEquals(new ManagerConfig.Attestation("../../build/attestation_policy", "../../build/igvmmeasure",
+        Optional.empty(), Optional.empty()), c.attestation());
+    assertEquals(new ManagerConfig.Tracing("http://localhost:4318", 1.0), c.tracing());
+    assertEquals(List.of(), c.warnings());
+
+    QemuConfig q = c.qemu();
+    assertEquals("qemu-system-x86_64", q.binPath());
+    assertFalse(q.useSudo());
+    assertEquals("q35", q.machine());
+    assertEquals("EPYC", q.cpu());
+    assertTrue(q.enableKvm());
+    assertTrue(q.noGraphic());
+    assertEquals("pty", q.monitor());
+    assertEquals(new QemuConfig.Memory("2048M", 5, "30G", "ram1"), q.memory());
+    assertEquals(new QemuConfig.Smp(4, 64), q.smp());
+    assertEquals(new QemuConfig.Ovmf("/usr/share/OVMF/OVMF_CODE.fd", "pflash", "raw", 0, "on",
+        "/usr/share/OVMF/OVMF_VARS.fd", "pflash", "raw", 1, ""), q.ovmf());
+    assertEquals(new QemuConfig.Net("vmnic", 7020, 7002, new PortRange(6100, 6200), "on", "true", "0x2", ""),
+        q.net());
+    assertEquals(new QemuConfig.Kernel("img/bzImage", "img/rootfs.cpio.gz", "quiet console=null"), q.kernel());
+    assertEquals(new QemuConfig.Disk(false, "img/uvc_os.qcow2", "disk0", "qcow2", "scsi0"), q.disk());
+    assertEquals(new QemuConfig.SevSnp(Tristate.AUTO, "sev0", 51, 1, false, Optional.empty(), "igvm0",
+        "/root/coconut-qemu.igvm"), q.sevSnp());
+    assertEquals(new QemuConfig.Tdx(Tristate.AUTO, "tdx0", 4050, "/usr/share/ovmf/OVMF.fd"), q.tdx());
+    assertEquals(new QemuConfig.Gpu(Optional.empty(), "pci.1", "pcie.0", 262144), q.gpu());
+    assertFalse(q.startPaused());
+    assertEquals(Duration.ofSeconds(10), q.stopGrace());
+  }
+
+  @Test
+  void stateDirDefaultsToVarLibForRoot() throws InvalidConfigException {
+    assertEquals(Path.of("/var/lib/cvm-manager"), ConfigParser.parse(Map.of(), HOME, true).stateDir());
+  }
+
+  @Test
+  void stateDirDefaultsToUserStateDirWhenNotRoot() throws InvalidConfigException {
+    assertEquals(HOME.resolve(".local/state/cvm-manager"), ConfigParser.parse(Map.of(), HOME, false).stateDir());
+  }
+
+  @Test
+  void stateDirFromVariableIsUsed() throws InvalidConfigException {
+    assertEquals(Path.of("/srv/cvm"), parse(Map.of("MANAGER_STATE_DIR", "/srv/cvm")).stateDir());
+  }
+
+  @Test
+  void instanceIdIsGeneratedWhenEmpty() throws InvalidConfigException {
+    String first = parse(Map.of()).instanceId();
+    String second = parse(Map.of("MANAGER_INSTANCE_ID", "")).instanceId();
+    assertDoesNotThrow(() -> UUID.fromString(first));
+    assertDoesNotThrow(() -> UUID.fromString(second));
+    assertNotEquals(first, second);
+  }
+
+  @Test
+  void instanceIdIsKeptWhenSet() throws InvalidConfigException {
+    assertEquals("host-a", parse(Map.of("MANAGER_INSTANCE_ID", "host-a")).instanceId());
+  }
+
+  @Test
+  void setValuesReplaceDefaults() throws InvalidConfigException {
+    ManagerConfig c = parse(Map.of("MANAGER_GRPC_PORT", "7101", "MANAGER_QEMU_MEMORY_SIZE", "4096M",
+        "MANAGER_QEMU_HOST_FWD_RANGE", "7000-7000", "MANAGER_QEMU_STOP_GRACE", "1m30s", "MANAGER_LOG_LEVEL", "debug",
+        "MANAGER_QEMU_ENABLE_SEV_SNP", "false", "MANAGER_QEMU_ENABLE_TDX", "true", "MANAGER_MAX_VMS", "0"));
+    assertEquals(7101, c.grpc().port());
+    assertEquals("4096M", c.qemu().memory().size());
+    assertEquals(new PortRange(7000, 7000), c.qemu().net().hostFwdRange());
+    assertEquals(Duration.ofSeconds(90), c.qemu().stopGrace());
+    assertEquals(ManagerConfig.LogLevel.DEBUG, c.logLevel());
+    assertEquals(Tristate.FALSE, c.qemu().sevSnp().enable());
+    assertEquals(Tristate.TRUE, c.qemu().tdx().enable());
+    assertEquals(0, c.maxVms());
+  }
+
+  static Stream<Arguments> invalidValues() {
+    byte[] sixteen = new byte[16];
+    return Stream.of(
+        Arguments.of("MANAGER_GRPC_PORT", "70000"),
+        Arguments.of("MANAGER_HTTP_PORT", "abc"),
+        Arguments.of("MANAGER_QEMU_GUEST_FWD_AGENT", "0"),
+        Arguments.of("MANAGER_QEMU_MEMORY_SIZE", "lots"),
+        Arguments.of("MANAGER_QEMU_MAX_MEMORY", "1G"),
+        Arguments.of("MANAGER_QEMU_HOST_FWD_RANGE", "6200-6100"),
+        Arguments.of("MANAGER_QEMU_HOST_FWD_RANGE", "6100"),
+        Arguments.of("MANAGER_QEMU_HOST_FWD_RANGE", "6100-70000"),
+        Arguments.of("MANAGER_QEMU_SMP_COUNT", "0"),
+        Arguments.of("MANAGER_QEMU_ENABLE_KVM", "maybe"),
+        Arguments.of("MANAGER_QEMU_ENABLE_SEV_SNP", "perhaps"),
+        Arguments.of("MANAGER_QEMU_ENABLE_TDX", "sometimes"),
+        Arguments.of("MANAGER_LOG_LEVEL", "verbose"),
+        Arguments.of("MANAGER_QEMU_STOP_GRACE", "10"),
+        Arguments.of("MANAGER_QEMU_STOP_GRACE", "-1s"),
+        Arguments.of("MANAGER_GRPC_TIMEOUT", "0s"),
+        Arguments.of("MANAGER_GRPC_TIMEOUT", "abc"),
+        Arguments.of("MANAGER_GRPC_TIMEOUT", "-5s"),
+        Arguments.of("MANAGER_QEMU_HOST_DATA", "not base64!"),
+        Arguments.of("MANAGER_QEMU_HOST_DATA", Base64.getEncoder().encodeToString(sixteen)),
+        Arguments.of("COCOS_JAEGER_TRACE_RATIO", "2"),
+        Arguments.of("COCOS_JAEGER_URL", "localhost:4318"),
+        Arguments.of("MANAGER_QEMU_GPU_BDF", "garbage"),
+        Arguments.of("MANAGER_MAX_VMS", "-1"));
+  }
+
+  @ParameterizedTest(name = "{0}={1}")
+  @MethodSource("invalidValues")
+  void invalidValueGivesOneLineNamingTheVariable(String variable, String value) {
+    assertOneProblemNaming(variable, Map.of(variable, value));
+  }
+
+  @Test
+  void maxMemoryEqualToMemorySizeIsValid() throws InvalidConfigException {
+    QemuConfig.Memory memory = parse(Map.of("MANAGER_QEMU_MEMORY_SIZE", "2G", "MANAGER_QEMU_MAX_MEMORY", "2048M"))
+        .qemu().memory();
+    assertEquals("2G", memory.size());
+    assertEquals("2048M", memory.max());
+  }
+
+  @Test
+  void hostDataOf32BytesIsAccepted() throws InvalidConfigException {
+    String hostData = Base64.getEncoder().encodeToString(new byte[32]);
+    assertEquals(Optional.of(hostData), parse(Map.of("MANAGER_QEMU_HOST_DATA", hostData)).qemu().sevSnp().hostData());
+  }
+
+  @Test
+  void gpuBdfInPciFormIsAccepted() throws InvalidConfigException {
+    assertEquals(Optional.of("0000:01:00.0"), parse(Map.of("MANAGER_QEMU_GPU_BDF", "0000:01:00.0")).qemu().gpu().bdf());
+  }
+
+  @Test
+  void serverCertWithoutKeyNamesTheMissingKey() {
+    assertOneProblemNaming("MANAGER_GRPC_SERVER_KEY", Map.of("MANAGER_GRPC_SERVER_CERT", "/etc/cvm/server.pem"));
+  }
+
+  @Test
+  void serverKeyWithoutCertNamesTheMissingCert() {
+    assertOneProblemNaming("MANAGER_HTTP_SERVER_CERT", Map.of("MANAGER_HTTP_SERVER_KEY", "/etc/cvm/server.key"));
+  }
+
+  @Test
+  void clientCaWithoutCertIsAnError() {
+    assertOneProblemNaming("MANAGER_GRPC_CLIENT_CA_CERTS", Map.of("MANAGER_GRPC_CLIENT_CA_CERTS", "/etc/cvm/ca.pem"));
+  }
+
+  @Test
+  void clientCaWithCertAndKeyMeansMutualTls() throws InvalidConfigException {
+    TlsFiles tls = parse(Map.of("MANAGER_GRPC_SERVER_CERT", "/c.pem", "MANAGER_GRPC_SERVER_KEY", "/k.pem",
+        "MANAGER_GRPC_CLIENT_CA_CERTS", "/ca.pem")).grpcTls();
+    assertTrue(tls.mutual());
+  }
+
+  @Test
+  void stateDirTooLongForTheQmpSocketIsAnError() {
+    String dir = "/" + "d".repeat(ConfigParser.MAX_UNIX_SOCKET_PATH - SOCKET_SUFFIX_BYTES);
+    assertOneProblemNaming("MANAGER_STATE_DIR", Map.of("MANAGER_STATE_DIR", dir));
+  }
+
+  @Test
+  void stateDirJustShortEnoughForTheQmpSocketIsAccepted() throws InvalidConfigException {
+    String dir = "/" + "d".repeat(ConfigParser.MAX_UNIX_SOCKET_PATH - SOCKET_SUFFIX_BYTES - 1);
+    assertEquals(Path.of(dir), parse(Map.of("MANAGER_STATE_DIR", dir)).stateDir());
+  }
+
+  @Test
+  void severalInvalidValuesGiveOneLineEach() {
+    List<String> problems = problems(Map.of("MANAGER_GRPC_PORT", "70000", "MANAGER_QEMU_MEMORY_SIZE", "lots",
+        "MANAGER_LOG_LEVEL", "verbose", "MANAGER_QEMU_HOST_FWD_RANGE", "6200-6100"));
+    assertEquals(4, problems.size(), problems.toString());
+    for (String variable : List.of("MANAGER_GRPC_PORT", "MANAGER_QEMU_MEMORY_SIZE", "MANAGER_LOG_LEVEL",
+        "MANAGER_QEMU_HOST_FWD_RANGE")) {
+      assertEquals(1, problems.stream().filter(p -> p.startsWith(variable + ": ")).count(),
+          variable + " not named exactly once in " + problems);
+    }
+  }
+
+  @Test
+  void unknownManagerVariableIsAWarningNotAnError() throws InvalidConfigException {
+    ManagerConfig c = parse(Map.of("MANAGER_FOO", "1", "PATH", "/usr/bin", "HOME", "/home/alice"));
+    assertEquals(1, c.warnings().size(), c.warnings().toString());
+    assertTrue(c.warnings().get(0).contains("MANAGER_FOO"), c.warnings().get(0));
+  }
+
+  @Test
+  void cbitPosAliasWorksWhenCbitposUnset() throws InvalidConfigException {
+    assertEquals(47, parse(Map.of("MANAGER_QEMU_SEV_SNP_CBIT_POS", "47")).qemu().sevSnp().cbitpos());
+  }
+
+  @Test
+  void cbitposWinsOverTheAlias() throws InvalidConfigException {
+    assertEquals(51, parse(Map.of("MANAGER_QEMU_SEV_SNP_CBITPOS", "51", "MANAGER_QEMU_SEV_SNP_CBIT_POS", "47"))
+        .qemu().sevSnp().cbitpos());
+  }
+
+  @Test
+  void invalidCbitPosAliasNamesTheAlias() {
+    assertOneProblemNaming("MANAGER_QEMU_SEV_SNP_CBIT_POS", Map.of("MANAGER_QEMU_SEV_SNP_CBIT_POS", "x"));
+  }
+
+  @Test
+  void legacyClientCertAndKeyServeAsServerCertWhenServerNamesUnset() throws InvalidConfigException {
+    TlsFiles tls = parse(Map.of("MANAGER_GRPC_CLIENT_CERT", "/legacy.pem", "MANAGER_GRPC_CLIENT_KEY", "/legacy.key"))
+        .grpcTls();
+    assertEquals(Optional.of("/legacy.pem"), tls.cert());
+    assertEquals(Optional.of("/legacy.key"), tls.key());
+    assertTrue(tls.certSource().contains("MANAGER_GRPC_CLIENT_CERT"), tls.certSource());
+  }
+
+  @Test
+  void serverCertAndKeyWinOverLegacyClientNames() throws InvalidConfigException {
+    TlsFiles tls = parse(Map.of("MANAGER_GRPC_CLIENT_CERT", "/legacy.pem", "MANAGER_GRPC_CLIENT_KEY", "/legacy.key",
+        "MANAGER_GRPC_SERVER_CERT", "/server.pem", "MANAGER_GRPC_SERVER_KEY", "/server.key")).grpcTls();
+    assertEquals(Optional.of("/server.pem"), tls.cert());
+    assertEquals(Optional.of("/server.key"), tls.key());
+    assertTrue(tls.certSource().contains("MANAGER_GRPC_SERVER_CERT"), tls.certSource());
+  }
+
+  @Test
+  void legacyHttpClientCertServesTheHttpServerOnly() throws InvalidConfigException {
+    ManagerConfig c = parse(Map.of("MANAGER_HTTP_CLIENT_CERT", "/h.pem", "MANAGER_HTTP_CLIENT_KEY", "/h.key"));
+    assertEquals(Optional.of("/h.pem"), c.httpTls().cert());
+    assertFalse(c.grpcTls().tls());
+  }
+
+  @Test
+  void dstDiskFileSetIsAWarning() throws InvalidConfigException {
+    ManagerConfig c = parse(Map.of("MANAGER_QEMU_DST_DISK_FILE", "/tmp/disk.qcow2"));
+    assertEquals(1, c.warnings().size(), c.warnings().toString());
+    assertTrue(c.warnings().get(0).contains("MANAGER_QEMU_DST_DISK_FILE"), c.warnings().get(0));
+  }
+
+  @Test
+  void certsAndEnvMountSetAreWarnings() throws InvalidConfigException {
+    List<String> warnings = parse(Map.of("MANAGER_QEMU_CERTS_MOUNT", "/c", "MANAGER_QEMU_ENV_MOUNT", "/e")).warnings();
+    assertEquals(2, warnings.size(), warnings.toString());
+    assertTrue(warnings.stream().anyMatch(w -> w.contains("MANAGER_QEMU_CERTS_MOUNT")), warnings.toString());
+    assertTrue(warnings.stream().anyMatch(w -> w.contains("MANAGER_QEMU_ENV_MOUNT")), warnings.toString());
+  }
+
+  @Test
+  void igvmmeasureBinaryWinsOverAttestationPolicyBinaryPath() throws InvalidConfigException {
+    ManagerConfig c = parse(Map.of("MANAGER_IGVMMEASURE_BINARY", "/opt/igvm/igvmmeasure",
+        "MANAGER_ATTESTATION_POLICY_BINARY_PATH", "/opt/cocos/bin"));
+    assertEquals("/opt/igvm/igvmmeasure", c.attestation().igvmmeasureBinary());
+  }
+
+  @Test
+  void attestationPolicyBinaryPathIsUsedWhenIgvmmeasureBinaryUnset() throws InvalidConfigException {
+    ManagerConfig c = parse(Map.of("MANAGER_ATTESTATION_POLICY_BINARY_PATH", "/opt/cocos/bin"));
+    assertEquals("/opt/cocos/bin", c.attestation().igvmmeasureBinary());
+  }
+
+  @Test
+  void anEmptyValueTakesTheDefault() throws InvalidConfigException {
+    ManagerConfig c = parse(Map.of("MANAGER_GRPC_PORT", "", "MANAGER_QEMU_CPU", " "));
+    assertEquals(7001, c.grpc().port());
+    assertEquals("EPYC", c.qemu().cpu());
+  }
+}

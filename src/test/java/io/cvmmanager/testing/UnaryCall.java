@@ -1,0 +1,56 @@
+package io.cvmmanager.testing;
+
+import io.vertx.core.Future;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.grpc.client.GrpcClient;
+import io.vertx.grpc.client.GrpcClientOptions;
+import io.vertx.grpc.client.GrpcClientResponse;
+import io.vertx.grpc.common.GrpcMessageDecoder;
+import io.vertx.grpc.common.GrpcMessageEncoder;
+import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.grpc.common.ServiceMethod;
+import io.vertx.grpc.common.ServiceName;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One unary gRPC call over a real socket, keeping what the generated client drops on failure: the status message.
+ */
+public final class UnaryCall {
+  private UnaryCall() {}
+
+  /** The outcome of a call: status, status message, and the response messages (one for a unary call). */
+  public record Result<T>(GrpcStatus status, String message, List<T> responses) {
+    public T response() {
+      if (status != GrpcStatus.OK || responses.size() != 1) {
+        throw new AssertionError("expected one OK response, got " + status + " \"" + message + "\" " + responses);
+      }
+      return responses.get(0);
+    }
+  }
+
+  /** A client that accepts replies as large as the manager's 4 MiB requests (Vert.x's default is 256 KiB). */
+  public static GrpcClient client(io.vertx.core.Vertx vertx, io.vertx.core.http.HttpClientOptions http) {
+    return GrpcClient.client(vertx, new GrpcClientOptions().setMaxMessageSize(8 * 1024 * 1024), http);
+  }
+
+  public static <Req extends com.google.protobuf.Message, Resp extends com.google.protobuf.Message>
+      Future<Result<Resp>> call(GrpcClient client, SocketAddress server, String service, String method, Req request,
+          com.google.protobuf.Message.Builder responseBuilder) {
+    int dot = service.lastIndexOf('.');
+    ServiceMethod<Resp, Req> serviceMethod = ServiceMethod.client(
+        ServiceName.create(service.substring(0, dot), service.substring(dot + 1)), method,
+        GrpcMessageEncoder.encoder(), GrpcMessageDecoder.decoder(responseBuilder));
+    List<Resp> responses = new ArrayList<>();
+    return client.request(server, serviceMethod)
+        .compose(req -> req.send(request))
+        .compose(resp -> collect(resp, responses));
+  }
+
+  private static <Req, Resp> Future<Result<Resp>> collect(GrpcClientResponse<Req, Resp> resp, List<Resp> out) {
+    resp.handler(out::add);
+    // end() fails on any status but OK; the status is what the tests look at.
+    return resp.end().transform(v -> Future.succeededFuture(
+        new Result<>(resp.status(), resp.statusMessage(), List.copyOf(out))));
+  }
+}
