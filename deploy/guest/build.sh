@@ -65,20 +65,13 @@ if up_to_date; then
 	exit 0
 fi
 
-need apt-get apt
-need dpkg-deb dpkg
-need depmod kmod
-need modprobe kmod
-need cpio cpio
-need gzip gzip
-need grub-mkstandalone grub-common
-need mkfs.vfat dosfstools
-need mmd mtools
-need mcopy mtools
-need sgdisk gdisk
-need qemu-img qemu-utils
-need truncate coreutils
-[ -d /usr/lib/grub/x86_64-efi ] || die "GRUB x86_64-efi modules missing: install the Debian package 'grub-efi-amd64-bin'"
+MISSING=()
+for tp in apt-get:apt dpkg-deb:dpkg depmod:kmod modprobe:kmod cpio:cpio gzip:gzip grub-mkstandalone:grub-common \
+	mkfs.vfat:dosfstools mmd:mtools mcopy:mtools sgdisk:gdisk qemu-img:qemu-utils truncate:coreutils; do
+	command -v "${tp%%:*}" >/dev/null 2>&1 || MISSING+=("${tp#*:} (for ${tp%%:*})")
+done
+[ -d /usr/lib/grub/x86_64-efi ] || MISSING+=("grub-efi-amd64-bin (for /usr/lib/grub/x86_64-efi)")
+[ ${#MISSING[@]} -eq 0 ] || die "missing tools; install the Debian packages: ${MISSING[*]}"
 if head -c 8192 "$BUSYBOX" | grep -aq 'ld-linux'; then
 	die "$BUSYBOX is dynamically linked: install the Debian package 'busybox-static'"
 fi
@@ -168,9 +161,11 @@ newc_entry() { # name mode(octal) rdevmajor rdevminor
 	pad=$(((4 - (110 + namesize) % 4) % 4))
 	[ "$pad" -eq 0 ] || head -c "$pad" /dev/zero
 }
+# Fixed timestamps: the same inputs give the same initramfs bytes.
+find "$R" -exec touch -h -d "@${SOURCE_DATE_EPOCH:-0}" {} +
 (
 	cd "$R"
-	find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet
+	find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --reproducible --quiet
 	{ newc_entry dev 40755 0 0; newc_entry dev/console 20600 5 1; newc_entry TRAILER!!! 0 0 0; }
 ) | gzip -9 -n >"$STAGE/rootfs.cpio.gz"
 
@@ -186,7 +181,11 @@ mcopy -i "$D/esp.img" "$D/BOOTX64.EFI" ::/EFI/BOOT/BOOTX64.EFI
 mcopy -i "$D/esp.img" "$STAGE/bzImage" ::/vmlinuz
 mcopy -i "$D/esp.img" "$STAGE/rootfs.cpio.gz" ::/initrd.img
 truncate -s 64M "$D/disk.raw"
-sgdisk -q -n 1:2048:+30M -t 1:ef00 -c 1:ESP "$D/disk.raw" >/dev/null
+# (no -q: sgdisk 1.0.9 with -q silently writes nothing)
+sgdisk -o -n 1:2048:+30M -t 1:ef00 -c 1:ESP "$D/disk.raw" >"$SCRATCH/sgdisk.log" 2>&1 ||
+	{ cat "$SCRATCH/sgdisk.log" >&2; die "sgdisk failed"; }
+sgdisk -p "$D/disk.raw" 2>/dev/null | grep -Eq '^ +1 +2048 +[0-9]+ .*EF00' ||
+	die "sgdisk did not write the ESP partition to $D/disk.raw"
 dd if="$D/esp.img" of="$D/disk.raw" bs=512 seek=2048 conv=notrunc status=none
 qemu-img convert -q -f raw -O qcow2 "$D/disk.raw" "$STAGE/uvc_os.qcow2"
 

@@ -37,7 +37,7 @@ class DevProfileIT {
         new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false));
     SocketAddress server = SocketAddress.inetSocketAddress(grpcPort, "localhost");
     try (ManagerProcess manager = ManagerProcess.start(Path.of("conf/dev.env"), overrides, dir)) {
-      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).ignoreExceptions().untilAsserted(() -> {
         assertTrue(manager.isAlive(), "manager exited:\n" + manager.output());
         UnaryCall.Result<HealthCheckResponse> health = UnaryCall.<HealthCheckRequest, HealthCheckResponse>call(
             client, server, "grpc.health.v1.Health", "Check",
