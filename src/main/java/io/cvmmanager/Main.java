@@ -1,7 +1,6 @@
 package io.cvmmanager;
 
 import ch.qos.logback.classic.Level;
-import io.cvmmanager.api.GrpcApiVerticle;
 import io.cvmmanager.config.ConfigLoader;
 import io.cvmmanager.config.ConfigParser;
 import io.cvmmanager.config.HostFacts;
@@ -30,7 +29,13 @@ public final class Main {
 
   private Main() {}
 
+  /** NuProcess polls for dead children every 250 ms by default; QEMU exits must be seen sooner. */
+  private static final String NUPROCESS_POLL = "com.zaxxer.nuprocess.deadPoolPollMs";
+
   public static void main(String[] args) {
+    if (System.getProperty(NUPROCESS_POLL) == null) {
+      System.setProperty(NUPROCESS_POLL, "100");
+    }
     Vertx vertx = Vertx.vertx();
     try {
       StartupChecks.Checked checked = configure(vertx, System.getenv());
@@ -40,8 +45,8 @@ public final class Main {
       checked.notes().forEach(n -> LOG.info("host: {}", n));
       LOG.info("cvm-manager {} instance {} starting; TEE {}, KVM {}, state in {}", Version.current(),
           config.instanceId(), checked.tee(), config.qemu().enableKvm() ? "on" : "off (TCG)", config.stateDir());
-      vertx.deployVerticle(new GrpcApiVerticle(config)).await();
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> shutdown(vertx), "cvm-manager-shutdown"));
+      Manager manager = Manager.start(vertx, config, checked.tee()).await();
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> shutdown(vertx, manager), "cvm-manager-shutdown"));
     } catch (InvalidConfigException e) {
       e.problems().forEach(p -> System.err.println("cvm-manager: invalid configuration: " + p));
       vertx.close();
@@ -93,10 +98,10 @@ public final class Main {
     }
   }
 
-  private static void shutdown(Vertx vertx) {
+  private static void shutdown(Vertx vertx, Manager manager) {
     LOG.info("stopping");
     try {
-      vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      manager.stop().eventually(vertx::close).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
     } catch (Exception e) {
       LOG.warn("shutdown did not finish cleanly: {}", e.toString());
     }

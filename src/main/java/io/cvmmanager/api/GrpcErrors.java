@@ -20,8 +20,7 @@ final class GrpcErrors {
     }
     if (error instanceof ReplyException reply) {
       if (reply.failureType() == ReplyFailure.NO_HANDLERS) {
-        return new StatusException(GrpcStatus.UNIMPLEMENTED,
-            rpc + " is not available: no VM launcher is deployed in this release");
+        return new StatusException(GrpcStatus.UNAVAILABLE, rpc + " is not available: the manager is stopping");
       }
       if (reply.failureType() == ReplyFailure.TIMEOUT) {
         return new StatusException(GrpcStatus.DEADLINE_EXCEEDED, rpc + " timed out");

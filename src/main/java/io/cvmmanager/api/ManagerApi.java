@@ -57,20 +57,21 @@ final class ManagerApi extends ManagerServiceService {
   }
 
   /**
-   * Answers from configuration, as upstream does. The VM table arrives with the VM launcher; until then an id is
-   * echoed without being looked up (unknown ids cannot yet be told from known ones) and kernel_cmd is the configured
-   * kernel command line rather than the VM's own.
+   * As upstream, the host's QEMU settings (OVMF version, vCPUs, CPU model) and EOS version; better than upstream,
+   * the VM's own kernel command line, and NOT_FOUND for an id that is not a VM of this manager.
    */
   @Override
   public Future<CVMInfoRes> cVMInfo(CVMInfoReq req) {
-    return Future.succeededFuture(CVMInfoRes.newBuilder()
-        .setId(req.getId())
-        .setOvmfVersion(config.qemu().ovmf().version())
-        .setCpuNum(config.qemu().smp().count())
-        .setCpuType(config.qemu().cpu())
-        .setKernelCmd(config.qemu().kernel().cmdline())
-        .setEosVersion(config.eosVersion())
-        .build());
+    return requireId("CVMInfo", req.getId())
+        .compose(id -> request("CVMInfo", Addresses.VM_GET, new JsonObject().put("id", id)))
+        .map(vm -> CVMInfoRes.newBuilder()
+            .setId(vm.getString("id"))
+            .setOvmfVersion(config.qemu().ovmf().version())
+            .setCpuNum(config.qemu().smp().count())
+            .setCpuType(config.qemu().cpu())
+            .setKernelCmd(vm.getString("kernelCmdline"))
+            .setEosVersion(config.eosVersion())
+            .build());
   }
 
   @Override

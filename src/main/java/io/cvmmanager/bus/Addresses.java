@@ -9,5 +9,21 @@ public final class Addresses {
   /** AttestationPolicy: {@code {"id"}}; reply {@code {"id", "policy"}} (policy: base64 of the CoRIM bytes). */
   public static final String ATTESTATION_POLICY = "cvm.attestation.policy";
 
+  /** VM details: {@code {"id"}}; reply a VM's JSON view ({@code io.cvmmanager.launcher.VmView}). */
+  public static final String VM_GET = "cvm.launcher.get";
+  /**
+   * A read-only QMP query of a running VM ({@code query-*} commands only), for operators and tests, since QEMU
+   * serves one QMP client and that is the launcher: {@code {"id", "command"}}; reply {@code {"return"}}.
+   */
+  public static final String VM_QMP_QUERY = "cvm.launcher.qmp-query";
+  /** Reserve a host port: {@code {"id"}} (or {@code {"id", "port"}} to take a given one); reply {@code {"port"}}. */
+  public static final String PORT_RESERVE = "cvm.ports.reserve";
+  /** Release a host port: {@code {"port"}}. */
+  public static final String PORT_RELEASE = "cvm.ports.release";
+  /** Make a VM's files (directory, OVMF_VARS copy, certs, env, disk): {@code io.cvmmanager.disk.VmFilesRequest}. */
+  public static final String FILES_PREPARE = "cvm.disk.prepare";
+  /** Delete a VM's directory and everything in it: {@code {"id"}}. */
+  public static final String FILES_RELEASE = "cvm.disk.release";
+
   private Addresses() {}
 }

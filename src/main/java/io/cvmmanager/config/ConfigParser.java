@@ -122,7 +122,7 @@ public final class ConfigParser {
     QemuConfig.Kernel kernel = new QemuConfig.Kernel(str(MANAGER_QEMU_DISK_IMG_KERNEL_FILE),
         str(MANAGER_QEMU_DISK_IMG_ROOTFS_FILE), str(MANAGER_QEMU_KERNEL_CMDLINE));
     QemuConfig.Disk disk = new QemuConfig.Disk(bool(MANAGER_QEMU_ENABLE_DISK), str(MANAGER_QEMU_SRC_DISK_FILE),
-        name(MANAGER_QEMU_DISK_ID), name(MANAGER_QEMU_DISK_FORMAT), name(MANAGER_QEMU_DISK_SCSI_ID));
+        name(MANAGER_QEMU_DISK_ID), name(MANAGER_QEMU_DISK_FORMAT), name(MANAGER_QEMU_DISK_SCSI_ID), diskClone());
     ConfigVariable cbitVariable = isSet(MANAGER_QEMU_SEV_SNP_CBIT_POS) && !isSet(MANAGER_QEMU_SEV_SNP_CBITPOS)
         ? MANAGER_QEMU_SEV_SNP_CBIT_POS : MANAGER_QEMU_SEV_SNP_CBITPOS;
     boolean enableHostData = bool(MANAGER_QEMU_ENABLE_HOST_DATA);
@@ -313,6 +313,18 @@ public final class ConfigParser {
       problem(v, "\"" + value + "\" is not on or off");
     }
     return value;
+  }
+
+  private DiskClone diskClone() {
+    String value = str(MANAGER_QEMU_DISK_CLONE);
+    return switch (value.toLowerCase(Locale.ROOT)) {
+      case "overlay" -> DiskClone.OVERLAY;
+      case "copy" -> DiskClone.COPY;
+      default -> {
+        problem(MANAGER_QEMU_DISK_CLONE, "\"" + value + "\" is not overlay or copy");
+        yield DiskClone.OVERLAY;
+      }
+    };
   }
 
   /** QEMU's OnOffAuto properties (disable-legacy) take only these three words. */

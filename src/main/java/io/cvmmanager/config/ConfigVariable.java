@@ -94,6 +94,8 @@ public enum ConfigVariable {
   MANAGER_QEMU_DISK_ID("disk0"),
   MANAGER_QEMU_DISK_FORMAT("qcow2"),
   MANAGER_QEMU_DISK_SCSI_ID("scsi0"),
+  /** Ours: how a VM disk is made from SRC_DISK_FILE, overlay or copy (see DiskClone). */
+  MANAGER_QEMU_DISK_CLONE("overlay"),
   MANAGER_QEMU_CERTS_MOUNT(""),
   MANAGER_QEMU_ENV_MOUNT(""),
   MANAGER_QEMU_ENABLE_SEV_SNP("auto"),

@@ -36,7 +36,7 @@ public record QemuConfig(
 
   public record Kernel(String kernelFile, String rootfsFile, String cmdline) {}
 
-  public record Disk(boolean enabled, String srcFile, String id, String format, String scsiId) {}
+  public record Disk(boolean enabled, String srcFile, String id, String format, String scsiId, DiskClone cloneMethod) {}
 
   /** {@code hostData} is MANAGER_QEMU_HOST_DATA (base64 of 32 bytes) when set. */
   public record SevSnp(Tristate enable, String id, int cbitpos, int reducedPhysBits, boolean enableHostData,

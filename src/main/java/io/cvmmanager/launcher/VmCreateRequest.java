@@ -35,6 +35,15 @@ public record VmCreateRequest(
         .put("aaKbsParams", aaKbsParams);
   }
 
+  public static VmCreateRequest fromJson(JsonObject json) {
+    return new VmCreateRequest(json.getString("agentLogLevel", ""), json.getBinary("serverCaCert", new byte[0]),
+        json.getBinary("clientKey", new byte[0]), json.getBinary("clientCert", new byte[0]),
+        json.getString("cvmServerUrl", ""), json.getString("cvmCaUrl", ""), json.getString("ttl", ""),
+        json.getString("certsToken", ""), json.getString("awsAccessKeyId", ""),
+        json.getString("awsSecretAccessKey", ""), json.getString("awsEndpointUrl", ""),
+        json.getString("awsRegion", ""), json.getString("aaKbsParams", ""));
+  }
+
   /** Never prints keys, tokens or AWS secrets. */
   @Override
   public String toString() {

@@ -76,7 +76,7 @@ class ConfigParserTest {
     assertEquals(new QemuConfig.Net("vmnic", 7020, 7002, new PortRange(6100, 6200), "on", "true", "0x2", ""),
         q.net());
     assertEquals(new QemuConfig.Kernel("img/bzImage", "img/rootfs.cpio.gz", "quiet console=null"), q.kernel());
-    assertEquals(new QemuConfig.Disk(false, "img/uvc_os.qcow2", "disk0", "qcow2", "scsi0"), q.disk());
+    assertEquals(new QemuConfig.Disk(false, "img/uvc_os.qcow2", "disk0", "qcow2", "scsi0", DiskClone.OVERLAY), q.disk());
     assertEquals(new QemuConfig.SevSnp(Tristate.AUTO, "sev0", 51, 1, false, Optional.empty(), "igvm0",
         "/root/coconut-qemu.igvm"), q.sevSnp());
     assertEquals(new QemuConfig.Tdx(Tristate.AUTO, "tdx0", 4050, "/usr/share/ovmf/OVMF.fd"), q.tdx());

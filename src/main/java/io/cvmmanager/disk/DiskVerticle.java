@@ -1,0 +1,153 @@
+package io.cvmmanager.disk;
+
+import io.cvmmanager.bus.Addresses;
+import io.cvmmanager.config.DiskClone;
+import io.cvmmanager.config.QemuConfig;
+import io.cvmmanager.error.ErrorKind;
+import io.cvmmanager.error.ManagerException;
+import io.cvmmanager.process.ChildProcess;
+import io.cvmmanager.qemu.VmPaths;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.file.FileSystem;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Owns every per-VM file: the directory {@code <state dir>/vms/<id>/} (0700), the OVMF_VARS copy, the certs and
+ * env directories handed to the guest over 9p (files 0600), and in disk mode the VM's disk, made from the reference
+ * image with {@code qemu-img} (through NuProcess, never blocking). Release deletes the directory, and only ever a
+ * UUID-named directory under {@code vms/}.
+ */
+public final class DiskVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(DiskVerticle.class);
+  private static final Pattern UUID = Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+  private static final String DIR_MODE = "rwx------";
+  private static final String FILE_MODE = "rw-------";
+
+  private final Path stateDir;
+  private final QemuConfig qemu;
+  private FileSystem fs;
+
+  public DiskVerticle(Path stateDir, QemuConfig qemu) {
+    this.stateDir = stateDir;
+    this.qemu = qemu;
+  }
+
+  @Override
+  public Future<?> start() {
+    fs = vertx.fileSystem();
+    vertx.eventBus().<JsonObject>consumer(Addresses.FILES_PREPARE, this::prepare);
+    vertx.eventBus().<JsonObject>consumer(Addresses.FILES_RELEASE, this::release);
+    return Future.succeededFuture();
+  }
+
+  public static boolean isVmId(String id) {
+    return id != null && UUID.matcher(id).matches();
+  }
+
+  private void prepare(Message<JsonObject> message) {
+    VmFilesRequest request = VmFilesRequest.fromJson(message.body());
+    if (!isVmId(request.id())) {
+      message.fail(ErrorKind.INVALID_ARGUMENT.code(), "not a VM id: " + request.id());
+      return;
+    }
+    VmPaths paths = VmPaths.of(stateDir, request.id());
+    fs.mkdirs(paths.dir().toString(), DIR_MODE)
+        .compose(v -> request.ovmfVars() ? copyOvmfVars(paths) : Future.succeededFuture())
+        .compose(v -> writeDir(paths.certs(), request.certs()))
+        .compose(v -> writeDir(paths.env(), Map.of("environment", request.environment().getBytes())))
+        .compose(v -> request.disk() ? makeDisk(paths) : Future.succeededFuture())
+        .onSuccess(v -> message.reply(new JsonObject().put("dir", paths.dir().toString())))
+        .onFailure(e -> {
+          LOG.warn("vm {}: preparing files failed: {}", request.id(), e.getMessage());
+          // Nothing half-made stays behind: the launcher also releases, but it may not know the dir exists.
+          deleteDir(request.id()).onComplete(ignored -> fail(message, e));
+        });
+  }
+
+  private Future<Void> copyOvmfVars(VmPaths paths) {
+    String source = qemu.ovmf().varsFile();
+    return fs.copy(source, paths.ovmfVars().toString())
+        .compose(v -> fs.chmod(paths.ovmfVars().toString(), FILE_MODE))
+        .recover(e -> Future.failedFuture(new ManagerException(ErrorKind.FAILED_PRECONDITION,
+            "cannot copy MANAGER_QEMU_OVMF_VARS_FILE " + source + ": " + e.getMessage())));
+  }
+
+  private Future<Void> writeDir(Path dir, Map<String, byte[]> files) {
+    Future<Void> done = fs.mkdirs(dir.toString(), DIR_MODE);
+    for (Map.Entry<String, byte[]> file : files.entrySet()) {
+      String path = dir.resolve(file.getKey()).toString();
+      done = done.compose(v -> fs.createFile(path, FILE_MODE))
+          .compose(v -> fs.writeFile(path, Buffer.buffer(file.getValue())));
+    }
+    return done;
+  }
+
+  private Future<Void> makeDisk(VmPaths paths) {
+    String reference = Path.of(qemu.disk().srcFile()).toAbsolutePath().toString();
+    String target = paths.disk().toString();
+    return qemuImg(List.of("info", "--output=json", "-U", reference), "reading reference image " + reference)
+        .compose(info -> {
+          JsonObject json = new JsonObject(info.stdout());
+          long size = DiskSize.forReference(json.getLong("virtual-size"));
+          String format = json.getString("format", qemu.disk().format());
+          List<List<String>> steps = qemu.disk().cloneMethod() == DiskClone.OVERLAY
+              ? List.of(List.of("create", "-q", "-f", qemu.disk().format(), "-b", reference, "-F", format, target,
+                  String.valueOf(size)))
+              : List.of(List.of("convert", "-q", "-f", format, "-O", qemu.disk().format(), reference, target),
+                  List.of("resize", "-q", "-f", qemu.disk().format(), target, String.valueOf(size)));
+          Future<ChildProcess.Result> done = Future.succeededFuture();
+          for (List<String> step : steps) {
+            done = done.compose(r -> qemuImg(step, "making the VM disk from " + reference));
+          }
+          return done.<Void>mapEmpty();
+        });
+  }
+
+  private Future<ChildProcess.Result> qemuImg(List<String> args, String what) {
+    List<String> command = new ArrayList<>();
+    command.add("qemu-img");
+    command.addAll(args);
+    return ChildProcess.run(context, command)
+        .recover(e -> Future.failedFuture(new ManagerException(ErrorKind.FAILED_PRECONDITION,
+            "qemu-img cannot be run (Debian package qemu-utils): " + e.getMessage())))
+        .compose(result -> result.succeeded() ? Future.succeededFuture(result)
+            : Future.failedFuture(new ManagerException(ErrorKind.FAILED_PRECONDITION,
+                what + " failed: " + result.stderr().strip())));
+  }
+
+  private void release(Message<JsonObject> message) {
+    String id = message.body().getString("id");
+    if (!isVmId(id)) {
+      message.fail(ErrorKind.INVALID_ARGUMENT.code(), "not a VM id: " + id);
+      return;
+    }
+    deleteDir(id).onComplete(ar -> {
+      if (ar.succeeded()) {
+        message.reply(new JsonObject());
+      } else {
+        LOG.warn("vm {}: deleting its files failed: {}", id, ar.cause().getMessage());
+        message.fail(ErrorKind.INTERNAL.code(), "deleting files of VM " + id + ": " + ar.cause().getMessage());
+      }
+    });
+  }
+
+  private Future<Void> deleteDir(String id) {
+    String dir = VmPaths.of(stateDir, id).dir().toString();
+    return fs.exists(dir).compose(exists -> exists ? fs.deleteRecursive(dir) : Future.succeededFuture());
+  }
+
+  private static void fail(Message<?> message, Throwable e) {
+    ErrorKind kind = e instanceof ManagerException m ? m.kind() : ErrorKind.INTERNAL;
+    message.fail(kind.code(), e.getMessage());
+  }
+}

@@ -1,0 +1,443 @@
+package io.cvmmanager.launcher;
+
+import io.cvmmanager.bus.Addresses;
+import io.cvmmanager.config.GoDuration;
+import io.cvmmanager.config.ManagerConfig;
+import io.cvmmanager.config.QemuConfig;
+import io.cvmmanager.disk.VmFilesRequest;
+import io.cvmmanager.error.ErrorKind;
+import io.cvmmanager.error.ManagerException;
+import io.cvmmanager.process.ChildProcess;
+import io.cvmmanager.qemu.QemuCommand;
+import io.cvmmanager.qemu.Tee;
+import io.cvmmanager.qemu.VmLaunch;
+import io.cvmmanager.qemu.VmPaths;
+import io.cvmmanager.qmp.QmpClient;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetClient;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Owns the VM table and is the single writer of VM state. CreateVm is a saga — validate, reserve a port, prepare
+ * files, build the command, spawn QEMU, QMP handshake, RUNNING — whose completed steps are undone when a later one
+ * fails. RemoveVm (and TTL expiry) take the VM out of the table at once, so its id is NOT_FOUND from then on, then
+ * stop QEMU (ACPI powerdown, grace, QMP quit, SIGTERM, SIGKILL) and release its port and files before replying.
+ * Nothing here blocks: many VMs start and stop concurrently on this one event loop.
+ */
+public final class VmLauncherVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(VmLauncherVerticle.class);
+  /** How long QEMU gets from exec to a working QMP connection. */
+  static final Duration QMP_READY_TIMEOUT = Duration.ofSeconds(30);
+  /** How long each of quit, SIGTERM and SIGKILL gets to end QEMU before the next is tried. */
+  static final Duration STOP_STEP_TIMEOUT = Duration.ofSeconds(5);
+
+  private final ManagerConfig config;
+  private final QemuConfig qemu;
+  private final Tee tee;
+  /** Every VM not being removed, by id. Its size is what MANAGER_MAX_VMS limits. */
+  private final Map<String, Vm> vms = new LinkedHashMap<>();
+  /** VMs being stopped after a remove or TTL: out of the table, but still ours to finish. */
+  private final Map<String, Future<Void>> stopping = new LinkedHashMap<>();
+  private NetClient qmpNet;
+
+  public VmLauncherVerticle(ManagerConfig config, Tee tee) {
+    this.config = config;
+    this.qemu = config.qemu();
+    this.tee = tee;
+  }
+
+  @Override
+  public Future<?> start() {
+    qmpNet = QmpClient.netClient(vertx);
+    vertx.eventBus().<JsonObject>consumer(Addresses.VM_CREATE, this::onCreate);
+    vertx.eventBus().<JsonObject>consumer(Addresses.VM_REMOVE, this::onRemove);
+    vertx.eventBus().<JsonObject>consumer(Addresses.VM_GET, this::onGet);
+    vertx.eventBus().<JsonObject>consumer(Addresses.VM_QMP_QUERY, this::onQmpQuery);
+    vertx.eventBus().<JsonObject>consumer(Addresses.ATTESTATION_POLICY, this::onAttestationPolicy);
+    return Future.succeededFuture();
+  }
+
+  /**
+   * Stops every VM before the manager exits: until VMs can be adopted by the next manager, a VM left running
+   * would be lost to it.
+   */
+  @Override
+  public Future<?> stop() {
+    List<Future<Void>> all = new ArrayList<>(stopping.values());
+    for (Vm vm : List.copyOf(vms.values())) {
+      all.add(remove(vm, "manager stopping"));
+    }
+    return Future.join(all).transform(ar -> qmpNet.close());
+  }
+
+  // ---- CreateVm ----
+
+  private void onCreate(Message<JsonObject> message) {
+    VmCreateRequest request = VmCreateRequest.fromJson(message.body());
+    String id = UUID.randomUUID().toString();
+    Vm vm;
+    String environment;
+    try {
+      Optional<Instant> deadline = ttl(request.ttl()).map(Instant.now()::plus);
+      environment = AgentEnvironment.render(id, request);
+      if (!request.aaKbsParams().isEmpty()) {
+        AgentEnvironment.requireQuotable(request.aaKbsParams(), "aa_kbs_params");
+        if (request.aaKbsParams().chars().anyMatch(Character::isWhitespace)) {
+          throw new ManagerException(ErrorKind.INVALID_ARGUMENT, "aa_kbs_params contains whitespace");
+        }
+      }
+      if (config.maxVms() > 0 && vms.size() >= config.maxVms()) {
+        throw new ManagerException(ErrorKind.RESOURCE_EXHAUSTED,
+            "maximum number of VMs reached (MANAGER_MAX_VMS=" + config.maxVms() + ")");
+      }
+      Optional<String> kbs = request.aaKbsParams().isEmpty() ? Optional.empty() : Optional.of(request.aaKbsParams());
+      String cmdline = qemu.kernel().cmdline() + kbs.map(p -> " agent.aa_kbc_params=" + p).orElse("");
+      vm = new Vm(id, VmPaths.of(config.stateDir(), id), tee, qemu.disk().enabled(), qemu.startPaused(), cmdline,
+          deadline);
+    } catch (ManagerException e) {
+      LOG.info("CreateVm refused: {}", e.getMessage());
+      fail(message, e);
+      return;
+    }
+    vms.put(id, vm);
+    LOG.info("vm {}: creating ({})", id, request);
+    create(vm, request, environment)
+        .onSuccess(v -> {
+          LOG.info("vm {}: running, pid {}, agent port {}{}", id, vm.process.pid(), vm.port,
+              vm.paused ? " (paused)" : "");
+          message.reply(new JsonObject().put("id", id).put("port", vm.port));
+        })
+        .onFailure(e -> {
+          LOG.warn("vm {}: create failed: {}", id, e.getMessage());
+          fail(message, e);
+        });
+  }
+
+  private Future<Void> create(Vm vm, VmCreateRequest request, String environment) {
+    Saga saga = new Saga(vm.id);
+    return request(Addresses.PORT_RESERVE, new JsonObject().put("id", vm.id))
+        .compose(reply -> {
+          vm.port = reply.getInteger("port");
+          saga.onUndo("port " + vm.port, () -> releasePort(vm.port));
+          saga.onUndo("files", () -> releaseFiles(vm.id));
+          VmFilesRequest files = new VmFilesRequest(vm.id, tee == Tee.NONE, AgentEnvironment.certificates(request),
+              environment, vm.diskMode);
+          return request(Addresses.FILES_PREPARE, files.toJson());
+        })
+        .compose(reply -> {
+          vm.moveTo(VmState.STARTING);
+          Optional<String> kbs = request.aaKbsParams().isEmpty() ? Optional.empty()
+              : Optional.of(request.aaKbsParams());
+          vm.command = QemuCommand.build(qemu, tee, new VmLaunch(vm.id, vm.paths, vm.port, true, true, kbs,
+              qemu.sevSnp().hostData()));
+          return spawn(vm);
+        })
+        .compose(v -> {
+          saga.onUndo("QEMU", () -> stopProcess(vm));
+          return connectQmp(vm);
+        })
+        .compose(v -> {
+          vm.moveTo(VmState.RUNNING);
+          armTtl(vm);
+          watch(vm);
+          return Future.<Void>succeededFuture();
+        })
+        .recover(error -> {
+          if (!vm.state.isFinal()) {
+            vm.moveTo(VmState.FAILED);
+          }
+          return saga.undo().eventually(() -> {
+            vms.remove(vm.id);
+            return Future.succeededFuture();
+          }).transform(ignored -> Future.failedFuture(error));
+        });
+  }
+
+  private static Optional<Duration> ttl(String text) {
+    if (text.isEmpty()) {
+      return Optional.empty();
+    }
+    Duration ttl;
+    try {
+      ttl = GoDuration.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw new ManagerException(ErrorKind.INVALID_ARGUMENT, "ttl: " + e.getMessage()
+          + " (Go duration syntax, e.g. 90s, 1h30m)");
+    }
+    if (ttl.isNegative() || ttl.isZero()) {
+      throw new ManagerException(ErrorKind.INVALID_ARGUMENT, "ttl: \"" + text + "\" must be more than zero");
+    }
+    return Optional.of(ttl);
+  }
+
+  private Future<Void> spawn(Vm vm) {
+    List<String> command = new ArrayList<>();
+    // Its own session, so QEMU is in no process group of ours and can outlive the manager.
+    command.add("setsid");
+    command.addAll(vm.command);
+    return ChildProcess.start(context, command, null,
+            line -> LOG.debug("vm {}: qemu: {}", vm.id, line),
+            line -> {
+              vm.keepStderr(line);
+              LOG.info("vm {}: qemu stderr: {}", vm.id, line);
+            })
+        .recover(e -> Future.failedFuture(new ManagerException(ErrorKind.FAILED_PRECONDITION,
+            "cannot start QEMU (" + vm.command.get(0) + "): " + e.getMessage())))
+        .map(process -> {
+          vm.process = process;
+          return null;
+        });
+  }
+
+  /** QMP ready, or QEMU's exit with its stderr, whichever comes first. */
+  private Future<Void> connectQmp(Vm vm) {
+    Promise<Void> ready = Promise.promise();
+    vm.process.exit().onSuccess(code -> ready.tryFail(new ManagerException(ErrorKind.FAILED_PRECONDITION,
+        "QEMU exited at once (" + exitDescription(code) + "): " + vm.stderrSummary())));
+    QmpClient.connect(vertx, qmpNet, vm.paths.qmpSocket(), QMP_READY_TIMEOUT).onComplete(ar -> {
+      if (ar.failed()) {
+        ready.tryFail(new ManagerException(ErrorKind.INTERNAL, "QEMU's QMP did not answer: "
+            + ar.cause().getMessage() + "; stderr: " + vm.stderrSummary()));
+      } else if (!ready.tryComplete()) {
+        ar.result().close();
+      } else {
+        vm.qmp = ar.result();
+      }
+    });
+    return ready.future();
+  }
+
+  private static String exitDescription(int code) {
+    return code == ChildProcess.NOT_STARTED ? "exit status lost" : "exit code or signal " + code;
+  }
+
+  /** A VM that ends by itself (guest power-off, crash, kill) releases everything it had, as a remove would. */
+  private void watch(Vm vm) {
+    vm.process.exit().onSuccess(code -> {
+      if (vms.get(vm.id) == vm && vm.state == VmState.RUNNING) {
+        vms.remove(vm.id);
+        cancelTtl(vm);
+        LOG.info("vm {}: QEMU ended by itself ({}); releasing its resources", vm.id, exitDescription(code));
+        vm.moveTo(code == 0 ? VmState.STOPPED : VmState.FAILED);
+        Future<Void> release = release(vm);
+        stopping.put(vm.id, release);
+        release.onComplete(ar -> stopping.remove(vm.id));
+      }
+    });
+  }
+
+  private void armTtl(Vm vm) {
+    vm.ttlDeadline.ifPresent(deadline -> {
+      long delay = Math.max(1, Duration.between(Instant.now(), deadline).toMillis());
+      vm.ttlTimer = vertx.setTimer(delay, t -> {
+        vm.ttlTimer = -1;
+        if (vms.get(vm.id) == vm) {
+          LOG.info("vm {}: TTL expired; removing", vm.id);
+          remove(vm, "TTL expired");
+        }
+      });
+    });
+  }
+
+  private void cancelTtl(Vm vm) {
+    if (vm.ttlTimer >= 0) {
+      vertx.cancelTimer(vm.ttlTimer);
+      vm.ttlTimer = -1;
+    }
+  }
+
+  // ---- RemoveVm ----
+
+  private void onRemove(Message<JsonObject> message) {
+    String id = message.body().getString("id");
+    Vm vm = vms.get(id);
+    if (vm == null) {
+      fail(message, new ManagerException(ErrorKind.NOT_FOUND, "VM " + id + " not found"));
+      return;
+    }
+    if (vm.state != VmState.RUNNING) {
+      fail(message, new ManagerException(ErrorKind.UNAVAILABLE, "VM " + id + " is " + vm.state
+          + "; retry once it is running"));
+      return;
+    }
+    remove(vm, "RemoveVm").onComplete(ar -> {
+      if (ar.succeeded()) {
+        message.reply(new JsonObject());
+      } else {
+        fail(message, ar.cause());
+      }
+    });
+  }
+
+  /** Takes the VM out of the table now (its id is NOT_FOUND from here on), then stops it and releases all. */
+  private Future<Void> remove(Vm vm, String why) {
+    vms.remove(vm.id);
+    cancelTtl(vm);
+    vm.moveTo(VmState.STOPPING);
+    LOG.info("vm {}: stopping ({})", vm.id, why);
+    Future<Void> done = stopProcess(vm).compose(v -> release(vm)).onSuccess(v -> {
+      vm.moveTo(VmState.STOPPED);
+      LOG.info("vm {}: removed", vm.id);
+    });
+    stopping.put(vm.id, done);
+    return done.eventually(() -> {
+      stopping.remove(vm.id);
+      return Future.succeededFuture();
+    });
+  }
+
+  /**
+   * ACPI powerdown (not for a paused VM: its guest cannot act on it), MANAGER_QEMU_STOP_GRACE to obey, then QMP
+   * quit, SIGTERM, SIGKILL, each given a few seconds; completes once the process has exited and been reaped.
+   */
+  private Future<Void> stopProcess(Vm vm) {
+    if (vm.process == null) {
+      return Future.succeededFuture();
+    }
+    Future<Boolean> powerdown = vm.paused || vm.qmp == null
+        ? Future.succeededFuture(vm.exited())
+        : qmpQuietly(vm, "system_powerdown").compose(v -> exitWithin(vm, qemu.stopGrace()));
+    return powerdown
+        .compose(gone -> gone ? Future.succeededFuture(true)
+            : qmpQuietly(vm, "quit").compose(v -> exitWithin(vm, STOP_STEP_TIMEOUT)))
+        .compose(gone -> gone ? Future.succeededFuture(true)
+            : signal(vm, false).compose(v -> exitWithin(vm, STOP_STEP_TIMEOUT)))
+        .compose(gone -> gone ? Future.succeededFuture(true)
+            : signal(vm, true).compose(v -> exitWithin(vm, STOP_STEP_TIMEOUT)))
+        .compose(gone -> gone ? Future.<Void>succeededFuture()
+            : Future.failedFuture(new ManagerException(ErrorKind.INTERNAL,
+                "QEMU (pid " + vm.process.pid() + ") survived SIGKILL")));
+  }
+
+  private Future<Void> qmpQuietly(Vm vm, String command) {
+    if (vm.qmp == null) {
+      return Future.succeededFuture();
+    }
+    return vm.qmp.execute(command).<Void>mapEmpty().otherwiseEmpty();
+  }
+
+  private Future<Boolean> exitWithin(Vm vm, Duration timeout) {
+    if (vm.exited()) {
+      return Future.succeededFuture(true);
+    }
+    Promise<Boolean> result = Promise.promise();
+    long timer = vertx.setTimer(Math.max(1, timeout.toMillis()), t -> result.tryComplete(false));
+    vm.process.exit().onComplete(ar -> {
+      vertx.cancelTimer(timer);
+      result.tryComplete(true);
+    });
+    return result.future();
+  }
+
+  /** Under sudo the child is sudo: signal QEMU itself, by the PID in its pid file, through sudo. */
+  private Future<Void> signal(Vm vm, boolean kill) {
+    LOG.info("vm {}: sending {}", vm.id, kill ? "SIGKILL" : "SIGTERM");
+    if (!qemu.useSudo()) {
+      vm.process.signal(kill);
+      return Future.succeededFuture();
+    }
+    return vertx.fileSystem().readFile(vm.paths.pidFile().toString())
+        .compose(pid -> ChildProcess.run(context,
+            List.of("sudo", "kill", kill ? "-KILL" : "-TERM", pid.toString().trim())))
+        .<Void>mapEmpty()
+        .recover(e -> {
+          vm.process.signal(kill);
+          return Future.succeededFuture();
+        });
+  }
+
+  /** Closes QMP, releases the port and deletes the VM's directory. */
+  private Future<Void> release(Vm vm) {
+    Future<Void> qmpClosed = vm.qmp == null ? Future.succeededFuture() : vm.qmp.close().otherwiseEmpty();
+    return qmpClosed
+        .transform(ar -> releasePort(vm.port))
+        .transform(ar -> releaseFiles(vm.id))
+        .mapEmpty();
+  }
+
+  private Future<JsonObject> releasePort(int port) {
+    return request(Addresses.PORT_RELEASE, new JsonObject().put("port", port));
+  }
+
+  private Future<JsonObject> releaseFiles(String id) {
+    return request(Addresses.FILES_RELEASE, new JsonObject().put("id", id));
+  }
+
+  // ---- queries ----
+
+  private void onGet(Message<JsonObject> message) {
+    String id = message.body().getString("id");
+    Vm vm = vms.get(id);
+    if (vm == null) {
+      fail(message, new ManagerException(ErrorKind.NOT_FOUND, "VM " + id + " not found"));
+    } else {
+      message.reply(vm.view().toJson());
+    }
+  }
+
+  private void onQmpQuery(Message<JsonObject> message) {
+    String id = message.body().getString("id");
+    String command = message.body().getString("command", "");
+    Vm vm = vms.get(id);
+    if (vm == null || vm.qmp == null) {
+      fail(message, new ManagerException(ErrorKind.NOT_FOUND, "VM " + id + " not found"));
+    } else if (!command.matches("query-[a-z0-9-]+")) {
+      fail(message, new ManagerException(ErrorKind.INVALID_ARGUMENT, "only query-* QMP commands are allowed"));
+    } else {
+      vm.qmp.execute(command).onComplete(ar -> {
+        if (ar.succeeded()) {
+          message.reply(new JsonObject().put("return", ar.result()));
+        } else {
+          fail(message, new ManagerException(ErrorKind.FAILED_PRECONDITION, ar.cause().getMessage()));
+        }
+      });
+    }
+  }
+
+  /**
+   * Until the attestation service exists, the honest answers: unknown id, a VM without a TEE (which has no policy
+   * at all), and for SEV-SNP/TDX VMs that the policy is not built yet.
+   */
+  private void onAttestationPolicy(Message<JsonObject> message) {
+    String id = message.body().getString("id");
+    Vm vm = vms.get(id);
+    if (vm == null) {
+      fail(message, new ManagerException(ErrorKind.NOT_FOUND, "VM " + id + " not found"));
+    } else if (vm.tee == Tee.NONE) {
+      fail(message, new ManagerException(ErrorKind.FAILED_PRECONDITION,
+          "VM " + id + " runs without a TEE; no attestation policy"));
+    } else {
+      fail(message, new ManagerException(ErrorKind.UNIMPLEMENTED,
+          "attestation policies for " + vm.tee + " VMs are not implemented yet"));
+    }
+  }
+
+  private Future<JsonObject> request(String address, JsonObject body) {
+    return vertx.eventBus().<JsonObject>request(address, body,
+            new DeliveryOptions().setSendTimeout(config.grpcTimeout().toMillis()))
+        .map(Message::body)
+        .recover(e -> Future.failedFuture(e instanceof ReplyException reply && reply.failureCode() > 0
+            ? new ManagerException(ErrorKind.fromCode(reply.failureCode()), reply.getMessage())
+            : e));
+  }
+
+  private static void fail(Message<?> message, Throwable error) {
+    ErrorKind kind = error instanceof ManagerException m ? m.kind() : ErrorKind.INTERNAL;
+    message.fail(kind.code(), error.getMessage());
+  }
+}

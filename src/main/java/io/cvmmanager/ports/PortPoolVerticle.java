@@ -1,0 +1,101 @@
+package io.cvmmanager.ports;
+
+import io.cvmmanager.bus.Addresses;
+import io.cvmmanager.config.PortRange;
+import io.cvmmanager.error.ErrorKind;
+import io.cvmmanager.error.ManagerException;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetServerOptions;
+import java.util.HashSet;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Hands out host ports from MANAGER_QEMU_HOST_FWD_RANGE for the agent port forward. A reserved port is never
+ * handed out again until released; a port another program listens on is skipped (checked by binding it, on all
+ * interfaces as QEMU's hostfwd does). The reserved set lives on this verticle's event loop only: no lock.
+ */
+public final class PortPoolVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(PortPoolVerticle.class);
+
+  private final PortRange range;
+  private final Set<Integer> reserved = new HashSet<>();
+  /** Where the next search starts, so a just-released port (maybe in TIME_WAIT) is not reused at once. */
+  private int cursor;
+
+  public PortPoolVerticle(PortRange range) {
+    this.range = range;
+    this.cursor = range.first();
+  }
+
+  @Override
+  public Future<?> start() {
+    vertx.eventBus().<JsonObject>consumer(Addresses.PORT_RESERVE, this::reserve);
+    vertx.eventBus().<JsonObject>consumer(Addresses.PORT_RELEASE, this::release);
+    return Future.succeededFuture();
+  }
+
+  private void reserve(Message<JsonObject> request) {
+    String owner = request.body().getString("id", "");
+    Integer wanted = request.body().getInteger("port");
+    Future<Integer> port = wanted != null ? reserveExactly(wanted) : search(cursor, range.size());
+    port.onSuccess(p -> {
+      LOG.debug("port {} reserved for {}", p, owner);
+      request.reply(new JsonObject().put("port", p));
+    }).onFailure(e -> request.fail(((ManagerException) e).kind().code(), e.getMessage()));
+  }
+
+  /** Re-reserves a given port (adoption of a VM that already holds it). */
+  private Future<Integer> reserveExactly(int port) {
+    if (!range.contains(port) || reserved.contains(port)) {
+      return Future.failedFuture(new ManagerException(ErrorKind.RESOURCE_EXHAUSTED,
+          "port " + port + " is " + (reserved.contains(port) ? "already reserved" : "outside " + range)));
+    }
+    reserved.add(port);
+    return Future.succeededFuture(port);
+  }
+
+  private Future<Integer> search(int from, int left) {
+    if (left == 0) {
+      return Future.failedFuture(new ManagerException(ErrorKind.RESOURCE_EXHAUSTED,
+          "no free host port in MANAGER_QEMU_HOST_FWD_RANGE " + range + " (" + reserved.size()
+              + " reserved by VMs, the rest used by other programs)"));
+    }
+    int candidate = from > range.last() ? range.first() : from;
+    int next = candidate + 1;
+    if (reserved.contains(candidate)) {
+      return search(next, left - 1);
+    }
+    // Held while the bind check runs, so a concurrent reservation cannot pick the same port.
+    reserved.add(candidate);
+    return bindable(candidate).compose(free -> {
+      if (free) {
+        cursor = next;
+        return Future.succeededFuture(candidate);
+      }
+      reserved.remove(candidate);
+      LOG.debug("port {} is in use by another program; skipped", candidate);
+      return search(next, left - 1);
+    });
+  }
+
+  private Future<Boolean> bindable(int port) {
+    return vertx.createNetServer(new NetServerOptions().setReuseAddress(true).setHost("0.0.0.0").setPort(port))
+        .connectHandler(socket -> socket.close())
+        .listen()
+        .compose(server -> server.close().map(true))
+        .otherwise(false);
+  }
+
+  private void release(Message<JsonObject> request) {
+    Integer port = request.body().getInteger("port");
+    if (port != null && reserved.remove(port)) {
+      LOG.debug("port {} released", port);
+    }
+    request.reply(new JsonObject());
+  }
+}

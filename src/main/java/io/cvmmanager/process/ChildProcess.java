@@ -1,0 +1,136 @@
+package io.cvmmanager.process;
+
+import com.zaxxer.nuprocess.NuAbstractProcessHandler;
+import com.zaxxer.nuprocess.NuProcess;
+import com.zaxxer.nuprocess.NuProcessBuilder;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Promise;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * A child process run through NuProcess: no thread per process, output delivered line by line, exit as a future.
+ * Every callback is moved onto the Vert.x context that started the process, so its owner (a verticle) sees them
+ * in order with its other events and never needs a lock. NuProcess reaps the child (no zombie).
+ */
+public final class ChildProcess {
+  /** The exit code NuProcess reports when the program could not be started at all, or its status was lost. */
+  public static final int NOT_STARTED = Integer.MIN_VALUE;
+
+  private final NuProcess process;
+  private final Promise<Integer> exit;
+
+  private ChildProcess(NuProcess process, Promise<Integer> exit) {
+    this.process = process;
+    this.exit = exit;
+  }
+
+  /**
+   * Starts {@code command}. {@code stdout} and {@code stderr} get each complete line (without its newline; a last
+   * unterminated line too). The returned future fails if the program cannot be started.
+   */
+  public static Future<ChildProcess> start(Context context, List<String> command, Path workingDir,
+      Handler<String> stdout, Handler<String> stderr) {
+    Promise<Integer> exit = Promise.promise();
+    LineSplitter out = new LineSplitter(line -> context.runOnContext(v -> stdout.handle(line)));
+    LineSplitter err = new LineSplitter(line -> context.runOnContext(v -> stderr.handle(line)));
+    NuProcessBuilder builder = new NuProcessBuilder(command);
+    if (workingDir != null) {
+      builder.setCwd(workingDir);
+    }
+    builder.setProcessListener(new NuAbstractProcessHandler() {
+      @Override
+      public void onStdout(ByteBuffer buffer, boolean closed) {
+        out.accept(buffer, closed);
+      }
+
+      @Override
+      public void onStderr(ByteBuffer buffer, boolean closed) {
+        err.accept(buffer, closed);
+      }
+
+      @Override
+      public void onExit(int code) {
+        out.flush();
+        err.flush();
+        context.runOnContext(v -> exit.tryComplete(code));
+      }
+    });
+    NuProcess process = builder.start();
+    if (process == null || !process.isRunning() && process.getPID() == 0) {
+      return Future.failedFuture(new IllegalStateException("cannot start " + command.get(0)));
+    }
+    return Future.succeededFuture(new ChildProcess(process, exit));
+  }
+
+  /** Runs a command to its end and collects its output (for short tools: qemu-img, igvmmeasure). */
+  public static Future<Result> run(Context context, List<String> command) {
+    StringBuilder out = new StringBuilder();
+    StringBuilder err = new StringBuilder();
+    return start(context, command, null, l -> out.append(l).append('\n'), l -> err.append(l).append('\n'))
+        .compose(ChildProcess::exit)
+        .map(code -> new Result(code, out.toString(), err.toString()));
+  }
+
+  /** The outcome of {@link #run}. */
+  public record Result(int exitCode, String stdout, String stderr) {
+    public boolean succeeded() {
+      return exitCode == 0;
+    }
+  }
+
+  public int pid() {
+    return process.getPID();
+  }
+
+  /** Completes with the exit code (or the signal number: NuProcess reports WTERMSIG for a killed child). */
+  public Future<Integer> exit() {
+    return exit.future();
+  }
+
+  public boolean exited() {
+    return exit.future().isComplete();
+  }
+
+  /** SIGTERM ({@code force} false) or SIGKILL. */
+  public void signal(boolean force) {
+    process.destroy(force);
+  }
+
+  /** Splits a byte stream into lines; NuProcess hands over whatever the pipe had, not whole lines. */
+  private static final class LineSplitter {
+    private final Handler<String> lines;
+    private final StringBuilder partial = new StringBuilder();
+
+    LineSplitter(Handler<String> lines) {
+      this.lines = lines;
+    }
+
+    void accept(ByteBuffer buffer, boolean closed) {
+      byte[] bytes = new byte[buffer.remaining()];
+      buffer.get(bytes);
+      partial.append(new String(bytes, StandardCharsets.UTF_8));
+      int newline;
+      while ((newline = partial.indexOf("\n")) >= 0) {
+        String line = partial.substring(0, newline);
+        partial.delete(0, newline + 1);
+        lines.handle(line.endsWith("\r") ? line.substring(0, line.length() - 1) : line);
+      }
+      if (closed) {
+        flush();
+      }
+    }
+
+    void flush() {
+      if (partial.length() > 0) {
+        String rest = partial.toString();
+        partial.setLength(0);
+        lines.handle(rest);
+      }
+    }
+  }
+}

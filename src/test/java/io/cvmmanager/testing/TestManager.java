@@ -1,0 +1,175 @@
+package io.cvmmanager.testing;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.Empty;
+import io.cvmmanager.Manager;
+import io.cvmmanager.api.manager.CVMInfoReq;
+import io.cvmmanager.api.manager.CVMInfoRes;
+import io.cvmmanager.api.manager.CreateReq;
+import io.cvmmanager.api.manager.CreateRes;
+import io.cvmmanager.api.manager.RemoveReq;
+import io.cvmmanager.config.ConfigParser;
+import io.cvmmanager.config.ManagerConfig;
+import io.cvmmanager.config.PortRange;
+import io.cvmmanager.qemu.Tee;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.grpc.client.GrpcClient;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * A whole manager (every verticle, real QEMU) in this JVM, on a temp state dir, free gRPC port and its own port
+ * range, with a real gRPC client. {@link #close} stops it and asserts that nothing is left behind: no QEMU of
+ * this manager, no VM directory, no port of its range held.
+ */
+public final class TestManager implements AutoCloseable {
+  public static final String MANAGER = "manager.ManagerService";
+
+  private final Vertx vertx;
+  private final Manager manager;
+  private final ManagerConfig config;
+  private final GrpcClient client;
+  private final SocketAddress server;
+
+  private TestManager(Vertx vertx, Manager manager, ManagerConfig config) {
+    this.vertx = vertx;
+    this.manager = manager;
+    this.config = config;
+    this.client = UnaryCall.client(vertx,
+        new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false));
+    this.server = SocketAddress.inetSocketAddress(config.grpc().port(), "localhost");
+  }
+
+  /** Dev-profile settings (TCG, the dev guest), {@code overrides} on top. */
+  public static TestManager start(Path stateDir, PortRange ports, Map<String, String> overrides) throws Exception {
+    Map<String, String> values = new HashMap<>();
+    values.put("MANAGER_STATE_DIR", stateDir.toString());
+    values.put("MANAGER_GRPC_PORT", String.valueOf(FreePort.next()));
+    values.put("MANAGER_HTTP_PORT", String.valueOf(FreePort.next()));
+    values.put("MANAGER_QEMU_HOST_FWD_RANGE", ports.toString());
+    values.put("MANAGER_QEMU_ENABLE_KVM", "false");
+    values.put("MANAGER_QEMU_ENABLE_SEV_SNP", "false");
+    values.put("MANAGER_QEMU_ENABLE_TDX", "false");
+    values.put("MANAGER_QEMU_CPU", "max");
+    values.put("MANAGER_QEMU_SMP_COUNT", "1");
+    values.put("MANAGER_QEMU_MEMORY_SIZE", "1024M");
+    values.put("MANAGER_QEMU_KERNEL_CMDLINE", "console=ttyS0");
+    values.put("MANAGER_QEMU_DISK_IMG_KERNEL_FILE", DevGuest.kernel().toString());
+    values.put("MANAGER_QEMU_DISK_IMG_ROOTFS_FILE", DevGuest.rootfs().toString());
+    values.put("MANAGER_QEMU_SRC_DISK_FILE", DevGuest.disk().toString());
+    values.put("MANAGER_QEMU_STOP_GRACE", "5s");
+    values.putAll(overrides);
+    ManagerConfig config = ConfigParser.parse(values, Path.of("/root"), true);
+    Files.createDirectories(config.stateDir().resolve("vms"));
+    Vertx vertx = Vertx.vertx();
+    Manager manager = Manager.start(vertx, config, Tee.NONE).await();
+    return new TestManager(vertx, manager, config);
+  }
+
+  public ManagerConfig config() {
+    return config;
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public Path vmDir(String id) {
+    return config.stateDir().resolve("vms").resolve(id);
+  }
+
+  public <Req extends com.google.protobuf.Message, Resp extends com.google.protobuf.Message>
+      UnaryCall.Result<Resp> call(String method, Req request, com.google.protobuf.Message.Builder response) {
+    return UnaryCall.<Req, Resp>call(client, server, MANAGER, method, request, response).await();
+  }
+
+  public UnaryCall.Result<CreateRes> create(CreateReq request) {
+    return call("CreateVm", request, CreateRes.newBuilder());
+  }
+
+  public UnaryCall.Result<Empty> remove(String id) {
+    return call("RemoveVm", RemoveReq.newBuilder().setCvmId(id).build(), Empty.newBuilder());
+  }
+
+  public UnaryCall.Result<CVMInfoRes> info(String id) {
+    return call("CVMInfo", CVMInfoReq.newBuilder().setId(id).build(), CVMInfoRes.newBuilder());
+  }
+
+  /** PIDs of live processes whose command line mentions this manager's state dir: its QEMUs. */
+  public List<Long> qemuProcesses() {
+    String marker = config.stateDir().toString();
+    return ProcessHandle.allProcesses()
+        .filter(p -> commandLine(p.pid()).contains(marker))
+        .filter(p -> !isZombie(p.pid()))
+        .map(ProcessHandle::pid)
+        .toList();
+  }
+
+  private static String commandLine(long pid) {
+    try {
+      return new String(Files.readAllBytes(Path.of("/proc/" + pid + "/cmdline")), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  private static boolean isZombie(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+      return stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** VM directories under the state dir. */
+  public List<String> vmDirs() throws IOException {
+    try (Stream<Path> dirs = Files.list(config.stateDir().resolve("vms"))) {
+      return dirs.map(p -> p.getFileName().toString()).toList();
+    }
+  }
+
+  public void assertNothingLeft() throws IOException {
+    assertEquals(List.of(), qemuProcesses(), "QEMU processes left");
+    assertEquals(List.of(), vmDirs(), "VM directories left");
+    PortRange range = config.qemu().net().hostFwdRange();
+    for (int port = range.first(); port <= range.last(); port++) {
+      assertTrue(bindable(port), "port " + port + " still held");
+    }
+  }
+
+  private static boolean bindable(int port) {
+    try (ServerSocket socket = new ServerSocket()) {
+      socket.setReuseAddress(true);
+      socket.bind(new InetSocketAddress("0.0.0.0", port));
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** Stops the manager (which stops its VMs), then asserts nothing is left. */
+  @Override
+  public void close() throws Exception {
+    try {
+      client.close().await();
+      manager.stop().await();
+      vertx.close().await();
+    } finally {
+      assertNothingLeft();
+    }
+  }
+}
