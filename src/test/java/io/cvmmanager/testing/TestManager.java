@@ -14,6 +14,7 @@ import io.cvmmanager.config.ConfigParser;
 import io.cvmmanager.config.ManagerConfig;
 import io.cvmmanager.config.PortRange;
 import io.cvmmanager.qemu.Tee;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpVersion;
@@ -100,8 +101,17 @@ public final class TestManager implements AutoCloseable {
     return call("CreateVm", request, CreateRes.newBuilder());
   }
 
+  public Future<UnaryCall.Result<CreateRes>> createAsync(CreateReq request) {
+    return UnaryCall.call(client, server, MANAGER, "CreateVm", request, CreateRes.newBuilder());
+  }
+
   public UnaryCall.Result<Empty> remove(String id) {
-    return call("RemoveVm", RemoveReq.newBuilder().setCvmId(id).build(), Empty.newBuilder());
+    return removeAsync(id).await();
+  }
+
+  public Future<UnaryCall.Result<Empty>> removeAsync(String id) {
+    return UnaryCall.call(client, server, MANAGER, "RemoveVm", RemoveReq.newBuilder().setCvmId(id).build(),
+        Empty.newBuilder());
   }
 
   public UnaryCall.Result<CVMInfoRes> info(String id) {

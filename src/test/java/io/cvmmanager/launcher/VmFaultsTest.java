@@ -1,0 +1,226 @@
+package io.cvmmanager.launcher;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.Empty;
+import io.cvmmanager.api.manager.CreateReq;
+import io.cvmmanager.api.manager.CreateRes;
+import io.cvmmanager.config.PortRange;
+import io.cvmmanager.testing.TestManager;
+import io.cvmmanager.testing.UnaryCall;
+import io.vertx.core.Future;
+import io.vertx.grpc.common.GrpcStatus;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Bad input and faults: each gives a clear gRPC status and leaves no QEMU, file or port behind (TestManager's
+ * close asserts that; the tests also assert it right after the failed call). VMs start paused: no guest needed.
+ */
+class VmFaultsTest {
+  @TempDir
+  Path stateDir;
+
+  private TestManager start(int firstPort, int lastPort, Map<String, String> extra) throws Exception {
+    Map<String, String> settings = new HashMap<>(Map.of("MANAGER_QEMU_START_PAUSED", "true",
+        "MANAGER_QEMU_MEMORY_SIZE", "128M"));
+    settings.putAll(extra);
+    return TestManager.start(stateDir, new PortRange(firstPort, lastPort), settings);
+  }
+
+  private static void assertStatus(GrpcStatus expected, UnaryCall.Result<?> result, String messagePart) {
+    assertEquals(expected, result.status(), "status; message: " + result.message());
+    assertTrue(result.message().contains(messagePart), "message \"" + result.message() + "\" lacks " + messagePart);
+  }
+
+  @Test
+  void invalidTtlsAreRefusedBeforeAnythingIsMade() throws Exception {
+    try (TestManager manager = start(26200, 26201, Map.of())) {
+      for (String ttl : List.of("abc", "-5s", "10", "0s", "1x")) {
+        assertStatus(GrpcStatus.INVALID_ARGUMENT, manager.create(CreateReq.newBuilder().setTtl(ttl).build()), "ttl");
+        manager.assertNothingLeft();
+      }
+    }
+  }
+
+  @Test
+  void valuesThatCouldInjectIntoTheEnvironmentFileAreRefused() throws Exception {
+    try (TestManager manager = start(26202, 26203, Map.of())) {
+      assertStatus(GrpcStatus.INVALID_ARGUMENT,
+          manager.create(CreateReq.newBuilder().setAgentLogLevel("info\nAWS_REGION=x").build()), "agent_log_level");
+      assertStatus(GrpcStatus.INVALID_ARGUMENT,
+          manager.create(CreateReq.newBuilder().setAgentCvmServerUrl("a'; reboot; '").build()),
+          "agent_cvm_server_url");
+      assertStatus(GrpcStatus.INVALID_ARGUMENT,
+          manager.create(CreateReq.newBuilder().setAwsSecretAccessKey("s\u0000").build()), "aws_secret_access_key");
+      assertStatus(GrpcStatus.INVALID_ARGUMENT,
+          manager.create(CreateReq.newBuilder().setAaKbsParams("x console=tty0").build()), "aa_kbs_params");
+      manager.assertNothingLeft();
+    }
+  }
+
+  @Test
+  void unknownAndEmptyIdsAreNotFoundAndInvalid() throws Exception {
+    try (TestManager manager = start(26204, 26205, Map.of())) {
+      assertStatus(GrpcStatus.NOT_FOUND, manager.remove("4b0f7f0e-0000-4000-8000-000000000000"), "not found");
+      assertStatus(GrpcStatus.NOT_FOUND, manager.remove("../../etc"), "not found");
+      assertStatus(GrpcStatus.INVALID_ARGUMENT, manager.remove(""), "empty");
+    }
+  }
+
+  @Test
+  void maxVmsIsResourceExhaustedUntilOneIsRemoved() throws Exception {
+    try (TestManager manager = start(26206, 26210, Map.of("MANAGER_MAX_VMS", "2"))) {
+      String first = manager.create(CreateReq.getDefaultInstance()).response().getCvmId();
+      String second = manager.create(CreateReq.getDefaultInstance()).response().getCvmId();
+      assertStatus(GrpcStatus.RESOURCE_EXHAUSTED, manager.create(CreateReq.getDefaultInstance()), "MANAGER_MAX_VMS");
+      assertEquals(GrpcStatus.OK, manager.remove(first).status());
+      String third = manager.create(CreateReq.getDefaultInstance()).response().getCvmId();
+      assertEquals(GrpcStatus.OK, manager.remove(second).status());
+      assertEquals(GrpcStatus.OK, manager.remove(third).status());
+    }
+  }
+
+  @Test
+  void exhaustedPortRangeIsResourceExhaustedAndPortsHeldByOthersAreSkipped() throws Exception {
+    try (ServerSocket other = new ServerSocket()) {
+      other.bind(new InetSocketAddress("0.0.0.0", 26211));
+      try (TestManager manager = start(26211, 26212, Map.of("MANAGER_MAX_VMS", "0"))) {
+        CreateRes only = manager.create(CreateReq.getDefaultInstance()).response();
+        assertEquals("26212", only.getForwardedPort(), "26211 is held by another program");
+        assertStatus(GrpcStatus.RESOURCE_EXHAUSTED, manager.create(CreateReq.getDefaultInstance()),
+            "26211-26212");
+        assertEquals(GrpcStatus.OK, manager.remove(only.getCvmId()).status());
+        other.close();
+      }
+    }
+  }
+
+  @Test
+  void missingQemuBinaryIsFailedPrecondition() throws Exception {
+    try (TestManager manager = start(26213, 26214,
+        Map.of("MANAGER_QEMU_BIN_PATH", stateDir.resolve("no-such-qemu").toString()))) {
+      assertStatus(GrpcStatus.FAILED_PRECONDITION, manager.create(CreateReq.getDefaultInstance()), "QEMU");
+      manager.assertNothingLeft();
+    }
+  }
+
+  @Test
+  void missingOvmfVarsFileIsFailedPrecondition() throws Exception {
+    try (TestManager manager = start(26215, 26216,
+        Map.of("MANAGER_QEMU_OVMF_VARS_FILE", stateDir.resolve("no-such-OVMF_VARS.fd").toString()))) {
+      assertStatus(GrpcStatus.FAILED_PRECONDITION, manager.create(CreateReq.getDefaultInstance()),
+          "MANAGER_QEMU_OVMF_VARS_FILE");
+      manager.assertNothingLeft();
+    }
+  }
+
+  @Test
+  void failingQemuImgOnABadReferenceImageIsFailedPrecondition() throws Exception {
+    byte[] corrupt = new byte[512];
+    // qcow2 magic, version 3, cluster size 2^0: qemu-img refuses it ("Unsupported cluster size").
+    System.arraycopy(new byte[] {'Q', 'F', 'I', (byte) 0xfb, 0, 0, 0, 3}, 0, corrupt, 0, 8);
+    Path corruptImage = Files.write(stateDir.resolve("corrupt.qcow2"), corrupt);
+    for (Path reference : List.of(corruptImage, stateDir.resolve("missing.qcow2"))) {
+      try (TestManager manager = start(26217, 26218, Map.of("MANAGER_QEMU_ENABLE_DISK", "true",
+          "MANAGER_QEMU_SRC_DISK_FILE", reference.toString()))) {
+        assertStatus(GrpcStatus.FAILED_PRECONDITION, manager.create(CreateReq.getDefaultInstance()),
+            reference.getFileName().toString());
+        manager.assertNothingLeft();
+      }
+    }
+    Files.delete(corruptImage);
+  }
+
+  @Test
+  void qemuExitingAtOnceIsFailedPreconditionWithItsMessage() throws Exception {
+    try (TestManager manager = start(26219, 26220, Map.of("MANAGER_QEMU_MACHINE", "no-such-machine"))) {
+      assertStatus(GrpcStatus.FAILED_PRECONDITION, manager.create(CreateReq.getDefaultInstance()),
+          "unsupported machine type");
+      manager.assertNothingLeft();
+    }
+  }
+
+  @Test
+  void certificatesOfSeveralMegabytesAreHandedOver() throws Exception {
+    byte[] big = new byte[3 * 1024 * 1024];
+    java.util.Arrays.fill(big, (byte) 'A');
+    try (TestManager manager = start(26221, 26222, Map.of())) {
+      String id = manager.create(CreateReq.newBuilder().setAgentCvmServerCaCert(ByteString.copyFrom(big)).build())
+          .response().getCvmId();
+      assertEquals(big.length, Files.size(manager.vmDir(id).resolve("certs/ca.pem")));
+      assertEquals(GrpcStatus.OK, manager.remove(id).status());
+    }
+  }
+
+  @Test
+  void twoConcurrentRemovesOfOneVmGiveOneOkAndOneNotFound() throws Exception {
+    try (TestManager manager = start(26223, 26224, Map.of())) {
+      String id = manager.create(CreateReq.getDefaultInstance()).response().getCvmId();
+      Future<UnaryCall.Result<Empty>> a = manager.removeAsync(id);
+      Future<UnaryCall.Result<Empty>> b = manager.removeAsync(id);
+      Future.all(a, b).await();
+      Set<GrpcStatus> statuses = Set.of(a.result().status(), b.result().status());
+      assertEquals(Set.of(GrpcStatus.OK, GrpcStatus.NOT_FOUND), statuses);
+    }
+  }
+
+  @Test
+  void concurrentCreatesGetDistinctPorts() throws Exception {
+    try (TestManager manager = start(26230, 26249, Map.of("MANAGER_MAX_VMS", "0"))) {
+      List<Future<UnaryCall.Result<CreateRes>>> creates = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        creates.add(manager.createAsync(CreateReq.getDefaultInstance()));
+      }
+      Future.all(creates).await();
+      Set<String> ports = new HashSet<>();
+      for (Future<UnaryCall.Result<CreateRes>> create : creates) {
+        ports.add(create.result().response().getForwardedPort());
+      }
+      assertEquals(8, ports.size(), "ports " + ports);
+      for (Future<UnaryCall.Result<CreateRes>> create : creates) {
+        assertEquals(GrpcStatus.OK, manager.remove(create.result().response().getCvmId()).status());
+      }
+    }
+  }
+
+  @Test
+  void ttlExpiryRemovesTheVm() throws Exception {
+    try (TestManager manager = start(26250, 26251, Map.of())) {
+      String id = manager.create(CreateReq.newBuilder().setTtl("1.5s").build()).response().getCvmId();
+      assertEquals(GrpcStatus.OK, manager.info(id).status());
+      await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+        assertEquals(GrpcStatus.NOT_FOUND, manager.info(id).status());
+        manager.assertNothingLeft();
+      });
+    }
+  }
+
+  @Test
+  void aVmWhoseQemuIsKilledReleasesEverything() throws Exception {
+    try (TestManager manager = start(26252, 26253, Map.of())) {
+      String id = manager.create(CreateReq.getDefaultInstance()).response().getCvmId();
+      long pid = Long.parseLong(Files.readString(manager.vmDir(id).resolve("qemu.pid")).trim());
+      ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+      await().atMost(Duration.ofSeconds(20)).ignoreException(IOException.class).untilAsserted(() -> {
+        assertEquals(GrpcStatus.NOT_FOUND, manager.info(id).status());
+        manager.assertNothingLeft();
+      });
+    }
+  }
+}

@@ -1,0 +1,74 @@
+package io.cvmmanager.ports;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cvmmanager.bus.Addresses;
+import io.cvmmanager.config.PortRange;
+import io.cvmmanager.error.ErrorKind;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonObject;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class PortPoolVerticleTest {
+  private Vertx vertx;
+
+  @BeforeEach
+  void start() {
+    vertx = Vertx.vertx();
+  }
+
+  @AfterEach
+  void stop() {
+    vertx.close().await();
+  }
+
+  private Future<Integer> reserve() {
+    return vertx.eventBus().<JsonObject>request(Addresses.PORT_RESERVE, new JsonObject().put("id", "t"))
+        .map(m -> m.body().getInteger("port"));
+  }
+
+  private void release(int port) {
+    vertx.eventBus().request(Addresses.PORT_RELEASE, new JsonObject().put("port", port)).await();
+  }
+
+  @Test
+  void concurrentReservationsNeverShareAPortAndExhaustionIsResourceExhausted() {
+    vertx.deployVerticle(new PortPoolVerticle(new PortRange(26260, 26269))).await();
+    List<Future<Integer>> all = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      all.add(reserve());
+    }
+    Future.all(all).await();
+    Set<Integer> ports = new HashSet<>();
+    all.forEach(f -> ports.add(f.result()));
+    assertEquals(10, ports.size());
+
+    Throwable failure = reserve().transform(ar -> Future.succeededFuture(ar.cause())).await();
+    ReplyException exhausted = (ReplyException) failure;
+    assertEquals(ErrorKind.RESOURCE_EXHAUSTED.code(), exhausted.failureCode());
+    assertTrue(exhausted.getMessage().contains("26260-26269"), exhausted.getMessage());
+
+    release(26263);
+    assertEquals(26263, reserve().await());
+  }
+
+  @Test
+  void aPortAnotherProgramListensOnIsSkipped() throws Exception {
+    vertx.deployVerticle(new PortPoolVerticle(new PortRange(26270, 26271))).await();
+    try (ServerSocket other = new ServerSocket()) {
+      other.bind(new InetSocketAddress("127.0.0.1", 26270));
+      assertEquals(26271, reserve().await());
+    }
+  }
+}
