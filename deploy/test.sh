@@ -1,25 +1,26 @@
 #!/usr/bin/env bash
 # The test command (README): on a fresh Debian 12 machine, installs what the tests need (only what is missing),
-# builds the development guest, then runs `mvn -B verify`: unit tests in surefire, tests that start the
-# packaged jar (*IT) in failsafe. Extra arguments go to Maven (e.g. deploy/test.sh -Dtest=ConfigParserTest).
+# builds the development guest, then runs `mvn -B verify` (unit tests in surefire, tests that start the packaged
+# jar (*IT) in failsafe) and finally the README's first command, deploy/quickstart.sh, end to end.
+# Extra arguments go to Maven (e.g. deploy/test.sh -Dtest=ConfigParserTest).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(qemu-system-x86 qemu-utils ovmf busybox-static cpio kmod openssl grub-efi-amd64-bin grub-common mtools
-  dosfstools gdisk python3 python3-grpcio python3-cbor2 maven)
-command -v javac >/dev/null 2>&1 || packages+=(openjdk-17-jdk-headless)
-
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "test.sh: installing ${missing[*]}"
-  as_root=()
-  [ "$(id -u)" -eq 0 ] || as_root=(sudo)
-  "${as_root[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+. deploy/packages.sh
+install_missing_packages
 
 bash deploy/guest/build.sh
 mvn -B -ntp verify "$@"
+bash deploy/quickstart.sh
+
+# One closing line over everything that ran (surefire, failsafe, and the quickstart as one more).
+python3 - <<'PY'
+import glob, xml.etree.ElementTree as ET
+run = failed = skipped = 0
+for report in glob.glob("target/surefire-reports/TEST-*.xml") + glob.glob("target/failsafe-reports/TEST-*.xml"):
+    suite = ET.parse(report).getroot()
+    run += int(suite.get("tests", 0))
+    failed += int(suite.get("failures", 0)) + int(suite.get("errors", 0))
+    skipped += int(suite.get("skipped", 0))
+print(f"tests: {run - failed - skipped + 1} passed, {failed} failed, {skipped} skipped")
+PY

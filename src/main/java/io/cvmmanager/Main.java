@@ -29,13 +29,20 @@ public final class Main {
 
   private Main() {}
 
-  /** NuProcess polls for dead children every 250 ms by default; QEMU exits must be seen sooner. */
-  private static final String NUPROCESS_POLL = "com.zaxxer.nuprocess.deadPoolPollMs";
+  /**
+   * NuProcess polls for dead children every 250 ms by default (QEMU exits must be seen sooner), and its own JVM
+   * shutdown hook stops its threads, after which no exit would be seen while our shutdown stops the VMs.
+   */
+  private static final Map<String, String> NUPROCESS_PROPERTIES = Map.of(
+      "com.zaxxer.nuprocess.deadPoolPollMs", "100",
+      "com.zaxxer.nuprocess.enableShutdownHook", "false");
 
   public static void main(String[] args) {
-    if (System.getProperty(NUPROCESS_POLL) == null) {
-      System.setProperty(NUPROCESS_POLL, "100");
-    }
+    NUPROCESS_PROPERTIES.forEach((k, v) -> {
+      if (System.getProperty(k) == null) {
+        System.setProperty(k, v);
+      }
+    });
     Vertx vertx = Vertx.vertx();
     try {
       StartupChecks.Checked checked = configure(vertx, System.getenv());

@@ -62,10 +62,12 @@ public final class DiskVerticle extends VerticleBase {
     }
     VmPaths paths = VmPaths.of(stateDir, request.id());
     fs.mkdirs(paths.dir().toString(), DIR_MODE)
-        .compose(v -> request.ovmfVars() ? copyOvmfVars(paths) : Future.succeededFuture())
-        .compose(v -> writeDir(paths.certs(), request.certs()))
-        .compose(v -> writeDir(paths.env(), Map.of("environment", request.environment().getBytes())))
-        .compose(v -> request.disk() ? makeDisk(paths) : Future.succeededFuture())
+        // join, not all: on a failure every other step has ended before the directory is deleted.
+        .compose(v -> Future.join(
+            request.ovmfVars() ? copyOvmfVars(paths) : Future.succeededFuture(),
+            writeDir(paths.certs(), request.certs()),
+            writeDir(paths.env(), Map.of("environment", request.environment().getBytes())),
+            request.disk() ? makeDisk(paths) : Future.succeededFuture()))
         .onSuccess(v -> message.reply(new JsonObject().put("dir", paths.dir().toString())))
         .onFailure(e -> {
           LOG.warn("vm {}: preparing files failed: {}", request.id(), e.getMessage());

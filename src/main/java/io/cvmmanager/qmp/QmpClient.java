@@ -21,7 +21,9 @@ import java.util.Map;
  * {@link #closeHandler} reports it. All callbacks run on the context that connected.
  */
 public final class QmpClient {
-  private static final long RETRY_MS = 10;
+  /** QEMU makes its socket within milliseconds of exec; a failed connect to a unix path costs next to nothing. */
+  private static final long RETRY_MS = 2;
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(QmpClient.class);
 
   private final NetSocket socket;
   private final Map<String, Promise<Object>> pending = new HashMap<>();
@@ -35,6 +37,8 @@ public final class QmpClient {
     RecordParser lines = RecordParser.newDelimited("\n", line -> onLine(line.toString().trim()));
     socket.handler(lines);
     socket.closeHandler(v -> onClosed());
+    // A reset as QEMU exits is how a VM's end looks, not an error.
+    socket.exceptionHandler(e -> LOG.debug("QMP socket: {}", e.toString()));
   }
 
   /**

@@ -1,0 +1,336 @@
+import io.cvmmanager.api.manager.CreateReq;
+import io.cvmmanager.api.manager.CreateRes;
+import io.cvmmanager.api.manager.ManagerServiceGrpcClient;
+import io.cvmmanager.api.manager.RemoveReq;
+import io.cvmmanager.config.ConfigParser;
+import io.cvmmanager.config.ManagerConfig;
+import io.cvmmanager.qemu.QemuCommand;
+import io.cvmmanager.qemu.Tee;
+import io.cvmmanager.qemu.VmLaunch;
+import io.cvmmanager.qemu.VmPaths;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.grpc.client.GrpcClient;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.ServerSocket;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * cvm-manager against raw QEMU on this machine, same arguments, same run. See bench/README.md.
+ * (a) CreateVm → reply vs exec → QMP ready, one at a time; (b) 100 concurrent paused CreateVm vs 100 raw QEMU
+ * starts in parallel; (c) the manager's threads and RSS with 0, 50, 100 VMs; (d) disk clone, overlay vs copy.
+ */
+public final class Bench {
+  private static final Path JAR = Path.of("target/cvm-manager.jar").toAbsolutePath();
+  private static final Path GUEST = Path.of(Optional.ofNullable(System.getenv("CVM_GUEST_DIR"))
+      .orElse(System.getProperty("user.home") + "/.cache/cvm-manager/guest"));
+  private static final int SEQUENTIAL_RUNS = Integer.getInteger("bench.runs", 20);
+  private static final int CONCURRENT = Integer.getInteger("bench.concurrent", 100);
+
+  public static void main(String[] args) throws Exception {
+    Path work = Files.createTempDirectory("cvm-bench");
+    try {
+      System.out.printf("cvm-manager bench, %s, %d cores, %s%n", java.time.LocalDate.now(),
+          Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
+      sequential(work);
+      concurrent(work);
+      diskClone(work);
+    } finally {
+      run(List.of("rm", "-rf", work.toString()));
+    }
+  }
+
+  /** The dev profile (TCG, the dev guest), as a manager environment and as a parsed config for raw QEMU. */
+  private static Map<String, String> settings(Path stateDir, int firstPort, int lastPort, boolean paused) {
+    Map<String, String> env = new HashMap<>();
+    env.put("MANAGER_STATE_DIR", stateDir.toString());
+    env.put("MANAGER_GRPC_PORT", String.valueOf(freePort()));
+    env.put("MANAGER_HTTP_PORT", String.valueOf(freePort()));
+    env.put("MANAGER_MAX_VMS", "0");
+    env.put("MANAGER_QEMU_HOST_FWD_RANGE", firstPort + "-" + lastPort);
+    env.put("MANAGER_QEMU_ENABLE_KVM", "false");
+    env.put("MANAGER_QEMU_ENABLE_SEV_SNP", "false");
+    env.put("MANAGER_QEMU_ENABLE_TDX", "false");
+    env.put("MANAGER_QEMU_CPU", "max");
+    env.put("MANAGER_QEMU_SMP_COUNT", "1");
+    env.put("MANAGER_QEMU_MEMORY_SIZE", "1024M");
+    env.put("MANAGER_QEMU_KERNEL_CMDLINE", "console=ttyS0");
+    env.put("MANAGER_QEMU_DISK_IMG_KERNEL_FILE", GUEST.resolve("bzImage").toString());
+    env.put("MANAGER_QEMU_DISK_IMG_ROOTFS_FILE", GUEST.resolve("rootfs.cpio.gz").toString());
+    env.put("MANAGER_QEMU_START_PAUSED", String.valueOf(paused));
+    return env;
+  }
+
+  // ---- (a) ----
+
+  private static void sequential(Path work) throws Exception {
+    Path state = Files.createDirectories(work.resolve("a"));
+    Map<String, String> env = settings(state, 27100, 27199, false);
+    ManagerConfig config = ConfigParser.parse(env, Path.of("/root"), true);
+    List<Double> manager = new ArrayList<>();
+    List<Double> raw = new ArrayList<>();
+    try (ManagerUnderTest m = ManagerUnderTest.start(env, work.resolve("a.log"))) {
+      m.create();  // warm-up: JIT, first file-system and gRPC paths
+      m.removeAll();
+      rawStart(config, work.resolve("raw-a"), 27200).stop();
+      for (int i = 0; i < SEQUENTIAL_RUNS; i++) {
+        long t0 = System.nanoTime();
+        m.create();
+        manager.add((System.nanoTime() - t0) / 1e6);
+        m.removeAll();
+        RawQemu q = rawStart(config, work.resolve("raw-a"), 27200);
+        raw.add(q.readyMillis);
+        q.stop();
+      }
+    }
+    System.out.printf("(a) one VM at a time, %d runs: CreateVm->reply median %.1f ms (p90 %.1f); raw exec->QMP ready"
+            + " median %.1f ms (p90 %.1f); ratio %.2fx%n", SEQUENTIAL_RUNS, median(manager), p90(manager),
+        median(raw), p90(raw), median(manager) / median(raw));
+  }
+
+  // ---- (b) and (c) ----
+
+  private static void concurrent(Path work) throws Exception {
+    Path state = Files.createDirectories(work.resolve("b"));
+    Map<String, String> env = settings(state, 27300, 27300 + CONCURRENT + 20, true);
+    ManagerConfig config = ConfigParser.parse(env, Path.of("/root"), true);
+    try (ManagerUnderTest m = ManagerUnderTest.start(env, work.resolve("b.log"))) {
+      m.create();
+      m.removeAll();
+      String idle = m.threadsAndRss();
+      long t0 = System.nanoTime();
+      List<Future<CreateRes>> creates = new ArrayList<>();
+      m.createConcurrently(CONCURRENT);
+      double managerMs = (System.nanoTime() - t0) / 1e6;
+      long r0 = System.nanoTime();
+      m.removeAll();
+      double removeMs = (System.nanoTime() - r0) / 1e6;
+
+      m.createConcurrently(CONCURRENT / 2);
+      String half = m.threadsAndRss();
+      m.createConcurrently(CONCURRENT - CONCURRENT / 2);
+      String full = m.threadsAndRss();
+      m.removeAll();
+
+      ExecutorService pool = Executors.newFixedThreadPool(CONCURRENT);
+      List<java.util.concurrent.Future<RawQemu>> raws = new ArrayList<>();
+      long t1 = System.nanoTime();
+      for (int i = 0; i < CONCURRENT; i++) {
+        int n = i;
+        raws.add(pool.submit(() -> rawStart(config, work.resolve("raw-b-" + n), 27500 + n)));
+      }
+      List<RawQemu> started = new ArrayList<>();
+      for (java.util.concurrent.Future<RawQemu> f : raws) {
+        started.add(f.get());
+      }
+      double rawMs = (System.nanoTime() - t1) / 1e6;
+      for (RawQemu q : started) {
+        q.stop();
+      }
+      pool.shutdown();
+      System.out.printf("(b) %d paused VMs at once: all CreateVm replied in %.0f ms; raw QEMU, %d execs in parallel"
+          + " to all QMP ready: %.0f ms; ratio %.2fx (RemoveVm of all: %.0f ms)%n", CONCURRENT, managerMs,
+          CONCURRENT, rawMs, managerMs / rawMs, removeMs);
+      System.out.printf("(c) manager threads and RSS: 0 VMs %s; %d VMs %s; %d VMs %s; all removed %s%n", idle,
+          CONCURRENT / 2, half, CONCURRENT, full, m.threadsAndRss());
+    }
+  }
+
+  // ---- (d) ----
+
+  private static void diskClone(Path work) throws Exception {
+    Path reference = GUEST.resolve("uvc_os.qcow2");
+    Path big = work.resolve("big.qcow2");
+    run(List.of("qemu-img", "create", "-q", "-f", "qcow2", big.toString(), "4G"));
+    run(List.of("qemu-io", "-f", "qcow2", "-c", "write -P 0x5a 0 1G", big.toString()));
+    for (Path ref : List.of(reference, big)) {
+      long refBytes = Files.size(ref);
+      List<Double> overlay = new ArrayList<>();
+      List<Double> copy = new ArrayList<>();
+      for (int i = 0; i < 5; i++) {
+        Path dst = work.resolve("clone.qcow2");
+        long t0 = System.nanoTime();
+        run(List.of("qemu-img", "create", "-q", "-f", "qcow2", "-b", ref.toString(), "-F", "qcow2", dst.toString(),
+            "5G"));
+        overlay.add((System.nanoTime() - t0) / 1e6);
+        Files.delete(dst);
+        t0 = System.nanoTime();
+        run(List.of("qemu-img", "convert", "-q", "-O", "qcow2", ref.toString(), dst.toString()));
+        run(List.of("qemu-img", "resize", "-q", "-f", "qcow2", dst.toString(), "5G"));
+        copy.add((System.nanoTime() - t0) / 1e6);
+        Files.delete(dst);
+      }
+      System.out.printf("(d) disk from %s (%d MiB allocated): overlay median %.1f ms; copy+resize median %.1f ms%n",
+          ref.getFileName(), refBytes >> 20, median(overlay), median(copy));
+    }
+  }
+
+  // ---- raw QEMU ----
+
+  private record RawQemu(Process process, double readyMillis, SocketChannel qmp) {
+    void stop() throws Exception {
+      Channels.newOutputStream(qmp).write("{\"execute\":\"quit\"}\n".getBytes(StandardCharsets.US_ASCII));
+      process.waitFor(10, TimeUnit.SECONDS);
+      qmp.close();
+    }
+  }
+
+  /** exec of the same arguments the manager would build, until QMP has accepted qmp_capabilities. */
+  private static RawQemu rawStart(ManagerConfig config, Path dir, int port) throws Exception {
+    String id = UUID.randomUUID().toString();
+    VmPaths paths = new VmPaths(dir);
+    run(List.of("rm", "-rf", dir.toString()));
+    Files.createDirectories(paths.certs());
+    Files.createDirectories(paths.env());
+    Files.copy(Path.of(config.qemu().ovmf().varsFile()), paths.ovmfVars());
+    List<String> args = QemuCommand.build(config.qemu(), Tee.NONE,
+        new VmLaunch(id, paths, port, true, true, Optional.empty(), Optional.empty()));
+    long t0 = System.nanoTime();
+    Process p = new ProcessBuilder(args).redirectErrorStream(true).redirectOutput(dir.resolve("out").toFile()).start();
+    SocketChannel channel = null;
+    while (channel == null) {
+      try {
+        channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+        channel.connect(UnixDomainSocketAddress.of(paths.qmpSocket()));
+      } catch (IOException e) {
+        channel.close();
+        channel = null;
+        if (!p.isAlive()) {
+          throw new IllegalStateException("raw QEMU exited: " + Files.readString(dir.resolve("out")));
+        }
+        Thread.onSpinWait();
+      }
+    }
+    BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(channel)));
+    in.readLine();
+    channel.write(ByteBuffer.wrap("{\"execute\":\"qmp_capabilities\"}\n".getBytes(StandardCharsets.US_ASCII)));
+    in.readLine();
+    return new RawQemu(p, (System.nanoTime() - t0) / 1e6, channel);
+  }
+
+  // ---- the manager as a separate process ----
+
+  private static final class ManagerUnderTest implements AutoCloseable {
+    final Process process;
+    final Vertx vertx = Vertx.vertx();
+    final ManagerServiceGrpcClient client;
+    final List<String> ids = new ArrayList<>();
+
+    private ManagerUnderTest(Process process, int grpcPort) {
+      this.process = process;
+      GrpcClient grpc = GrpcClient.client(vertx,
+          new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false)
+              .setHttp2MultiplexingLimit(1000));
+      this.client = ManagerServiceGrpcClient.create(grpc, SocketAddress.inetSocketAddress(grpcPort, "localhost"));
+    }
+
+    static ManagerUnderTest start(Map<String, String> env, Path log) throws Exception {
+      ProcessBuilder builder = new ProcessBuilder(List.of(
+          ProcessHandle.current().info().command().orElse("java"), "-jar", JAR.toString()))
+          .redirectErrorStream(true).redirectOutput(log.toFile());
+      builder.environment().putAll(env);
+      ManagerUnderTest m = new ManagerUnderTest(builder.start(), Integer.parseInt(env.get("MANAGER_GRPC_PORT")));
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (!Files.readString(log).contains("gRPC listening")) {
+        if (!m.process.isAlive() || System.nanoTime() > deadline) {
+          throw new IllegalStateException("manager did not start: " + Files.readString(log));
+        }
+        Thread.sleep(50);
+      }
+      return m;
+    }
+
+    void create() {
+      ids.add(client.createVm(CreateReq.getDefaultInstance()).await().getCvmId());
+    }
+
+    void createConcurrently(int count) {
+      List<Future<CreateRes>> creates = new ArrayList<>();
+      for (int i = 0; i < count; i++) {
+        creates.add(client.createVm(CreateReq.getDefaultInstance()));
+      }
+      Future.all(creates).await();
+      creates.forEach(f -> ids.add(f.result().getCvmId()));
+    }
+
+    void removeAll() {
+      List<Future<?>> removes = new ArrayList<>();
+      for (String id : ids) {
+        removes.add(client.removeVm(RemoveReq.newBuilder().setCvmId(id).build()));
+      }
+      Future.all(removes).await();
+      ids.clear();
+    }
+
+    String threadsAndRss() {
+      try {
+        String status = Files.readString(Path.of("/proc/" + process.pid() + "/status"));
+        String threads = status.lines().filter(l -> l.startsWith("Threads:")).findFirst().orElse("").split("\\s+")[1];
+        String rss = status.lines().filter(l -> l.startsWith("VmRSS:")).findFirst().orElse("").split("\\s+")[1];
+        return threads + " threads, " + (Long.parseLong(rss) / 1024) + " MiB RSS";
+      } catch (IOException e) {
+        return "?";
+      }
+    }
+
+    @Override
+    public void close() throws Exception {
+      removeAll();
+      process.destroy();
+      process.waitFor(60, TimeUnit.SECONDS);
+      vertx.close().await();
+    }
+  }
+
+  // ---- helpers ----
+
+  private static int freePort() {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static void run(List<String> command) throws Exception {
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (p.waitFor() != 0) {
+      throw new IllegalStateException(command + " failed: " + out);
+    }
+  }
+
+  private static double median(List<Double> values) {
+    List<Double> sorted = new ArrayList<>(values);
+    Collections.sort(sorted);
+    return sorted.get(sorted.size() / 2);
+  }
+
+  private static double p90(List<Double> values) {
+    List<Double> sorted = new ArrayList<>(values);
+    Collections.sort(sorted);
+    return sorted.get((int) Math.ceil(sorted.size() * 0.9) - 1);
+  }
+}

@@ -1,0 +1,115 @@
+package io.cvmmanager.cli;
+
+import ch.qos.logback.classic.Level;
+import io.cvmmanager.Version;
+import io.cvmmanager.config.GoDuration;
+import io.vertx.grpc.common.ServiceMethod;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.Map;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+
+/**
+ * {@code cvmctl}: upstream cocos-cli's {@code create-vm} and {@code remove-vm} against a manager, with cocos-cli's
+ * flags, environment and success line. A failed call prints {@code error: <gRPC status>: <message>} on stderr and
+ * exits with 1; a usage error exits with 2.
+ */
+@Command(name = "cvmctl", mixinStandardHelpOptions = true, versionProvider = Cvmctl.VersionProvider.class,
+    description = "Creates and removes confidential VMs through a manager, as cocos-cli does.",
+    subcommands = {CreateVmCommand.class, RemoveVmCommand.class},
+    footerHeading = "%nEnvironment:%n",
+    footer = {
+        "  MANAGER_GRPC_URL              manager's host:port (" + ManagerConnection.DEFAULT_URL + ")",
+        "  MANAGER_GRPC_SERVER_CA_CERTS  CA certificate(s) to trust: TLS",
+        "  MANAGER_GRPC_CLIENT_CERT      client certificate, mutual TLS (with the CA)",
+        "  MANAGER_GRPC_CLIENT_KEY       its key"})
+public final class Cvmctl {
+  public static final int EXIT_FAILED = 1;
+  public static final int EXIT_USAGE = CommandLine.ExitCode.USAGE;
+
+  private final Map<String, String> env;
+  private final PrintStream out;
+  private final PrintStream err;
+
+  @Option(names = "--timeout", scope = ScopeType.INHERIT, defaultValue = "60s", paramLabel = "DURATION",
+      description = "longest wait for the manager, Go syntax (default: ${DEFAULT-VALUE})")
+  private Duration timeout;
+
+  private Cvmctl(Map<String, String> env, PrintStream out, PrintStream err) {
+    this.env = env;
+    this.out = out;
+    this.err = err;
+  }
+
+  public static void main(String[] args) {
+    // The manager's logback.xml logs at INFO on stderr; the CLI keeps stderr for its own error line (Vert.x
+    // warns of the evicted connection when the client closes).
+    if (LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME) instanceof ch.qos.logback.classic.Logger root) {
+      root.setLevel(Level.ERROR);
+    }
+    System.exit(run(args, System.getenv(), System.out, System.err));
+  }
+
+  /** Runs one command line with the given environment and streams, and returns the exit code. */
+  public static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
+    CommandLine cli = new CommandLine(new Cvmctl(env, out, err))
+        .setOut(new PrintWriter(out, true))
+        .setErr(new PrintWriter(err, true))
+        .registerConverter(Duration.class, Cvmctl::positiveDuration)
+        .setExecutionExceptionHandler((e, command, parsed) -> {
+          err.println("error: " + e);
+          return EXIT_FAILED;
+        });
+    return cli.execute(args);
+  }
+
+  private static Duration positiveDuration(String text) {
+    Duration d;
+    try {
+      d = GoDuration.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.TypeConversionException(e.getMessage());
+    }
+    if (d.isNegative() || d.isZero()) {
+      throw new CommandLine.TypeConversionException("\"" + text + "\" must be more than zero");
+    }
+    return d;
+  }
+
+  /** One call to the manager: prints {@code success}'s line on stdout, or the status and its message on stderr. */
+  <Req, Resp> int call(ServiceMethod<Resp, Req> method, Req request, Function<Resp, String> success) {
+    ManagerConnection manager;
+    try {
+      manager = ManagerConnection.open(env, timeout, warning -> err.println("warning: " + warning));
+    } catch (IllegalArgumentException e) {
+      return fail(e.getMessage());
+    }
+    try (manager) {
+      ManagerConnection.Answer<Resp> answer = manager.call(method, request);
+      if (!answer.ok()) {
+        return fail(answer.status().name() + ": " + answer.message());
+      }
+      out.println(success.apply(answer.response()));
+      return CommandLine.ExitCode.OK;
+    }
+  }
+
+  int fail(String message) {
+    err.println("error: " + message);
+    return EXIT_FAILED;
+  }
+
+  static final class VersionProvider implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"cvmctl " + Version.current()};
+    }
+  }
+}

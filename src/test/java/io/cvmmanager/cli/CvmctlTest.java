@@ -1,0 +1,203 @@
+package io.cvmmanager.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cvmmanager.config.PortRange;
+import io.cvmmanager.testing.FreePort;
+import io.cvmmanager.testing.TestCerts;
+import io.cvmmanager.testing.TestManager;
+import io.vertx.grpc.common.GrpcStatus;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** cvmctl in this JVM, with its own environment and streams, against a whole manager (QEMU started paused). */
+class CvmctlTest {
+  private static final PortRange PORTS = new PortRange(26300, 26309);
+  private static final Map<String, String> PAUSED = Map.of("MANAGER_QEMU_START_PAUSED", "true");
+  private static final Pattern CREATED =
+      Pattern.compile("Virtual machine created successfully with id (\\S+) and port (\\d+)\n");
+
+  private record Run(int exit, String out, String err) {}
+
+  private static Run cvmctl(Map<String, String> env, String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int exit = Cvmctl.run(args, env, new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+    return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  private static Map<String, String> envFor(TestManager manager) {
+    return Map.of(ManagerConnection.URL, "localhost:" + manager.config().grpc().port());
+  }
+
+  /** The id from upstream's success line, after checking the line, the id's form and the port. */
+  private static String createdId(Run run) {
+    assertEquals(0, run.exit(), run.err());
+    Matcher line = CREATED.matcher(run.out());
+    assertTrue(line.matches(), "upstream's line, got: " + run.out());
+    assertEquals(line.group(1), UUID.fromString(line.group(1)).toString());
+    assertTrue(PORTS.contains(Integer.parseInt(line.group(2))), "port " + line.group(2));
+    return line.group(1);
+  }
+
+  @Test
+  void createVmPrintsUpstreamsLineAndRemoveVmRemovesTheVm(@TempDir Path stateDir) throws Exception {
+    try (TestManager manager = TestManager.start(stateDir, PORTS, PAUSED)) {
+      String id = createdId(cvmctl(envFor(manager), "create-vm", "--server-url", "cvms.example:7001", "--ttl", "10m"));
+      assertEquals(id, manager.info(id).response().getId());
+
+      Run removed = cvmctl(envFor(manager), "remove-vm", id);
+      assertEquals(0, removed.exit(), removed.err());
+      assertEquals("Virtual machine removed successfully with id " + id + "\n", removed.out());
+      assertEquals(GrpcStatus.NOT_FOUND, manager.info(id).status());
+    }
+  }
+
+  @Test
+  void invalidTtlFailsWithTheManagersStatusAndMessage(@TempDir Path stateDir) throws Exception {
+    try (TestManager manager = TestManager.start(stateDir, PORTS, PAUSED)) {
+      Run run = cvmctl(envFor(manager), "create-vm", "--server-url", "cvms.example:7001", "--ttl", "abc");
+      assertEquals(1, run.exit());
+      assertEquals("", run.out());
+      assertTrue(run.err().startsWith("error: INVALID_ARGUMENT: ttl: "), run.err());
+      assertTrue(run.err().contains("\"abc\""), run.err());
+      assertEquals(List.of(), manager.vmDirs());
+    }
+  }
+
+  @Test
+  void everyFlagReachesTheVmAndNoSecretIsPrinted(@TempDir Path stateDir, @TempDir Path files) throws Exception {
+    Path ca = Files.writeString(files.resolve("ca.pem"), "-----BEGIN CERTIFICATE-----\nserver ca\n");
+    Path crt = Files.writeString(files.resolve("client.crt"), "-----BEGIN CERTIFICATE-----\nclient\n");
+    Path key = Files.writeString(files.resolve("client.key"), "-----BEGIN PRIVATE KEY-----\nsecret key\n");
+    String awsSecret = "aws-secret-" + UUID.randomUUID();
+    try (TestManager manager = TestManager.start(stateDir, PORTS, PAUSED)) {
+      Run run = cvmctl(envFor(manager), "create-vm", "--server-url", "cvms.example:7001",
+          "--server-ca", ca.toString(), "--client-crt", crt.toString(), "--client-key", key.toString(),
+          "--ca-url", "https://ca.example", "--log-level", "debug", "--ttl", "1h",
+          "--aws-access-key-id", "AKIA1", "--aws-secret-access-key", awsSecret,
+          "--aws-endpoint-url", "http://minio:9000", "--aws-region", "eu-1",
+          "--aa-kbs-params", "cc_kbc::http://10.0.2.2:8080");
+      String id = createdId(run);
+      assertFalse((run.out() + run.err()).contains(awsSecret), "the AWS secret is printed");
+      assertFalse((run.out() + run.err()).contains("secret key"), "the key is printed");
+
+      Path certs = manager.vmDir(id).resolve("certs");
+      assertEquals(Files.readString(ca), Files.readString(certs.resolve("ca.pem")));
+      assertEquals(Files.readString(crt), Files.readString(certs.resolve("cert.pem")));
+      assertEquals(Files.readString(key), Files.readString(certs.resolve("key.pem")));
+      List<String> environment = Files.readAllLines(manager.vmDir(id).resolve("env/environment"));
+      for (String entry : List.of("AGENT_CVM_GRPC_URL='cvms.example:7001'", "AGENT_CVM_CA_URL='https://ca.example'",
+          "AGENT_LOG_LEVEL='debug'", "AWS_ACCESS_KEY_ID='AKIA1'", "AWS_SECRET_ACCESS_KEY='" + awsSecret + "'",
+          "AWS_ENDPOINT_URL='http://minio:9000'", "AWS_REGION='eu-1'")) {
+        assertTrue(environment.contains(entry), entry + " in " + environment);
+      }
+      assertTrue(manager.info(id).response().getKernelCmd().endsWith(" agent.aa_kbc_params=cc_kbc::http://10.0.2.2:8080"));
+
+      assertEquals(0, cvmctl(envFor(manager), "remove-vm", id).exit());
+    }
+  }
+
+  @Test
+  void unreadableFileFailsBeforeAnyCall() {
+    Run run = cvmctl(Map.of(ManagerConnection.URL, "localhost:" + FreePort.next()), "create-vm",
+        "--server-url", "cvms.example:7001", "--client-crt", "/nonexistent/client.crt");
+    assertEquals(1, run.exit());
+    assertEquals("error: --client-crt: /nonexistent/client.crt: no such file\n", run.err());
+  }
+
+  @Test
+  void mutualTlsManagerServesTheEnvironmentsCertificateAndRefusesWithout(@TempDir Path stateDir,
+      @TempDir Path pki) throws Exception {
+    TestCerts certs = TestCerts.create(pki);
+    Map<String, String> tls = new HashMap<>(PAUSED);
+    tls.put("MANAGER_GRPC_SERVER_CERT", certs.serverCert().toString());
+    tls.put("MANAGER_GRPC_SERVER_KEY", certs.serverKey().toString());
+    tls.put("MANAGER_GRPC_CLIENT_CA_CERTS", certs.caCert().toString());
+    try (TestManager manager = TestManager.start(stateDir, PORTS, tls)) {
+      Map<String, String> trusting = new HashMap<>(envFor(manager));
+      trusting.put(ManagerConnection.SERVER_CA_CERTS, certs.caCert().toString());
+      Run refused = cvmctl(trusting, "create-vm", "--server-url", "cvms.example:7001");
+      assertEquals(1, refused.exit());
+      assertTrue(refused.err().startsWith("error: UNAVAILABLE: "), refused.err());
+      assertEquals(List.of(), manager.vmDirs());
+
+      Map<String, String> mutual = new HashMap<>(trusting);
+      mutual.put(ManagerConnection.CLIENT_CERT, certs.clientCert().toString());
+      mutual.put(ManagerConnection.CLIENT_KEY, certs.clientKey().toString());
+      String id = createdId(cvmctl(mutual, "create-vm", "--server-url", "cvms.example:7001"));
+      assertEquals(0, cvmctl(mutual, "remove-vm", id).exit());
+      assertEquals(List.of(), manager.vmDirs());
+    }
+  }
+
+  @Test
+  void tlsFileThatCannotBeReadIsNamed() {
+    Run run = cvmctl(Map.of(ManagerConnection.SERVER_CA_CERTS, "/nonexistent/ca.pem"), "remove-vm", "some-id");
+    assertEquals(1, run.exit());
+    assertEquals("error: MANAGER_GRPC_SERVER_CA_CERTS: cannot read /nonexistent/ca.pem\n", run.err());
+  }
+
+  @Test
+  void clientCertificateWithoutCaIsIgnoredAsCocosCliDoesWithAWarning(@TempDir Path stateDir) throws Exception {
+    try (TestManager manager = TestManager.start(stateDir, PORTS, PAUSED)) {
+      Map<String, String> env = new HashMap<>(envFor(manager));
+      env.put(ManagerConnection.CLIENT_CERT, "/nonexistent/client.pem");
+      env.put(ManagerConnection.CLIENT_KEY, "/nonexistent/client.key");
+      Run run = cvmctl(env, "create-vm", "--server-url", "cvms.example:7001");
+      String id = createdId(run);
+      assertTrue(run.err().startsWith("warning: MANAGER_GRPC_CLIENT_CERT/MANAGER_GRPC_CLIENT_KEY are ignored without "
+          + "MANAGER_GRPC_SERVER_CA_CERTS"), run.err());
+      assertEquals(0, cvmctl(envFor(manager), "remove-vm", id).exit());
+    }
+  }
+
+  @Test
+  void unreachableManagerIsUnavailable() {
+    Run run = cvmctl(Map.of(ManagerConnection.URL, "127.0.0.1:" + FreePort.next()), "remove-vm", "some-id");
+    assertEquals(1, run.exit());
+    assertTrue(run.err().startsWith("error: UNAVAILABLE: "), run.err());
+  }
+
+  @Test
+  void silentManagerIsDeadlineExceededAfterTheTimeout() throws Exception {
+    // Connections complete in the kernel's backlog; nothing ever answers the HTTP/2 preface.
+    try (ServerSocket silent = new ServerSocket(0, 10, InetAddress.getLoopbackAddress())) {
+      Run run = cvmctl(Map.of(ManagerConnection.URL, "127.0.0.1:" + silent.getLocalPort()),
+          "remove-vm", "--timeout", "300ms", "some-id");
+      assertEquals(1, run.exit());
+      assertEquals("error: DEADLINE_EXCEEDED: no answer from 127.0.0.1:" + silent.getLocalPort() + " within 300ms\n",
+          run.err());
+    }
+  }
+
+  @Test
+  void managerAddressThatIsNotHostAndPortIsNamed() {
+    Run run = cvmctl(Map.of(ManagerConnection.URL, "localhost"), "remove-vm", "some-id");
+    assertEquals(1, run.exit());
+    assertEquals("error: MANAGER_GRPC_URL: \"localhost\" is not host:port\n", run.err());
+  }
+
+  @Test
+  void invalidTimeoutIsAUsageError() {
+    Run run = cvmctl(Map.of(), "--timeout", "10", "remove-vm", "some-id");
+    assertEquals(Cvmctl.EXIT_USAGE, run.exit());
+    assertTrue(run.err().startsWith("Invalid value for option '--timeout': missing unit"), run.err());
+  }
+}
