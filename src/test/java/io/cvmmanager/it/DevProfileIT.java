@@ -6,6 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cvmmanager.api.manager.CVMInfoReq;
 import io.cvmmanager.api.manager.CVMInfoRes;
+import io.cvmmanager.api.manager.CreateReq;
+import io.cvmmanager.api.manager.CreateRes;
+import io.cvmmanager.api.manager.RemoveReq;
+import com.google.protobuf.Empty;
+import java.nio.file.Files;
 import io.cvmmanager.testing.FreePort;
 import io.cvmmanager.testing.ManagerProcess;
 import io.cvmmanager.testing.UnaryCall;
@@ -31,7 +36,9 @@ class DevProfileIT {
     Map<String, String> overrides = Map.of(
         "MANAGER_GRPC_PORT", String.valueOf(grpcPort),
         "MANAGER_HTTP_PORT", String.valueOf(FreePort.next()),
-        "MANAGER_STATE_DIR", dir.resolve("state").toString());
+        "MANAGER_STATE_DIR", dir.resolve("state").toString(),
+        // A paused VM answers CVMInfo as a booted one does; nothing here needs the guest to run.
+        "MANAGER_QEMU_START_PAUSED", "true");
     Vertx vertx = Vertx.vertx();
     GrpcClient client = UnaryCall.client(vertx,
         new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false));
@@ -47,11 +54,18 @@ class DevProfileIT {
         assertEquals(HealthCheckResponse.ServingStatus.SERVING, health.response().getStatus());
       });
 
+      String id = UnaryCall.<CreateReq, CreateRes>call(client, server, "manager.ManagerService", "CreateVm",
+          CreateReq.getDefaultInstance(), CreateRes.newBuilder()).await().response().getCvmId();
       CVMInfoRes info = UnaryCall.<CVMInfoReq, CVMInfoRes>call(client, server, "manager.ManagerService", "CVMInfo",
-          CVMInfoReq.newBuilder().setId("dev").build(), CVMInfoRes.newBuilder()).await().response();
+          CVMInfoReq.newBuilder().setId(id).build(), CVMInfoRes.newBuilder()).await().response();
       assertEquals(1, info.getCpuNum(), "dev profile: MANAGER_QEMU_SMP_COUNT=1");
       assertEquals("max", info.getCpuType());
       assertEquals("console=ttyS0", info.getKernelCmd());
+      assertEquals(GrpcStatus.OK, UnaryCall.<RemoveReq, Empty>call(client, server, "manager.ManagerService",
+          "RemoveVm", RemoveReq.newBuilder().setCvmId(id).build(), Empty.newBuilder()).await().status());
+      try (var vmDirs = Files.list(dir.resolve("state/vms"))) {
+        assertTrue(vmDirs.findAny().isEmpty(), "VM directory left");
+      }
 
       manager.terminate();
       manager.awaitExit(30);
