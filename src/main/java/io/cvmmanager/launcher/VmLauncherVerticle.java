@@ -13,6 +13,7 @@ import io.cvmmanager.qemu.Tee;
 import io.cvmmanager.qemu.VmLaunch;
 import io.cvmmanager.qemu.VmPaths;
 import io.cvmmanager.qmp.QmpClient;
+import io.cvmmanager.qmp.SocketWatcher;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -54,6 +55,7 @@ public final class VmLauncherVerticle extends VerticleBase {
   /** VMs being stopped after a remove or TTL: out of the table, but still ours to finish. */
   private final Map<String, Future<Void>> stopping = new LinkedHashMap<>();
   private NetClient qmpNet;
+  private SocketWatcher sockets;
 
   public VmLauncherVerticle(ManagerConfig config, Tee tee) {
     this.config = config;
@@ -62,8 +64,9 @@ public final class VmLauncherVerticle extends VerticleBase {
   }
 
   @Override
-  public Future<?> start() {
+  public Future<?> start() throws Exception {
     qmpNet = QmpClient.netClient(vertx);
+    sockets = new SocketWatcher();
     vertx.eventBus().<JsonObject>consumer(Addresses.VM_CREATE, this::onCreate);
     vertx.eventBus().<JsonObject>consumer(Addresses.VM_REMOVE, this::onRemove);
     vertx.eventBus().<JsonObject>consumer(Addresses.VM_GET, this::onGet);
@@ -82,7 +85,14 @@ public final class VmLauncherVerticle extends VerticleBase {
     for (Vm vm : List.copyOf(vms.values())) {
       all.add(remove(vm, "manager stopping"));
     }
-    return Future.join(all).transform(ar -> qmpNet.close());
+    return Future.join(all).transform(ar -> {
+      try {
+        sockets.close();
+      } catch (java.io.IOException e) {
+        LOG.debug("closing the socket watcher: {}", e.toString());
+      }
+      return qmpNet.close();
+    });
   }
 
   // ---- CreateVm ----
@@ -130,15 +140,17 @@ public final class VmLauncherVerticle extends VerticleBase {
 
   private Future<Void> create(Vm vm, VmCreateRequest request, String environment) {
     Saga saga = new Saga(vm.id);
-    return request(Addresses.PORT_RESERVE, new JsonObject().put("id", vm.id))
-        .compose(reply -> {
+    // The port and the files do not depend on each other: both at once.
+    Future<JsonObject> port = request(Addresses.PORT_RESERVE, new JsonObject().put("id", vm.id))
+        .onSuccess(reply -> {
           vm.port = reply.getInteger("port");
           saga.onUndo("port " + vm.port, () -> releasePort(vm.port));
-          saga.onUndo("files", () -> releaseFiles(vm.id));
-          VmFilesRequest files = new VmFilesRequest(vm.id, tee == Tee.NONE, AgentEnvironment.certificates(request),
-              environment, vm.diskMode);
-          return request(Addresses.FILES_PREPARE, files.toJson());
-        })
+        });
+    saga.onUndo("files", () -> releaseFiles(vm.id));
+    VmFilesRequest files = new VmFilesRequest(vm.id, tee == Tee.NONE, AgentEnvironment.certificates(request),
+        environment, vm.diskMode);
+    Future<JsonObject> prepared = request(Addresses.FILES_PREPARE, files.toJson());
+    return Future.join(port, prepared)
         .compose(reply -> {
           vm.moveTo(VmState.STARTING);
           Optional<String> kbs = request.aaKbsParams().isEmpty() ? Optional.empty()
@@ -207,18 +219,29 @@ public final class VmLauncherVerticle extends VerticleBase {
   /** QMP ready, or QEMU's exit with its stderr, whichever comes first. */
   private Future<Void> connectQmp(Vm vm) {
     Promise<Void> ready = Promise.promise();
-    vm.process.exit().onSuccess(code -> ready.tryFail(new ManagerException(ErrorKind.FAILED_PRECONDITION,
-        "QEMU exited at once (" + exitDescription(code) + "): " + vm.stderrSummary())));
-    QmpClient.connect(vertx, qmpNet, vm.paths.qmpSocket(), QMP_READY_TIMEOUT).onComplete(ar -> {
-      if (ar.failed()) {
-        ready.tryFail(new ManagerException(ErrorKind.INTERNAL, "QEMU's QMP did not answer: "
-            + ar.cause().getMessage() + "; stderr: " + vm.stderrSummary()));
-      } else if (!ready.tryComplete()) {
-        ar.result().close();
-      } else {
-        vm.qmp = ar.result();
-      }
+    vm.process.exit().onSuccess(code -> {
+      sockets.forget(vm.paths.qmpSocket());
+      ready.tryFail(new ManagerException(ErrorKind.FAILED_PRECONDITION,
+          "QEMU exited at once (" + exitDescription(code) + "): " + vm.stderrSummary()));
     });
+    long timer = vertx.setTimer(QMP_READY_TIMEOUT.toMillis(), t -> {
+      sockets.forget(vm.paths.qmpSocket());
+      ready.tryFail(new ManagerException(ErrorKind.INTERNAL, "QEMU made no QMP socket within "
+          + QMP_READY_TIMEOUT.toSeconds() + " s; stderr: " + vm.stderrSummary()));
+    });
+    ready.future().onComplete(ar -> vertx.cancelTimer(timer));
+    sockets.appearance(context, vm.paths.qmpSocket())
+        .compose(v -> QmpClient.connect(vertx, qmpNet, vm.paths.qmpSocket(), QMP_READY_TIMEOUT))
+        .onComplete(ar -> {
+          if (ar.failed()) {
+            ready.tryFail(new ManagerException(ErrorKind.INTERNAL, "QEMU's QMP did not answer: "
+                + ar.cause().getMessage() + "; stderr: " + vm.stderrSummary()));
+          } else if (!ready.tryComplete()) {
+            ar.result().close();
+          } else {
+            vm.qmp = ar.result();
+          }
+        });
     return ready.future();
   }
 

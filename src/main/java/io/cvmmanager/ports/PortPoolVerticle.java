@@ -8,7 +8,10 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.net.NetServerOptions;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.channels.ServerSocketChannel;
 import java.util.HashSet;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -83,12 +86,15 @@ public final class PortPoolVerticle extends VerticleBase {
     });
   }
 
-  private Future<Boolean> bindable(int port) {
-    return vertx.createNetServer(new NetServerOptions().setReuseAddress(true).setHost("0.0.0.0").setPort(port))
-        .connectHandler(socket -> socket.close())
-        .listen()
-        .compose(server -> server.close().map(true))
-        .otherwise(false);
+  /** bind(2) and close on the spot: a syscall that does not wait on anything, cheaper than a Vert.x server. */
+  private static Future<Boolean> bindable(int port) {
+    try (ServerSocketChannel channel = ServerSocketChannel.open()) {
+      channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+      channel.bind(new InetSocketAddress("0.0.0.0", port));
+      return Future.succeededFuture(true);
+    } catch (IOException e) {
+      return Future.succeededFuture(false);
+    }
   }
 
   private void release(Message<JsonObject> request) {
