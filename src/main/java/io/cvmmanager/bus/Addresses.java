@@ -9,6 +9,8 @@ public final class Addresses {
   /** AttestationPolicy: {@code {"id"}}; reply {@code {"id", "policy"}} (policy: base64 of the CoRIM bytes). */
   public static final String ATTESTATION_POLICY = "cvm.attestation.policy";
 
+  /** Every VM: {@code {}}; reply {@code {"vms": [VmView JSON, ...]}}. */
+  public static final String VM_LIST = "cvm.launcher.list";
   /** VM details: {@code {"id"}}; reply a VM's JSON view ({@code io.cvmmanager.launcher.VmView}). */
   public static final String VM_GET = "cvm.launcher.get";
   /**

@@ -74,6 +74,10 @@ public final class ConfigParser {
     TlsFiles grpcTls = tls("GRPC");
     TlsFiles httpTls = tls("HTTP");
     ManagerConfig.LogLevel logLevel = logLevel();
+    ManagerConfig.LogFormat logFormat = logFormat();
+    String consoleMax = size(MANAGER_CONSOLE_LOG_MAX_SIZE);
+    ManagerConfig.Observation observation = new ManagerConfig.Observation(
+        nonNegativeDuration(MANAGER_AGENT_PROBE_INTERVAL), consoleMax == null ? 0 : bytesOf(consoleMax));
     int maxVms = intIn(MANAGER_MAX_VMS, 0, 100_000);
     Path stateDir = stateDir(home, root);
     Path hostRoot = Path.of(str(MANAGER_HOST_ROOT).isEmpty() ? "/" : str(MANAGER_HOST_ROOT));
@@ -93,7 +97,8 @@ public final class ConfigParser {
     if (!problems.isEmpty()) {
       throw new InvalidConfigException(problems);
     }
-    return new ManagerConfig(instanceId, grpc, grpcTimeout, grpcTls, http, httpTls, logLevel, maxVms,
+    return new ManagerConfig(instanceId, grpc, grpcTimeout, grpcTls, http, httpTls, logLevel, logFormat, observation,
+        maxVms,
         str(MANAGER_EOS_VERSION), stateDir, hostRoot, attestation, qemu, tracing, List.copyOf(warnings));
   }
 
@@ -220,6 +225,23 @@ public final class ConfigParser {
         yield ManagerConfig.LogLevel.INFO;
       }
     };
+  }
+
+  private ManagerConfig.LogFormat logFormat() {
+    String text = str(MANAGER_LOG_FORMAT).toLowerCase(Locale.ROOT);
+    return switch (text) {
+      case "json" -> ManagerConfig.LogFormat.JSON;
+      case "text" -> ManagerConfig.LogFormat.TEXT;
+      default -> {
+        problem(MANAGER_LOG_FORMAT, "\"" + str(MANAGER_LOG_FORMAT) + "\" is not json or text");
+        yield ManagerConfig.LogFormat.JSON;
+      }
+    };
+  }
+
+  /** A size in bytes where a bare number means bytes (file sizes), unlike QEMU's -m where it means MiB. */
+  private static long bytesOf(String size) {
+    return size.matches("\\d+") ? Long.parseLong(size) : bytes(size);
   }
 
   private static ConfigVariable var(String name) {

@@ -19,6 +19,12 @@ public enum ConfigVariable {
   MANAGER_GRPC_PORT("7001"),
   MANAGER_GRPC_TIMEOUT("60s"),
   MANAGER_LOG_LEVEL("info"),
+  /** Ours: json (one JSON object per line, for production) or text (readable, the dev profile's). */
+  MANAGER_LOG_FORMAT("json"),
+  /** Ours: how often each running VM's agent port is probed (0s: never). */
+  MANAGER_AGENT_PROBE_INTERVAL("5s"),
+  /** Ours: a VM's console.log is cut back (its older half dropped) when it grows past this size. */
+  MANAGER_CONSOLE_LOG_MAX_SIZE("16M"),
   MANAGER_HTTP_HOST("localhost"),
   MANAGER_HTTP_PORT("7003"),
   MANAGER_MAX_VMS("10"),

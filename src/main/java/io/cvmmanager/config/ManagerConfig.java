@@ -14,6 +14,8 @@ public record ManagerConfig(
     Endpoint http,
     TlsFiles httpTls,
     LogLevel logLevel,
+    LogFormat logFormat,
+    Observation observation,
     int maxVms,
     String eosVersion,
     Path stateDir,
@@ -27,6 +29,11 @@ public record ManagerConfig(
 
   public enum LogLevel { DEBUG, INFO, WARN, ERROR }
 
+  public enum LogFormat { JSON, TEXT }
+
+  /** How VMs are watched: the agent-port probe interval (zero: no probe) and the console log's size cap. */
+  public record Observation(Duration agentProbeInterval, long consoleLogMaxBytes) {}
+
   /**
    * {@code igvmmeasureBinary} and {@code attestationPolicyBinary} may each name the tool or a directory holding it.
    */
@@ -36,7 +43,8 @@ public record ManagerConfig(
   public record Tracing(String otlpUrl, double ratio) {}
 
   public ManagerConfig withQemu(QemuConfig newQemu) {
-    return new ManagerConfig(instanceId, grpc, grpcTimeout, grpcTls, http, httpTls, logLevel, maxVms, eosVersion,
+    return new ManagerConfig(instanceId, grpc, grpcTimeout, grpcTls, http, httpTls, logLevel, logFormat, observation,
+        maxVms, eosVersion,
         stateDir, hostRoot, attestation, newQemu, tracing, warnings);
   }
 }

@@ -70,6 +70,11 @@ public final class VmLauncherVerticle extends VerticleBase {
     vertx.eventBus().<JsonObject>consumer(Addresses.VM_CREATE, this::onCreate);
     vertx.eventBus().<JsonObject>consumer(Addresses.VM_REMOVE, this::onRemove);
     vertx.eventBus().<JsonObject>consumer(Addresses.VM_GET, this::onGet);
+    vertx.eventBus().<JsonObject>consumer(Addresses.VM_LIST, message -> {
+      io.vertx.core.json.JsonArray list = new io.vertx.core.json.JsonArray();
+      vms.values().forEach(vm -> list.add(vm.view().toJson()));
+      message.reply(new JsonObject().put("vms", list));
+    });
     vertx.eventBus().<JsonObject>consumer(Addresses.VM_QMP_QUERY, this::onQmpQuery);
     vertx.eventBus().<JsonObject>consumer(Addresses.ATTESTATION_POLICY, this::onAttestationPolicy);
     return Future.succeededFuture();
