@@ -4,6 +4,7 @@ import io.cvmmanager.api.GrpcApiVerticle;
 import io.cvmmanager.config.ManagerConfig;
 import io.cvmmanager.disk.DiskVerticle;
 import io.cvmmanager.launcher.VmLauncherVerticle;
+import io.cvmmanager.monitor.MonitorVerticle;
 import io.cvmmanager.ports.PortPoolVerticle;
 import io.cvmmanager.qemu.Tee;
 import io.vertx.core.Future;
@@ -32,6 +33,7 @@ public final class Manager {
     List<Supplier<Deployable>> order = List.<Supplier<Deployable>>of(
         () -> new PortPoolVerticle(config.qemu().net().hostFwdRange()),
         () -> new DiskVerticle(config.stateDir(), config.qemu()),
+        () -> new MonitorVerticle(config.observation()),
         () -> new VmLauncherVerticle(config, tee),
         () -> new GrpcApiVerticle(config));
     Future<Void> chain = Future.succeededFuture();

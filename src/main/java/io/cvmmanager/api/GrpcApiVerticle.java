@@ -1,5 +1,6 @@
 package io.cvmmanager.api;
 
+import io.cvmmanager.api.cvm.CvmServiceGrpcService;
 import io.cvmmanager.api.manager.ManagerServiceGrpcService;
 import io.cvmmanager.config.ManagerConfig;
 import io.cvmmanager.config.TlsFiles;
@@ -18,7 +19,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The gRPC front door: upstream's {@code manager.ManagerService}, gRPC health (service {@code manager}) and
+ * The gRPC front door: upstream's {@code manager.ManagerService}, our {@code cvm.v1.CvmService}, gRPC health (service {@code manager}) and
  * reflection, over plain text, TLS or mutual TLS depending on which files are configured.
  */
 public final class GrpcApiVerticle extends VerticleBase {
@@ -38,6 +39,7 @@ public final class GrpcApiVerticle extends VerticleBase {
   public Future<?> start() {
     GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(MAX_MESSAGE_BYTES));
     grpc.addService(ManagerServiceGrpcService.of(new ManagerApi(vertx.eventBus(), config)));
+    grpc.addService(CvmServiceGrpcService.of(new CvmApi(vertx, config)));
     grpc.addService(HealthService.create(vertx).register(HEALTH_SERVICE_NAME, () -> Future.succeededFuture(true)));
     grpc.addService(ReflectionService.v1());
 

@@ -33,6 +33,9 @@ final class Vm {
   ChildProcess process;
   QmpClient qmp;
   long ttlTimer = -1;
+  /** Set when QEMU reported SHUTDOWN: its end is then orderly (STOPPED), not a crash or kill (FAILED). */
+  String shutdownReason;
+  boolean agentReady;
 
   Vm(String id, VmPaths paths, Tee tee, boolean diskMode, boolean paused, String kernelCmdline,
       Optional<Instant> ttlDeadline) {
@@ -69,6 +72,6 @@ final class Vm {
 
   VmView view() {
     return new VmView(id, state, port, process == null ? 0 : process.pid(), created, ttlDeadline,
-        diskMode ? "disk" : "kernel", tee, paused, kernelCmdline);
+        diskMode ? "disk" : "kernel", tee, paused, agentReady, kernelCmdline);
   }
 }

@@ -12,7 +12,11 @@ import io.cvmmanager.qemu.QemuCommand;
 import io.cvmmanager.qemu.Tee;
 import io.cvmmanager.qemu.VmLaunch;
 import io.cvmmanager.qemu.VmPaths;
+import io.cvmmanager.events.VmEvent;
+import io.cvmmanager.events.VmLogLine;
+import io.cvmmanager.process.ExitStatus;
 import io.cvmmanager.qmp.QmpClient;
+import io.cvmmanager.qmp.QmpMessage;
 import io.cvmmanager.qmp.SocketWatcher;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -70,6 +74,7 @@ public final class VmLauncherVerticle extends VerticleBase {
     vertx.eventBus().<JsonObject>consumer(Addresses.VM_CREATE, this::onCreate);
     vertx.eventBus().<JsonObject>consumer(Addresses.VM_REMOVE, this::onRemove);
     vertx.eventBus().<JsonObject>consumer(Addresses.VM_GET, this::onGet);
+    vertx.eventBus().<JsonObject>consumer(Addresses.VM_OBSERVED, this::onObserved);
     vertx.eventBus().<JsonObject>consumer(Addresses.VM_LIST, message -> {
       io.vertx.core.json.JsonArray list = new io.vertx.core.json.JsonArray();
       vms.values().forEach(vm -> list.add(vm.view().toJson()));
@@ -131,6 +136,7 @@ public final class VmLauncherVerticle extends VerticleBase {
     }
     vms.put(id, vm);
     LOG.info("vm {}: creating ({})", id, request);
+    publish(VmEvent.state(id, "", VmState.CREATING.name(), "CreateVm"));
     create(vm, request, environment)
         .onSuccess(v -> {
           LOG.info("vm {}: running, pid {}, agent port {}{}", id, vm.process.pid(), vm.port,
@@ -157,7 +163,7 @@ public final class VmLauncherVerticle extends VerticleBase {
     Future<JsonObject> prepared = request(Addresses.FILES_PREPARE, files.toJson());
     return Future.join(port, prepared)
         .compose(reply -> {
-          vm.moveTo(VmState.STARTING);
+          transition(vm, VmState.STARTING, "files ready, port " + vm.port);
           Optional<String> kbs = request.aaKbsParams().isEmpty() ? Optional.empty()
               : Optional.of(request.aaKbsParams());
           vm.command = QemuCommand.build(qemu, tee, new VmLaunch(vm.id, vm.paths, vm.port, true, true, kbs,
@@ -169,14 +175,14 @@ public final class VmLauncherVerticle extends VerticleBase {
           return connectQmp(vm);
         })
         .compose(v -> {
-          vm.moveTo(VmState.RUNNING);
+          transition(vm, VmState.RUNNING, vm.paused ? "QMP ready; paused (-S)" : "QMP ready");
           armTtl(vm);
           watch(vm);
           return Future.<Void>succeededFuture();
         })
         .recover(error -> {
           if (!vm.state.isFinal()) {
-            vm.moveTo(VmState.FAILED);
+            transition(vm, VmState.FAILED, "create failed: " + error.getMessage());
           }
           return saga.undo().eventually(() -> {
             vms.remove(vm.id);
@@ -212,6 +218,8 @@ public final class VmLauncherVerticle extends VerticleBase {
             line -> {
               vm.keepStderr(line);
               LOG.info("vm {}: qemu stderr: {}", vm.id, line);
+              vertx.eventBus().publish(VmLogLine.address(vm.id),
+                  new VmLogLine(vm.id, VmLogLine.STDERR, line, java.time.Instant.now()).toJson());
             })
         .recover(e -> Future.failedFuture(new ManagerException(ErrorKind.FAILED_PRECONDITION,
             "cannot start QEMU (" + vm.command.get(0) + "): " + e.getMessage())))
@@ -241,10 +249,12 @@ public final class VmLauncherVerticle extends VerticleBase {
           if (ar.failed()) {
             ready.tryFail(new ManagerException(ErrorKind.INTERNAL, "QEMU's QMP did not answer: "
                 + ar.cause().getMessage() + "; stderr: " + vm.stderrSummary()));
-          } else if (!ready.tryComplete()) {
+          } else if (ready.future().isComplete()) {
             ar.result().close();
           } else {
+            // Set before completing: what runs on completion (watch) uses it.
             vm.qmp = ar.result();
+            ready.complete();
           }
         });
     return ready.future();
@@ -254,19 +264,78 @@ public final class VmLauncherVerticle extends VerticleBase {
     return code == ChildProcess.NOT_STARTED ? "exit status lost" : "exit code or signal " + code;
   }
 
-  /** A VM that ends by itself (guest power-off, crash, kill) releases everything it had, as a remove would. */
+  /**
+   * A VM that ends by itself (guest power-off, crash, kill) is seen first by the end of its QMP connection, which
+   * is immediate; the process exit (NuProcess polls for it) is the fallback. Either way it goes to STOPPED when QEMU
+   * reported a SHUTDOWN first, else FAILED with the exit code or signal, and releases everything it had.
+   */
   private void watch(Vm vm) {
-    vm.process.exit().onSuccess(code -> {
-      if (vms.get(vm.id) == vm && vm.state == VmState.RUNNING) {
-        vms.remove(vm.id);
-        cancelTtl(vm);
-        LOG.info("vm {}: QEMU ended by itself ({}); releasing its resources", vm.id, exitDescription(code));
-        vm.moveTo(code == 0 ? VmState.STOPPED : VmState.FAILED);
-        Future<Void> release = release(vm);
-        stopping.put(vm.id, release);
-        release.onComplete(ar -> stopping.remove(vm.id));
+    vm.qmp.eventHandler(event -> onQmpEvent(vm, event));
+    vm.qmp.closeFuture().onComplete(v -> {
+      if (isLive(vm)) {
+        exitStatus(vm, 25).onComplete(status -> ended(vm, status.result()));
       }
     });
+    vm.process.exit().onSuccess(code -> {
+      if (isLive(vm)) {
+        exitStatus(vm, 0).onComplete(status -> ended(vm, status.result()));
+      }
+    });
+    vertx.eventBus().send(Addresses.MONITOR_WATCH, new JsonObject().put("id", vm.id).put("port", vm.port)
+        .put("consoleLog", vm.paths.consoleLog().toString()));
+  }
+
+  private boolean isLive(Vm vm) {
+    return vms.get(vm.id) == vm && vm.state == VmState.RUNNING;
+  }
+
+  private void onQmpEvent(Vm vm, QmpMessage.Event event) {
+    switch (event.name()) {
+      case "SHUTDOWN" -> vm.shutdownReason = "guest shut down (" + event.data().getString("reason", "") + ")";
+      case "GUEST_PANICKED" -> publish(VmEvent.of(VmEvent.GUEST_PANIC, vm.id, event.data().encode()));
+      default -> { }
+    }
+    publish(new VmEvent(VmEvent.QMP, vm.id, "", event.name(), java.time.Instant.now(), event.data().encode()));
+  }
+
+  /**
+   * How QEMU ended: from /proc while it is a zombie (code and signal told apart), else from NuProcess's exit. The
+   * QMP socket closes a moment before the process becomes a zombie: look again every 2 ms, {@code retries} times.
+   */
+  private Future<String> exitStatus(Vm vm, int retries) {
+    String stat = "/proc/" + vm.process.pid() + "/stat";
+    return vertx.fileSystem().readFile(stat)
+        .map(buffer -> ExitStatus.fromZombieStat(buffer.toString()))
+        .otherwise(Optional.empty())
+        .compose(status -> {
+          if (status.isPresent()) {
+            return Future.succeededFuture("QEMU " + status.get());
+          }
+          if (vm.process.exited()) {
+            return Future.succeededFuture("QEMU " + exitDescription(vm.process.exit().result()));
+          }
+          if (retries > 0) {
+            Promise<String> later = Promise.promise();
+            vertx.setTimer(2, t -> exitStatus(vm, retries - 1).onComplete(later));
+            return later.future();
+          }
+          return Future.succeededFuture("QMP connection lost");
+        });
+  }
+
+  private void ended(Vm vm, String how) {
+    if (!isLive(vm)) {
+      return;
+    }
+    vms.remove(vm.id);
+    cancelTtl(vm);
+    boolean orderly = vm.shutdownReason != null;
+    String reason = orderly ? vm.shutdownReason + "; " + how : how;
+    LOG.info("vm {}: ended by itself: {}; releasing its resources", vm.id, reason);
+    transition(vm, orderly ? VmState.STOPPED : VmState.FAILED, reason);
+    Future<Void> release = stopProcess(vm).transform(ar -> release(vm));
+    stopping.put(vm.id, release);
+    release.onComplete(ar -> stopping.remove(vm.id));
   }
 
   private void armTtl(Vm vm) {
@@ -316,11 +385,15 @@ public final class VmLauncherVerticle extends VerticleBase {
   private Future<Void> remove(Vm vm, String why) {
     vms.remove(vm.id);
     cancelTtl(vm);
-    vm.moveTo(VmState.STOPPING);
+    transition(vm, VmState.STOPPING, why);
     LOG.info("vm {}: stopping ({})", vm.id, why);
-    Future<Void> done = stopProcess(vm).compose(v -> release(vm)).onSuccess(v -> {
-      vm.moveTo(VmState.STOPPED);
-      LOG.info("vm {}: removed", vm.id);
+    Future<Void> done = stopProcess(vm).compose(v -> release(vm)).onComplete(ar -> {
+      if (ar.succeeded()) {
+        transition(vm, VmState.STOPPED, why);
+        LOG.info("vm {}: removed", vm.id);
+      } else {
+        transition(vm, VmState.FAILED, why + ": " + ar.cause().getMessage());
+      }
     });
     stopping.put(vm.id, done);
     return done.eventually(() -> {
@@ -391,6 +464,7 @@ public final class VmLauncherVerticle extends VerticleBase {
 
   /** Closes QMP, releases the port and deletes the VM's directory. */
   private Future<Void> release(Vm vm) {
+    vertx.eventBus().send(Addresses.MONITOR_UNWATCH, new JsonObject().put("id", vm.id));
     Future<Void> qmpClosed = vm.qmp == null ? Future.succeededFuture() : vm.qmp.close().otherwiseEmpty();
     return qmpClosed
         .transform(ar -> releasePort(vm.port))
@@ -404,6 +478,33 @@ public final class VmLauncherVerticle extends VerticleBase {
 
   private Future<JsonObject> releaseFiles(String id) {
     return request(Addresses.FILES_RELEASE, new JsonObject().put("id", id));
+  }
+
+  // ---- events ----
+
+  /** The single place a VM changes state: checked against the state machine, then published. */
+  private void transition(Vm vm, VmState next, String reason) {
+    VmState from = vm.state;
+    vm.moveTo(next);
+    publish(VmEvent.state(vm.id, from.name(), next.name(), reason));
+  }
+
+  private void publish(VmEvent event) {
+    vertx.eventBus().publish(VmEvent.ADDRESS, event.toJson());
+  }
+
+  /** What the monitor saw (agent answering or not): a flag on the VM, and an event. */
+  private void onObserved(Message<JsonObject> message) {
+    Vm vm = vms.get(message.body().getString("id"));
+    String type = message.body().getString("type");
+    if (vm == null || vm.state != VmState.RUNNING) {
+      return;
+    }
+    boolean ready = VmEvent.AGENT_READY.equals(type);
+    if (ready != vm.agentReady) {
+      vm.agentReady = ready;
+      publish(VmEvent.of(type, vm.id, message.body().getString("reason", "")));
+    }
   }
 
   // ---- queries ----

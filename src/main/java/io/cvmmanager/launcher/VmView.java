@@ -7,12 +7,12 @@ import java.util.Optional;
 
 /** What the launcher tells others about one VM (no secrets). Travels as JSON on the event bus. */
 public record VmView(String id, VmState state, int port, int pid, Instant created, Optional<Instant> ttlDeadline,
-    String bootMode, Tee tee, boolean paused, String kernelCmdline) {
+    String bootMode, Tee tee, boolean paused, boolean agentReady, String kernelCmdline) {
 
   public JsonObject toJson() {
     JsonObject json = new JsonObject().put("id", id).put("state", state.name()).put("port", port).put("pid", pid)
         .put("created", created.toString()).put("bootMode", bootMode).put("tee", tee.name()).put("paused", paused)
-        .put("kernelCmdline", kernelCmdline);
+        .put("agentReady", agentReady).put("kernelCmdline", kernelCmdline);
     ttlDeadline.ifPresent(d -> json.put("ttlDeadline", d.toString()));
     return json;
   }
@@ -21,6 +21,7 @@ public record VmView(String id, VmState state, int port, int pid, Instant create
     return new VmView(json.getString("id"), VmState.valueOf(json.getString("state")), json.getInteger("port"),
         json.getInteger("pid"), Instant.parse(json.getString("created")),
         Optional.ofNullable(json.getString("ttlDeadline")).map(Instant::parse), json.getString("bootMode"),
-        Tee.valueOf(json.getString("tee")), json.getBoolean("paused"), json.getString("kernelCmdline"));
+        Tee.valueOf(json.getString("tee")), json.getBoolean("paused"), json.getBoolean("agentReady", false),
+        json.getString("kernelCmdline"));
   }
 }

@@ -72,6 +72,8 @@ public final class TestManager implements AutoCloseable {
     values.put("MANAGER_QEMU_DISK_IMG_ROOTFS_FILE", DevGuest.rootfs().toString());
     values.put("MANAGER_QEMU_SRC_DISK_FILE", DevGuest.disk().toString());
     values.put("MANAGER_QEMU_STOP_GRACE", "5s");
+    values.put("MANAGER_AGENT_PROBE_INTERVAL", "1s");
+    values.put("MANAGER_LOG_FORMAT", "text");
     values.putAll(overrides);
     ManagerConfig config = ConfigParser.parse(values, Path.of("/root"), true);
     Files.createDirectories(config.stateDir().resolve("vms"));
@@ -94,7 +96,13 @@ public final class TestManager implements AutoCloseable {
 
   public <Req extends com.google.protobuf.Message, Resp extends com.google.protobuf.Message>
       UnaryCall.Result<Resp> call(String method, Req request, com.google.protobuf.Message.Builder response) {
-    return UnaryCall.<Req, Resp>call(client, server, MANAGER, method, request, response).await();
+    return call(MANAGER, method, request, response);
+  }
+
+  public <Req extends com.google.protobuf.Message, Resp extends com.google.protobuf.Message>
+      UnaryCall.Result<Resp> call(String service, String method, Req request,
+          com.google.protobuf.Message.Builder response) {
+    return UnaryCall.<Req, Resp>call(client, server, service, method, request, response).await();
   }
 
   public UnaryCall.Result<CreateRes> create(CreateReq request) {
@@ -116,6 +124,29 @@ public final class TestManager implements AutoCloseable {
 
   public UnaryCall.Result<CVMInfoRes> info(String id) {
     return call("CVMInfo", CVMInfoReq.newBuilder().setId(id).build(), CVMInfoRes.newBuilder());
+  }
+
+  /** A server stream of this manager's: every message goes to {@code onMessage}; cancel by closing the client. */
+  public <Req extends com.google.protobuf.Message, Resp> Future<io.vertx.grpc.client.GrpcClientResponse<Req, Resp>>
+      stream(String service, String method, Req request, com.google.protobuf.Message.Builder responseBuilder,
+          io.vertx.core.Handler<Resp> onMessage) {
+    int dot = service.lastIndexOf('.');
+    io.vertx.grpc.common.ServiceMethod<Resp, Req> serviceMethod = io.vertx.grpc.common.ServiceMethod.client(
+        io.vertx.grpc.common.ServiceName.create(service.substring(0, dot), service.substring(dot + 1)), method,
+        io.vertx.grpc.common.GrpcMessageEncoder.encoder(),
+        io.vertx.grpc.common.GrpcMessageDecoder.decoder(responseBuilder));
+    return client.request(server, serviceMethod).compose(req -> req.send(request))
+        .onSuccess(response -> response.handler(onMessage));
+  }
+
+  /** A separate gRPC client, e.g. one that stops reading. */
+  public GrpcClient newClient() {
+    return UnaryCall.client(vertx,
+        new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false));
+  }
+
+  public SocketAddress server() {
+    return server;
   }
 
   /** PIDs of live processes whose command line mentions this manager's state dir: its QEMUs. */

@@ -1,0 +1,285 @@
+package io.cvmmanager.api;
+
+import com.google.protobuf.Timestamp;
+import io.cvmmanager.api.cvm.CvmServiceService;
+import io.cvmmanager.api.cvm.Event;
+import io.cvmmanager.api.cvm.GetVmRequest;
+import io.cvmmanager.api.cvm.ListVmsRequest;
+import io.cvmmanager.api.cvm.ListVmsResponse;
+import io.cvmmanager.api.cvm.LogLine;
+import io.cvmmanager.api.cvm.StreamLogsRequest;
+import io.cvmmanager.api.cvm.Vm;
+import io.cvmmanager.api.cvm.VmState;
+import io.cvmmanager.api.cvm.WatchEventsRequest;
+import io.cvmmanager.bus.Addresses;
+import io.cvmmanager.config.ManagerConfig;
+import io.cvmmanager.events.VmEvent;
+import io.cvmmanager.events.VmLogLine;
+import io.cvmmanager.launcher.VmView;
+import io.cvmmanager.qemu.VmPaths;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.streams.WriteStream;
+import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.grpc.server.GrpcServerResponse;
+import io.vertx.grpc.server.StatusException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Our own {@code cvm.v1.CvmService}: the VM table, lifecycle events and console logs, from the event bus. Streams
+ * never block the manager: a client that does not read loses messages (counted, logged once per stream) rather
+ * than holding memory or an event loop; a cancelled stream unregisters its consumers at once.
+ */
+final class CvmApi extends CvmServiceService {
+  private static final Logger LOG = LoggerFactory.getLogger(CvmApi.class);
+  /** The most bytes of console log read for a tail: enough for thousands of lines. */
+  private static final int TAIL_BYTES = 1 << 20;
+
+  private final Vertx vertx;
+  private final ManagerConfig config;
+  private final DeliveryOptions delivery;
+
+  CvmApi(Vertx vertx, ManagerConfig config) {
+    this.vertx = vertx;
+    this.config = config;
+    this.delivery = new DeliveryOptions().setSendTimeout(config.grpcTimeout().toMillis());
+  }
+
+  @Override
+  public Future<ListVmsResponse> listVms(ListVmsRequest request) {
+    return list().map(views -> ListVmsResponse.newBuilder().addAllVms(views.stream().map(CvmApi::toProto).toList())
+        .build());
+  }
+
+  @Override
+  public Future<Vm> getVm(GetVmRequest request) {
+    return view("GetVm", request.getId()).map(CvmApi::toProto);
+  }
+
+  @Override
+  protected void watchEvents(WatchEventsRequest request, WriteStream<Event> response) {
+    String only = request.getId();
+    Stream<Event> stream = new Stream<>("WatchEvents", response);
+    // Live events are held back while the replay is written, so the replay comes first and nothing is lost.
+    Deque<Event> held = new ArrayDeque<>();
+    boolean[] replaying = {request.getReplay()};
+    MessageConsumer<JsonObject> consumer = vertx.eventBus().consumer(VmEvent.ADDRESS, message -> {
+      VmEvent event = VmEvent.fromJson(message.body());
+      if (only.isEmpty() || only.equals(event.id())) {
+        if (replaying[0]) {
+          held.add(toProto(event));
+        } else {
+          stream.write(toProto(event));
+        }
+      }
+    });
+    stream.onEnd(consumer::unregister);
+    consumer.completion()
+        .compose(v -> request.getReplay() ? list() : Future.succeededFuture(List.<VmView>of()))
+        .onSuccess(views -> {
+          for (VmView view : views) {
+            if (only.isEmpty() || only.equals(view.id())) {
+              stream.write(toProto(new VmEvent(VmEvent.STATE, view.id(), view.state().name(), view.state().name(),
+                  Instant.now(), "replay")));
+            }
+          }
+          replaying[0] = false;
+          held.forEach(stream::write);
+          held.clear();
+        })
+        .onFailure(stream::fail);
+  }
+
+  @Override
+  protected void streamLogs(StreamLogsRequest request, WriteStream<LogLine> response) {
+    String id = request.getId();
+    Stream<LogLine> stream = new Stream<>("StreamLogs", response);
+    view("StreamLogs", id).compose(vm -> {
+      List<LogLine> held = new ArrayList<>();
+      boolean[] tailing = {true};
+      if (request.getFollow()) {
+        MessageConsumer<JsonObject> lines = vertx.eventBus().consumer(VmLogLine.address(id), message -> {
+          LogLine line = toProto(VmLogLine.fromJson(message.body()));
+          if (tailing[0]) {
+            held.add(line);
+          } else {
+            stream.write(line);
+          }
+        });
+        // The stream ends with the VM.
+        MessageConsumer<JsonObject> end = vertx.eventBus().consumer(VmEvent.ADDRESS, message -> {
+          VmEvent event = VmEvent.fromJson(message.body());
+          if (event.id().equals(id) && VmEvent.STATE.equals(event.type())
+              && (event.to().equals("STOPPED") || event.to().equals("FAILED"))) {
+            stream.end();
+          }
+        });
+        stream.onEnd(() -> {
+          lines.unregister();
+          end.unregister();
+        });
+      }
+      return tail(id, request.getTail()).onSuccess(last -> {
+        last.forEach(line -> stream.write(LogLine.newBuilder().setId(id).setStream(VmLogLine.CONSOLE)
+            .setLine(line).setAt(timestamp(Instant.now())).build()));
+        tailing[0] = false;
+        held.forEach(stream::write);
+        if (!request.getFollow()) {
+          stream.end();
+        }
+      });
+    }).onFailure(stream::fail);
+  }
+
+  /** The last {@code count} lines of the VM's console (console.log.1 then console.log, the last MiB of them). */
+  private Future<List<String>> tail(String id, int count) {
+    if (count <= 0) {
+      return Future.succeededFuture(List.of());
+    }
+    VmPaths paths = VmPaths.of(config.stateDir(), id);
+    String current = paths.consoleLog().toString();
+    return readQuietly(current + ".1").compose(older -> readQuietly(current).map(newer -> {
+      String text = older + newer;
+      List<String> lines = new ArrayList<>(List.of(text.split("\r?\n", -1)));
+      if (!lines.isEmpty() && lines.get(lines.size() - 1).isEmpty()) {
+        lines.remove(lines.size() - 1);
+      }
+      return List.copyOf(lines.subList(Math.max(0, lines.size() - count), lines.size()));
+    }));
+  }
+
+  private Future<String> readQuietly(String file) {
+    return vertx.fileSystem().props(file)
+        .compose(props -> vertx.fileSystem().open(file, new io.vertx.core.file.OpenOptions().setRead(true)
+                .setWrite(false).setCreate(false))
+            .compose(f -> {
+              long length = Math.min(props.size(), TAIL_BYTES);
+              return f.read(Buffer.buffer((int) length), 0, props.size() - length, (int) length)
+                  .eventually(f::close);
+            }))
+        .map(buffer -> buffer.toString(StandardCharsets.UTF_8))
+        .otherwise("");
+  }
+
+  private Future<List<VmView>> list() {
+    return vertx.eventBus().<JsonObject>request(Addresses.VM_LIST, new JsonObject(), delivery)
+        .map(message -> message.body().getJsonArray("vms").stream()
+            .map(o -> VmView.fromJson((JsonObject) o)).toList())
+        .recover(e -> Future.failedFuture(GrpcErrors.toStatus("ListVms", e)));
+  }
+
+  private Future<VmView> view(String rpc, String id) {
+    if (id.isEmpty()) {
+      return Future.failedFuture(new StatusException(GrpcStatus.INVALID_ARGUMENT, rpc + ": empty VM id"));
+    }
+    return vertx.eventBus().<JsonObject>request(Addresses.VM_GET, new JsonObject().put("id", id), delivery)
+        .map(Message::body)
+        .map(VmView::fromJson)
+        .recover(e -> Future.failedFuture(GrpcErrors.toStatus(rpc, e)));
+  }
+
+  static Vm toProto(VmView view) {
+    Vm.Builder vm = Vm.newBuilder().setId(view.id()).setState(VmState.valueOf(view.state().name()))
+        .setPort(view.port()).setPid(view.pid()).setCreated(timestamp(view.created())).setBootMode(view.bootMode())
+        .setTee(view.tee().name()).setPaused(view.paused()).setAgentReady(view.agentReady())
+        .setKernelCmdline(view.kernelCmdline());
+    view.ttlDeadline().ifPresent(d -> vm.setTtlDeadline(timestamp(d)));
+    return vm.build();
+  }
+
+  static Event toProto(VmEvent event) {
+    return Event.newBuilder().setType(event.type()).setId(event.id()).setFrom(event.from()).setTo(event.to())
+        .setAt(timestamp(event.at())).setReason(event.reason()).build();
+  }
+
+  static LogLine toProto(VmLogLine line) {
+    return LogLine.newBuilder().setId(line.id()).setStream(line.stream()).setLine(line.line())
+        .setAt(timestamp(line.at())).build();
+  }
+
+  private static Timestamp timestamp(Instant at) {
+    return Timestamp.newBuilder().setSeconds(at.getEpochSecond()).setNanos(at.getNano()).build();
+  }
+
+  /**
+   * One server stream: writes that never wait (a full write queue drops the message), an end that runs its
+   * clean-up once, whether the server ends it, the client cancels, or the connection dies.
+   */
+  private static final class Stream<T> {
+    private final String rpc;
+    private final WriteStream<T> response;
+    private final List<Runnable> onEnd = new ArrayList<>();
+    private final AtomicLong dropped = new AtomicLong();
+    private boolean ended;
+
+    Stream(String rpc, WriteStream<T> response) {
+      this.rpc = rpc;
+      this.response = response;
+      response.exceptionHandler(e -> finish());
+      // Headers now, so the client knows the stream is open before the first message (which may be long coming).
+      if (response instanceof GrpcServerResponse<?, ?> grpc) {
+        grpc.writeHead();
+      }
+    }
+
+    void onEnd(Runnable cleanUp) {
+      if (ended) {
+        cleanUp.run();
+      } else {
+        onEnd.add(cleanUp);
+      }
+    }
+
+    void write(T message) {
+      if (ended) {
+        return;
+      }
+      if (response.writeQueueFull()) {
+        if (dropped.incrementAndGet() == 1) {
+          LOG.warn("{}: the client does not keep up; dropping messages", rpc);
+        }
+        return;
+      }
+      response.write(message).onFailure(e -> finish());
+    }
+
+    void end() {
+      if (!ended) {
+        response.end();
+        finish();
+      }
+    }
+
+    void fail(Throwable error) {
+      if (!ended) {
+        if (response instanceof GrpcServerResponse<?, ?> grpc) {
+          grpc.fail(error instanceof StatusException ? error : GrpcErrors.toStatus(rpc, error));
+        } else {
+          response.end();
+        }
+        finish();
+      }
+    }
+
+    private void finish() {
+      if (!ended) {
+        ended = true;
+        onEnd.forEach(Runnable::run);
+        onEnd.clear();
+      }
+    }
+  }
+}

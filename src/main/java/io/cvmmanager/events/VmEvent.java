@@ -1,0 +1,37 @@
+package io.cvmmanager.events;
+
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+
+/**
+ * One lifecycle event, as published on {@link #ADDRESS}: {@code {"type", "id", "from", "to", "at", "reason"}} with
+ * {@code at} in RFC 3339 UTC. {@code from}/{@code to} are states for type "state", empty otherwise.
+ */
+public record VmEvent(String type, String id, String from, String to, Instant at, String reason) {
+  public static final String ADDRESS = "cvm.events";
+  public static final String STATE = "state";
+  public static final String ADOPTED = "adopted";
+  public static final String AGENT_READY = "agent-ready";
+  public static final String AGENT_LOST = "agent-lost";
+  public static final String GUEST_PANIC = "guest-panic";
+  /** A QMP event of QEMU's (POWERDOWN, SHUTDOWN, STOP, RESUME, ...), its name in {@code to}. */
+  public static final String QMP = "qmp";
+
+  public static VmEvent state(String id, String from, String to, String reason) {
+    return new VmEvent(STATE, id, from, to, Instant.now(), reason);
+  }
+
+  public static VmEvent of(String type, String id, String reason) {
+    return new VmEvent(type, id, "", "", Instant.now(), reason);
+  }
+
+  public JsonObject toJson() {
+    return new JsonObject().put("type", type).put("id", id).put("from", from).put("to", to)
+        .put("at", at.toString()).put("reason", reason);
+  }
+
+  public static VmEvent fromJson(JsonObject json) {
+    return new VmEvent(json.getString("type"), json.getString("id"), json.getString("from", ""),
+        json.getString("to", ""), Instant.parse(json.getString("at")), json.getString("reason", ""));
+  }
+}

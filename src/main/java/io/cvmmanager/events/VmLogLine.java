@@ -1,0 +1,26 @@
+package io.cvmmanager.events;
+
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+
+/**
+ * One line a VM printed, as published on {@code cvm.logs.<id>}: {@code {"id", "stream", "line", "at"}}, stream
+ * "console" (the guest's serial console) or "stderr" (QEMU's own messages).
+ */
+public record VmLogLine(String id, String stream, String line, Instant at) {
+  public static final String CONSOLE = "console";
+  public static final String STDERR = "stderr";
+
+  public static String address(String vmId) {
+    return "cvm.logs." + vmId;
+  }
+
+  public JsonObject toJson() {
+    return new JsonObject().put("id", id).put("stream", stream).put("line", line).put("at", at.toString());
+  }
+
+  public static VmLogLine fromJson(JsonObject json) {
+    return new VmLogLine(json.getString("id"), json.getString("stream"), json.getString("line"),
+        Instant.parse(json.getString("at")));
+  }
+}

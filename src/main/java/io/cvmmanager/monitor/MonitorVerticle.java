@@ -1,0 +1,196 @@
+package io.cvmmanager.monitor;
+
+import io.cvmmanager.bus.Addresses;
+import io.cvmmanager.config.ManagerConfig;
+import io.cvmmanager.events.VmEvent;
+import io.cvmmanager.events.VmLogLine;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.file.OpenOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetClientOptions;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Watches running VMs from outside QEMU: tails each VM's serial console ({@code console.log}, for VMs this
+ * manager spawned and, later, adopted alike) line by line onto {@code cvm.logs.<id>}, keeps that file under
+ * MANAGER_CONSOLE_LOG_MAX_SIZE, and probes each agent port every MANAGER_AGENT_PROBE_INTERVAL, telling the launcher
+ * when the agent starts or stops answering. QMP events and process exits are the launcher's: it holds the one QMP
+ * connection QEMU serves and is the single writer of VM state. One timer for all VMs; no thread per VM.
+ */
+public final class MonitorVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(MonitorVerticle.class);
+  static final long CONSOLE_POLL_MS = 200;
+  private static final int PROBE_TIMEOUT_MS = 1500;
+  private static final int READ_CHUNK = 64 * 1024;
+
+  private final ManagerConfig.Observation observation;
+  private final Map<String, Watched> watched = new HashMap<>();
+  private NetClient probes;
+
+  /** One VM under watch. Touched on this verticle's event loop only. */
+  private static final class Watched {
+    final String id;
+    final int port;
+    final String consoleLog;
+    final StringBuilder partial = new StringBuilder();
+    long offset;
+    boolean reading;
+    boolean probing;
+    boolean agentReady;
+
+    Watched(String id, int port, String consoleLog) {
+      this.id = id;
+      this.port = port;
+      this.consoleLog = consoleLog;
+    }
+  }
+
+  public MonitorVerticle(ManagerConfig.Observation observation) {
+    this.observation = observation;
+  }
+
+  @Override
+  public Future<?> start() {
+    probes = vertx.createNetClient(new NetClientOptions().setConnectTimeout(PROBE_TIMEOUT_MS));
+    vertx.eventBus().<JsonObject>consumer(Addresses.MONITOR_WATCH, this::onWatch);
+    vertx.eventBus().<JsonObject>consumer(Addresses.MONITOR_UNWATCH, this::onUnwatch);
+    vertx.setPeriodic(CONSOLE_POLL_MS, t -> watched.values().forEach(this::readConsole));
+    long probeMs = observation.agentProbeInterval().toMillis();
+    if (probeMs > 0) {
+      vertx.setPeriodic(probeMs, t -> watched.values().forEach(this::probe));
+    }
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public Future<?> stop() {
+    return probes.close();
+  }
+
+  private void onWatch(Message<JsonObject> message) {
+    JsonObject body = message.body();
+    Watched vm = new Watched(body.getString("id"), body.getInteger("port"), body.getString("consoleLog"));
+    watched.put(vm.id, vm);
+    readConsole(vm);
+    if (observation.agentProbeInterval().toMillis() > 0) {
+      probe(vm);
+    }
+  }
+
+  private void onUnwatch(Message<JsonObject> message) {
+    Watched vm = watched.remove(message.body().getString("id"));
+    if (vm != null && vm.partial.length() > 0) {
+      publishLine(vm, vm.partial.toString());
+    }
+  }
+
+  // ---- console ----
+
+  private void readConsole(Watched vm) {
+    if (vm.reading) {
+      return;
+    }
+    vm.reading = true;
+    vertx.fileSystem().props(vm.consoleLog)
+        .compose(props -> props.size() > vm.offset ? readFrom(vm, props.size())
+            : props.size() < vm.offset ? restart(vm) : Future.succeededFuture())
+        .compose(v -> cap(vm))
+        .onComplete(ar -> vm.reading = false);
+  }
+
+  /** The file shrank under us (cut back, or replaced): read it again from the start. */
+  private Future<Void> restart(Watched vm) {
+    vm.offset = 0;
+    return Future.succeededFuture();
+  }
+
+  private Future<Void> readFrom(Watched vm, long size) {
+    long length = Math.min(size - vm.offset, READ_CHUNK);
+    return vertx.fileSystem().open(vm.consoleLog, new OpenOptions().setRead(true).setWrite(false).setCreate(false))
+        .compose(file -> file.read(Buffer.buffer((int) length), 0, vm.offset, (int) length)
+            .eventually(file::close))
+        .map(chunk -> {
+          vm.offset += chunk.length();
+          split(vm, chunk.toString(StandardCharsets.UTF_8));
+          return null;
+        });
+  }
+
+  private void split(Watched vm, String text) {
+    vm.partial.append(text);
+    int newline;
+    while ((newline = vm.partial.indexOf("\n")) >= 0) {
+      String line = vm.partial.substring(0, newline);
+      vm.partial.delete(0, newline + 1);
+      publishLine(vm, line.endsWith("\r") ? line.substring(0, line.length() - 1) : line);
+    }
+  }
+
+  private void publishLine(Watched vm, String line) {
+    vertx.eventBus().publish(VmLogLine.address(vm.id),
+        new VmLogLine(vm.id, VmLogLine.CONSOLE, line, Instant.now()).toJson());
+  }
+
+  /**
+   * Past the cap, the log so far becomes console.log.1 (replacing the previous one) and console.log is cut to
+   * zero; QEMU writes with O_APPEND, so it goes on at the new end. At most twice the cap on disk per VM.
+   */
+  private Future<Void> cap(Watched vm) {
+    long max = observation.consoleLogMaxBytes();
+    if (max <= 0 || vm.offset < max) {
+      return Future.succeededFuture();
+    }
+    String previous = vm.consoleLog + ".1";
+    return vertx.fileSystem().copy(vm.consoleLog, previous)
+        .compose(v -> vertx.fileSystem().truncate(vm.consoleLog, 0))
+        .onSuccess(v -> {
+          LOG.info("vm {}: console.log reached {} bytes; moved to console.log.1", vm.id, vm.offset);
+          vm.offset = 0;
+        })
+        .otherwiseEmpty()
+        .mapEmpty();
+  }
+
+  // ---- agent port ----
+
+  /**
+   * The agent answers when a connection to its forwarded port gets data, or stays open: QEMU's user networking
+   * accepts at once and closes again with no data while nothing listens in the guest.
+   */
+  private void probe(Watched vm) {
+    if (vm.probing) {
+      return;
+    }
+    vm.probing = true;
+    Promise<Boolean> answered = Promise.promise();
+    probes.connect(vm.port, "127.0.0.1").onComplete(ar -> {
+      if (ar.failed()) {
+        answered.tryComplete(false);
+        return;
+      }
+      ar.result().handler(data -> answered.tryComplete(true));
+      ar.result().closeHandler(v -> answered.tryComplete(false));
+      vertx.setTimer(PROBE_TIMEOUT_MS, t -> answered.tryComplete(true));
+      answered.future().onComplete(done -> ar.result().close());
+    });
+    answered.future().onSuccess(ready -> {
+      vm.probing = false;
+      if (ready != vm.agentReady && watched.get(vm.id) == vm) {
+        vm.agentReady = ready;
+        vertx.eventBus().send(Addresses.VM_OBSERVED, new JsonObject().put("id", vm.id)
+            .put("type", ready ? VmEvent.AGENT_READY : VmEvent.AGENT_LOST)
+            .put("reason", "agent port " + vm.port + (ready ? " answers" : " no longer answers")));
+      }
+    });
+  }
+}

@@ -1,0 +1,166 @@
+package io.cvmmanager.monitor;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cvmmanager.api.cvm.Event;
+import io.cvmmanager.api.cvm.GetVmRequest;
+import io.cvmmanager.api.cvm.ListVmsRequest;
+import io.cvmmanager.api.cvm.ListVmsResponse;
+import io.cvmmanager.api.cvm.LogLine;
+import io.cvmmanager.api.cvm.StreamLogsRequest;
+import io.cvmmanager.api.cvm.Vm;
+import io.cvmmanager.api.cvm.VmState;
+import io.cvmmanager.api.cvm.WatchEventsRequest;
+import io.cvmmanager.api.manager.CreateReq;
+import io.cvmmanager.config.PortRange;
+import io.cvmmanager.events.VmEvent;
+import io.cvmmanager.testing.AgentProbe;
+import io.cvmmanager.testing.TestManager;
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.grpc.client.GrpcClient;
+import io.vertx.grpc.common.GrpcStatus;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Events, logs and death detection, through the event bus and our own gRPC service over a real socket. */
+class VmObservationTest {
+  private static final String CVM = "cvm.v1.CvmService";
+
+  private static List<Event> watch(TestManager manager, WatchEventsRequest request) {
+    List<Event> events = Collections.synchronizedList(new ArrayList<>());
+    manager.stream(CVM, "WatchEvents", request, Event.newBuilder(), (Event e) -> events.add(e)).await();
+    return events;
+  }
+
+  private static List<String> states(List<Event> events, String id) {
+    synchronized (events) {
+      return events.stream().filter(e -> e.getId().equals(id) && e.getType().equals("state"))
+          .map(Event::getTo).toList();
+    }
+  }
+
+  @Test
+  void watchEventsSeesAWholeCreateAndRemoveInOrder(@TempDir Path stateDir) throws Exception {
+    try (TestManager manager = TestManager.start(stateDir, new PortRange(26500, 26509),
+        Map.of("MANAGER_QEMU_START_PAUSED", "true"))) {
+      List<Event> events = watch(manager, WatchEventsRequest.getDefaultInstance());
+      String id = manager.create(CreateReq.getDefaultInstance()).response().getCvmId();
+
+      Vm vm = manager.<GetVmRequest, Vm>call(CVM, "GetVm", GetVmRequest.newBuilder().setId(id).build(),
+          Vm.newBuilder()).response();
+      assertEquals(VmState.RUNNING, vm.getState());
+      assertTrue(vm.getPaused() && vm.getPid() > 0 && vm.getBootMode().equals("kernel"), vm.toString());
+      ListVmsResponse list = manager.<ListVmsRequest, ListVmsResponse>call(CVM, "ListVms",
+          ListVmsRequest.getDefaultInstance(), ListVmsResponse.newBuilder()).response();
+      assertEquals(List.of(id), list.getVmsList().stream().map(Vm::getId).toList());
+      List<Event> replayed = watch(manager, WatchEventsRequest.newBuilder().setId(id).setReplay(true).build());
+
+      assertEquals(GrpcStatus.OK, manager.remove(id).status());
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertEquals(
+          List.of("CREATING", "STARTING", "RUNNING", "STOPPING", "STOPPED"), states(events, id)));
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertEquals(
+          List.of("RUNNING", "STOPPING", "STOPPED"), states(replayed, id)));
+      assertEquals(GrpcStatus.NOT_FOUND, manager.<GetVmRequest, Vm>call(CVM, "GetVm",
+          GetVmRequest.newBuilder().setId(id).build(), Vm.newBuilder()).status());
+    }
+  }
+
+  @Test
+  void aKilledQemuIsFailedWithItsSignalAndReleasesEverything(@TempDir Path stateDir) throws Exception {
+    try (TestManager manager = TestManager.start(stateDir, new PortRange(26510, 26519),
+        Map.of("MANAGER_QEMU_START_PAUSED", "true"))) {
+      List<Event> events = watch(manager, WatchEventsRequest.getDefaultInstance());
+      String id = manager.create(CreateReq.getDefaultInstance()).response().getCvmId();
+      long pid = Long.parseLong(Files.readString(manager.vmDir(id).resolve("qemu.pid")).trim());
+      ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+          assertEquals(List.of("CREATING", "STARTING", "RUNNING", "FAILED"), states(events, id)));
+      Event failed;
+      synchronized (events) {
+        failed = events.stream().filter(e -> e.getTo().equals("FAILED")).findFirst().orElseThrow();
+      }
+      assertTrue(failed.getReason().contains("signal 9"), failed.getReason());
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(manager::assertNothingLeft);
+      assertTrue(Files.notExists(Path.of("/proc/" + pid)), "QEMU " + pid + " is still a process (zombie?)");
+    }
+  }
+
+  @Test
+  void aBootedGuestsConsoleIsStreamedAndItsOwnPowerOffIsStopped(@TempDir Path stateDir) throws Exception {
+    try (TestManager manager = TestManager.start(stateDir, new PortRange(26520, 26529), Map.of())) {
+      List<Event> events = watch(manager, WatchEventsRequest.getDefaultInstance());
+      var created = manager.create(CreateReq.getDefaultInstance()).response();
+      String id = created.getCvmId();
+      int port = Integer.parseInt(created.getForwardedPort());
+      List<LogLine> logs = Collections.synchronizedList(new ArrayList<>());
+      manager.stream(CVM, "StreamLogs", StreamLogsRequest.newBuilder().setId(id).setFollow(true).setTail(100).build(),
+          LogLine.newBuilder(), (LogLine l) -> logs.add(l)).await();
+
+      await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250)).until(() -> {
+        synchronized (logs) {
+          return logs.stream().anyMatch(l -> l.getStream().equals("console") && l.getLine().contains("cvm-guest: up"));
+        }
+      });
+      await().atMost(Duration.ofSeconds(30)).until(() -> {
+        synchronized (events) {
+          return events.stream().anyMatch(e -> e.getId().equals(id) && e.getType().equals(VmEvent.AGENT_READY));
+        }
+      });
+      assertTrue(manager.<GetVmRequest, Vm>call(CVM, "GetVm", GetVmRequest.newBuilder().setId(id).build(),
+          Vm.newBuilder()).response().getAgentReady());
+
+      AgentProbe.send(port, "poweroff");
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+          assertEquals(List.of("CREATING", "STARTING", "RUNNING", "STOPPED"), states(events, id)));
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(manager::assertNothingLeft);
+
+      // A later StreamLogs of the same id: NOT_FOUND.
+      List<LogLine> none = new ArrayList<>();
+      Future<?> gone = manager.stream(CVM, "StreamLogs", StreamLogsRequest.newBuilder().setId(id).build(),
+          LogLine.newBuilder(), (LogLine l) -> none.add(l)).compose(r -> r.end());
+      assertTrue(gone.transform(ar -> Future.succeededFuture(ar.failed())).await(), "StreamLogs of a gone VM");
+    }
+  }
+
+  @Test
+  void consumersThatNeverReadDoNotStopTheManager(@TempDir Path stateDir) throws Exception {
+    try (TestManager manager = TestManager.start(stateDir, new PortRange(26530, 26599),
+        Map.of("MANAGER_QEMU_START_PAUSED", "true", "MANAGER_QEMU_MEMORY_SIZE", "64M", "MANAGER_MAX_VMS", "0"))) {
+      MessageConsumer<JsonObject> stuck = manager.vertx().eventBus().consumer(VmEvent.ADDRESS, m -> { });
+      stuck.pause();
+      GrpcClient slow = manager.newClient();
+      manager.stream(CVM, "WatchEvents", WatchEventsRequest.getDefaultInstance(), Event.newBuilder(),
+          (Event e) -> { }).await().pause();
+
+      List<Future<?>> creates = new ArrayList<>();
+      List<String> ids = Collections.synchronizedList(new ArrayList<>());
+      for (int i = 0; i < 50; i++) {
+        creates.add(manager.createAsync(CreateReq.getDefaultInstance())
+            .onSuccess(r -> ids.add(r.response().getCvmId())));
+      }
+      Future.all(creates).await();
+      assertEquals(50, ids.size());
+      List<Future<?>> removes = new ArrayList<>();
+      for (String id : ids) {
+        removes.add(manager.removeAsync(id));
+      }
+      Future.all(removes).await();
+      for (Future<?> remove : removes) {
+        assertEquals(GrpcStatus.OK, ((io.cvmmanager.testing.UnaryCall.Result<?>) remove.result()).status());
+      }
+      stuck.unregister().await();
+      slow.close().await();
+    }
+  }
+}
