@@ -1,13 +1,16 @@
 package io.cvmmanager;
 
-import ch.qos.logback.classic.Level;
 import io.cvmmanager.config.ConfigLoader;
 import io.cvmmanager.config.ConfigParser;
 import io.cvmmanager.config.HostFacts;
 import io.cvmmanager.config.InvalidConfigException;
 import io.cvmmanager.config.ManagerConfig;
 import io.cvmmanager.config.StartupChecks;
+import io.cvmmanager.logging.Logging;
+import io.cvmmanager.metrics.ManagerMetrics;
+import io.cvmmanager.tracing.Tracing;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,8 +22,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Starts the manager: configuration (defaults, YAML, environment) checked against the host, then the verticles.
- * A configuration problem prints one line per problem on stderr and exits with 2, before anything listens.
+ * Starts the manager: Vert.x with its metrics, configuration (defaults, YAML, environment) checked against the host,
+ * logging as configured, tracing, then the verticles. A configuration problem prints one plain line per problem on
+ * stderr and exits with 2, before anything listens.
  */
 public final class Main {
   public static final int EXIT_CONFIG = 2;
@@ -43,17 +47,20 @@ public final class Main {
         System.setProperty(k, v);
       }
     });
-    Vertx vertx = Vertx.vertx();
+    ManagerMetrics metrics = ManagerMetrics.create();
+    Vertx vertx = metrics.vertxBuilder(new VertxOptions()).build();
     try {
       StartupChecks.Checked checked = configure(vertx, System.getenv());
       ManagerConfig config = checked.config();
-      setLogLevel(config.logLevel());
+      Logging.configure(config.logLevel(), config.logFormat());
       config.warnings().forEach(w -> LOG.warn("config: {}", w));
       checked.notes().forEach(n -> LOG.info("host: {}", n));
       LOG.info("cvm-manager {} instance {} starting; TEE {}, KVM {}, state in {}", Version.current(),
           config.instanceId(), checked.tee(), config.qemu().enableKvm() ? "on" : "off (TCG)", config.stateDir());
-      Manager manager = Manager.start(vertx, config, checked.tee()).await();
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> shutdown(vertx, manager), "cvm-manager-shutdown"));
+      Tracing tracing = Tracing.start(config);
+      Manager manager = Manager.start(vertx, config, checked.tee(), metrics, tracing).await();
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> shutdown(vertx, manager, tracing),
+          "cvm-manager-shutdown"));
     } catch (InvalidConfigException e) {
       e.problems().forEach(p -> System.err.println("cvm-manager: invalid configuration: " + p));
       vertx.close();
@@ -99,16 +106,12 @@ public final class Main {
     }
   }
 
-  private static void setLogLevel(ManagerConfig.LogLevel level) {
-    if (LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME) instanceof ch.qos.logback.classic.Logger root) {
-      root.setLevel(Level.toLevel(level.name()));
-    }
-  }
-
-  private static void shutdown(Vertx vertx, Manager manager) {
+  /** The verticles (which stop the VMs), then the spans still queued, then Vert.x. */
+  private static void shutdown(Vertx vertx, Manager manager, Tracing tracing) {
     LOG.info("stopping");
     try {
-      manager.stop().eventually(vertx::close).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      manager.stop().eventually(tracing::close).eventually(vertx::close)
+          .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
     } catch (Exception e) {
       LOG.warn("shutdown did not finish cleanly: {}", e.toString());
     }

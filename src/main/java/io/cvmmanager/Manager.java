@@ -3,10 +3,13 @@ package io.cvmmanager;
 import io.cvmmanager.api.GrpcApiVerticle;
 import io.cvmmanager.config.ManagerConfig;
 import io.cvmmanager.disk.DiskVerticle;
+import io.cvmmanager.http.HttpApiVerticle;
 import io.cvmmanager.launcher.VmLauncherVerticle;
+import io.cvmmanager.metrics.ManagerMetrics;
 import io.cvmmanager.monitor.MonitorVerticle;
 import io.cvmmanager.ports.PortPoolVerticle;
 import io.cvmmanager.qemu.Tee;
+import io.cvmmanager.tracing.Tracing;
 import io.vertx.core.Future;
 import io.vertx.core.Deployable;
 import io.vertx.core.Vertx;
@@ -28,14 +31,16 @@ public final class Manager {
     this.vertx = vertx;
   }
 
-  public static Future<Manager> start(Vertx vertx, ManagerConfig config, Tee tee) {
+  public static Future<Manager> start(Vertx vertx, ManagerConfig config, Tee tee, ManagerMetrics metrics,
+      Tracing tracing) {
     Manager manager = new Manager(vertx);
     List<Supplier<Deployable>> order = List.<Supplier<Deployable>>of(
         () -> new PortPoolVerticle(config.qemu().net().hostFwdRange()),
         () -> new DiskVerticle(config.stateDir(), config.qemu()),
         () -> new MonitorVerticle(config.observation()),
-        () -> new VmLauncherVerticle(config, tee),
-        () -> new GrpcApiVerticle(config));
+        () -> new VmLauncherVerticle(config, tee, metrics, tracing),
+        () -> new GrpcApiVerticle(config, metrics, tracing),
+        () -> new HttpApiVerticle(config, metrics));
     Future<Void> chain = Future.succeededFuture();
     for (Supplier<Deployable> verticle : order) {
       chain = chain.compose(v -> vertx.deployVerticle(verticle.get()).map(id -> {

@@ -4,6 +4,8 @@ import io.cvmmanager.api.cvm.CvmServiceGrpcService;
 import io.cvmmanager.api.manager.ManagerServiceGrpcService;
 import io.cvmmanager.config.ManagerConfig;
 import io.cvmmanager.config.TlsFiles;
+import io.cvmmanager.metrics.ManagerMetrics;
+import io.cvmmanager.tracing.Tracing;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.ClientAuth;
@@ -29,16 +31,20 @@ public final class GrpcApiVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(GrpcApiVerticle.class);
 
   private final ManagerConfig config;
+  private final ManagerMetrics metrics;
+  private final Tracing tracing;
   private HttpServer server;
 
-  public GrpcApiVerticle(ManagerConfig config) {
+  public GrpcApiVerticle(ManagerConfig config, ManagerMetrics metrics, Tracing tracing) {
     this.config = config;
+    this.metrics = metrics;
+    this.tracing = tracing;
   }
 
   @Override
   public Future<?> start() {
     GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(MAX_MESSAGE_BYTES));
-    grpc.addService(ManagerServiceGrpcService.of(new ManagerApi(vertx.eventBus(), config)));
+    grpc.addService(ManagerServiceGrpcService.of(new ManagerApi(vertx.eventBus(), config, metrics, tracing)));
     grpc.addService(CvmServiceGrpcService.of(new CvmApi(vertx, config)));
     grpc.addService(HealthService.create(vertx).register(HEALTH_SERVICE_NAME, () -> Future.succeededFuture(true)));
     grpc.addService(ReflectionService.v1());
@@ -57,7 +63,8 @@ public final class GrpcApiVerticle extends VerticleBase {
     return server == null ? Future.succeededFuture() : server.close();
   }
 
-  static HttpServerOptions serverOptions(ManagerConfig.Endpoint endpoint, TlsFiles tls) {
+  /** A server on {@code endpoint}: plain text, TLS or mutual TLS (client certificate required) by {@code tls}. */
+  public static HttpServerOptions serverOptions(ManagerConfig.Endpoint endpoint, TlsFiles tls) {
     HttpServerOptions options = new HttpServerOptions().setHost(endpoint.host()).setPort(endpoint.port());
     if (tls.tls()) {
       options.setSsl(true).setUseAlpn(true)
@@ -70,7 +77,8 @@ public final class GrpcApiVerticle extends VerticleBase {
     return options;
   }
 
-  private static String describe(TlsFiles tls) {
+  /** "plain text", "TLS, certificate from ..." or "mutual TLS, ...", for the listening line. */
+  public static String describe(TlsFiles tls) {
     if (!tls.tls()) {
       return "plain text";
     }

@@ -13,25 +13,40 @@ import io.cvmmanager.api.manager.RemoveReq;
 import io.cvmmanager.bus.Addresses;
 import io.cvmmanager.config.ManagerConfig;
 import io.cvmmanager.launcher.VmCreateRequest;
+import io.cvmmanager.metrics.ManagerMetrics;
+import io.cvmmanager.tracing.Tracing;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonObject;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.StatusException;
+import java.time.Duration;
+import java.util.function.Function;
 
 /**
  * upstream's {@code manager.ManagerService}. Holds no VM state: CreateVm, RemoveVm and AttestationPolicy travel to
- * their owners over the event bus; CVMInfo answers from configuration.
+ * their owners over the event bus; CVMInfo answers from configuration. Every call is timed
+ * ({@code cvm_grpc_requests}) and traced (a server span {@code manager.ManagerService/<method>}, whose context
+ * travels with the event-bus request as {@code traceparent}).
  */
 final class ManagerApi extends ManagerServiceService {
+  static final String SERVICE = "manager.ManagerService";
+  static final String VM_ID = "cvm.vm.id";
+
   private final EventBus bus;
   private final ManagerConfig config;
+  private final ManagerMetrics metrics;
+  private final Tracing tracing;
   private final DeliveryOptions delivery;
 
-  ManagerApi(EventBus bus, ManagerConfig config) {
+  ManagerApi(EventBus bus, ManagerConfig config, ManagerMetrics metrics, Tracing tracing) {
     this.bus = bus;
     this.config = config;
+    this.metrics = metrics;
+    this.tracing = tracing;
     this.delivery = new DeliveryOptions().setSendTimeout(config.grpcTimeout().toMillis());
   }
 
@@ -42,18 +57,21 @@ final class ManagerApi extends ManagerServiceService {
         req.getAgentCvmServerUrl(), req.getAgentCvmCaUrl(), req.getTtl(), req.getAgentCertsToken(),
         req.getAwsAccessKeyId(), req.getAwsSecretAccessKey(), req.getAwsEndpointUrl(), req.getAwsRegion(),
         req.getAaKbsParams());
-    return request("CreateVm", Addresses.VM_CREATE, request.toJson())
-        .map(reply -> CreateRes.newBuilder()
-            .setCvmId(reply.getString("id"))
-            .setForwardedPort(String.valueOf(reply.getInteger("port")))
-            .build());
+    return observed("CreateVm", span -> request("CreateVm", Addresses.VM_CREATE, request.toJson(), span)
+        .map(reply -> {
+          span.setAttribute(VM_ID, reply.getString("id"));
+          return CreateRes.newBuilder()
+              .setCvmId(reply.getString("id"))
+              .setForwardedPort(String.valueOf(reply.getInteger("port")))
+              .build();
+        }));
   }
 
   @Override
   public Future<Empty> removeVm(RemoveReq req) {
-    return requireId("RemoveVm", req.getCvmId())
-        .compose(id -> request("RemoveVm", Addresses.VM_REMOVE, new JsonObject().put("id", id)))
-        .map(reply -> Empty.getDefaultInstance());
+    return observed("RemoveVm", span -> requireId("RemoveVm", req.getCvmId(), span)
+        .compose(id -> request("RemoveVm", Addresses.VM_REMOVE, new JsonObject().put("id", id), span))
+        .map(reply -> Empty.getDefaultInstance()));
   }
 
   /**
@@ -62,8 +80,8 @@ final class ManagerApi extends ManagerServiceService {
    */
   @Override
   public Future<CVMInfoRes> cVMInfo(CVMInfoReq req) {
-    return requireId("CVMInfo", req.getId())
-        .compose(id -> request("CVMInfo", Addresses.VM_GET, new JsonObject().put("id", id)))
+    return observed("CVMInfo", span -> requireId("CVMInfo", req.getId(), span)
+        .compose(id -> request("CVMInfo", Addresses.VM_GET, new JsonObject().put("id", id), span))
         .map(vm -> CVMInfoRes.newBuilder()
             .setId(vm.getString("id"))
             .setOvmfVersion(config.qemu().ovmf().version())
@@ -71,28 +89,45 @@ final class ManagerApi extends ManagerServiceService {
             .setCpuType(config.qemu().cpu())
             .setKernelCmd(vm.getString("kernelCmdline"))
             .setEosVersion(config.eosVersion())
-            .build());
+            .build()));
   }
 
   @Override
   public Future<AttestationPolicyRes> attestationPolicy(AttestationPolicyReq req) {
-    return requireId("AttestationPolicy", req.getId())
-        .compose(id -> request("AttestationPolicy", Addresses.ATTESTATION_POLICY, new JsonObject().put("id", id)))
+    return observed("AttestationPolicy", span -> requireId("AttestationPolicy", req.getId(), span)
+        .compose(id -> request("AttestationPolicy", Addresses.ATTESTATION_POLICY, new JsonObject().put("id", id),
+            span))
         .map(reply -> AttestationPolicyRes.newBuilder()
             .setId(reply.getString("id"))
             .setInfo(ByteString.copyFrom(reply.getBinary("policy")))
-            .build());
+            .build()));
   }
 
-  private static Future<String> requireId(String rpc, String id) {
+  private static Future<String> requireId(String rpc, String id, Span span) {
     if (id.isEmpty()) {
       return Future.failedFuture(new StatusException(GrpcStatus.INVALID_ARGUMENT, rpc + ": empty VM id"));
     }
+    span.setAttribute(VM_ID, id);
     return Future.succeededFuture(id);
   }
 
-  private Future<JsonObject> request(String rpc, String address, JsonObject body) {
-    return bus.<JsonObject>request(address, body, delivery)
+  /** {@code call} inside the RPC's server span, timed by method and final gRPC status. */
+  private <T> Future<T> observed(String rpc, Function<Span, Future<T>> call) {
+    long start = System.nanoTime();
+    return tracing.span(Tracing.withParent(tracing.tracer().spanBuilder(SERVICE + "/" + rpc), null)
+            .setSpanKind(SpanKind.SERVER)
+            .setAttribute("rpc.system", "grpc")
+            .setAttribute("rpc.service", SERVICE)
+            .setAttribute("rpc.method", rpc),
+        span -> call.apply(span).andThen(ar -> {
+          GrpcStatus status = ar.succeeded() ? GrpcStatus.OK : GrpcErrors.toStatus(rpc, ar.cause()).status();
+          span.setAttribute("rpc.grpc.status_code", status.code);
+          metrics.rpc(rpc, status.name(), Duration.ofNanos(System.nanoTime() - start));
+        }));
+  }
+
+  private Future<JsonObject> request(String rpc, String address, JsonObject body, Span span) {
+    return bus.<JsonObject>request(address, body, Tracing.inject(span.getSpanContext(), new DeliveryOptions(delivery)))
         .map(message -> message.body())
         .recover(error -> Future.failedFuture(GrpcErrors.toStatus(rpc, error)));
   }

@@ -13,6 +13,9 @@ import io.cvmmanager.qemu.Tee;
 import io.cvmmanager.qemu.VmLaunch;
 import io.cvmmanager.qemu.VmPaths;
 import io.cvmmanager.events.VmEvent;
+import io.cvmmanager.metrics.ManagerMetrics;
+import io.cvmmanager.tracing.Tracing;
+import io.opentelemetry.api.trace.SpanContext;
 import io.cvmmanager.events.VmLogLine;
 import io.cvmmanager.process.ExitStatus;
 import io.cvmmanager.qmp.QmpClient;
@@ -61,10 +64,15 @@ public final class VmLauncherVerticle extends VerticleBase {
   private NetClient qmpNet;
   private SocketWatcher sockets;
 
-  public VmLauncherVerticle(ManagerConfig config, Tee tee) {
+  private final ManagerMetrics metrics;
+  private final Tracing tracing;
+
+  public VmLauncherVerticle(ManagerConfig config, Tee tee, ManagerMetrics metrics, Tracing tracing) {
     this.config = config;
     this.qemu = config.qemu();
     this.tee = tee;
+    this.metrics = metrics;
+    this.tracing = tracing;
   }
 
   @Override
@@ -93,7 +101,7 @@ public final class VmLauncherVerticle extends VerticleBase {
   public Future<?> stop() {
     List<Future<Void>> all = new ArrayList<>(stopping.values());
     for (Vm vm : List.copyOf(vms.values())) {
-      all.add(remove(vm, "manager stopping"));
+      all.add(remove(vm, "manager stopping", null));
     }
     return Future.join(all).transform(ar -> {
       try {
@@ -131,28 +139,40 @@ public final class VmLauncherVerticle extends VerticleBase {
           deadline);
     } catch (ManagerException e) {
       LOG.info("CreateVm refused: {}", e.getMessage());
+      metrics.createFailed(e.kind().name());
       fail(message, e);
       return;
     }
     vms.put(id, vm);
     LOG.info("vm {}: creating ({})", id, request);
     publish(VmEvent.state(id, "", VmState.CREATING.name(), "CreateVm"));
-    create(vm, request, environment)
+    long started = System.nanoTime();
+    SpanContext parent = Tracing.extract(message.headers());
+    tracing.span("cvm.create", parent, Map.of("cvm.vm.id", id),
+            span -> create(vm, request, environment, span.getSpanContext()))
         .onSuccess(v -> {
+          metrics.vmCreated(Duration.ofNanos(System.nanoTime() - started));
           LOG.info("vm {}: running, pid {}, agent port {}{}", id, vm.process.pid(), vm.port,
               vm.paused ? " (paused)" : "");
           message.reply(new JsonObject().put("id", id).put("port", vm.port));
         })
         .onFailure(e -> {
           LOG.warn("vm {}: create failed: {}", id, e.getMessage());
+          metrics.createFailed(e instanceof ManagerException m ? m.kind().name() : ErrorKind.INTERNAL.name());
           fail(message, e);
         });
   }
 
-  private Future<Void> create(Vm vm, VmCreateRequest request, String environment) {
+  /** One saga step in its own span, child of the create's. */
+  private <T> Future<T> step(String name, Vm vm, SpanContext parent, java.util.function.Supplier<Future<T>> work) {
+    return tracing.span("cvm.create." + name, parent, Map.of("cvm.vm.id", vm.id), span -> work.get());
+  }
+
+  private Future<Void> create(Vm vm, VmCreateRequest request, String environment, SpanContext trace) {
     Saga saga = new Saga(vm.id);
     // The port and the files do not depend on each other: both at once.
-    Future<JsonObject> port = request(Addresses.PORT_RESERVE, new JsonObject().put("id", vm.id))
+    Future<JsonObject> port = step("reserve-port", vm, trace,
+            () -> request(Addresses.PORT_RESERVE, new JsonObject().put("id", vm.id)))
         .onSuccess(reply -> {
           vm.port = reply.getInteger("port");
           saga.onUndo("port " + vm.port, () -> releasePort(vm.port));
@@ -160,7 +180,8 @@ public final class VmLauncherVerticle extends VerticleBase {
     saga.onUndo("files", () -> releaseFiles(vm.id));
     VmFilesRequest files = new VmFilesRequest(vm.id, tee == Tee.NONE, AgentEnvironment.certificates(request),
         environment, vm.diskMode);
-    Future<JsonObject> prepared = request(Addresses.FILES_PREPARE, files.toJson());
+    Future<JsonObject> prepared = step("prepare-files", vm, trace,
+        () -> request(Addresses.FILES_PREPARE, files.toJson()));
     return Future.join(port, prepared)
         .compose(reply -> {
           transition(vm, VmState.STARTING, "files ready, port " + vm.port);
@@ -168,11 +189,11 @@ public final class VmLauncherVerticle extends VerticleBase {
               : Optional.of(request.aaKbsParams());
           vm.command = QemuCommand.build(qemu, tee, new VmLaunch(vm.id, vm.paths, vm.port, true, true, kbs,
               qemu.sevSnp().hostData()));
-          return spawn(vm);
+          return step("spawn", vm, trace, () -> spawn(vm));
         })
         .compose(v -> {
           saga.onUndo("QEMU", () -> stopProcess(vm));
-          return connectQmp(vm);
+          return step("qmp-handshake", vm, trace, () -> connectQmp(vm));
         })
         .compose(v -> {
           transition(vm, VmState.RUNNING, vm.paused ? "QMP ready; paused (-S)" : "QMP ready");
@@ -331,6 +352,7 @@ public final class VmLauncherVerticle extends VerticleBase {
     cancelTtl(vm);
     boolean orderly = vm.shutdownReason != null;
     String reason = orderly ? vm.shutdownReason + "; " + how : how;
+    metrics.qemuExited(orderly ? "orderly" : how.contains("signal") ? "killed" : "crashed");
     LOG.info("vm {}: ended by itself: {}; releasing its resources", vm.id, reason);
     transition(vm, orderly ? VmState.STOPPED : VmState.FAILED, reason);
     Future<Void> release = stopProcess(vm).transform(ar -> release(vm));
@@ -345,7 +367,7 @@ public final class VmLauncherVerticle extends VerticleBase {
         vm.ttlTimer = -1;
         if (vms.get(vm.id) == vm) {
           LOG.info("vm {}: TTL expired; removing", vm.id);
-          remove(vm, "TTL expired");
+          remove(vm, "TTL expired", null);
         }
       });
     });
@@ -372,7 +394,7 @@ public final class VmLauncherVerticle extends VerticleBase {
           + "; retry once it is running"));
       return;
     }
-    remove(vm, "RemoveVm").onComplete(ar -> {
+    remove(vm, "RemoveVm", Tracing.extract(message.headers())).onComplete(ar -> {
       if (ar.succeeded()) {
         message.reply(new JsonObject());
       } else {
@@ -382,13 +404,17 @@ public final class VmLauncherVerticle extends VerticleBase {
   }
 
   /** Takes the VM out of the table now (its id is NOT_FOUND from here on), then stops it and releases all. */
-  private Future<Void> remove(Vm vm, String why) {
+  private Future<Void> remove(Vm vm, String why, SpanContext parent) {
     vms.remove(vm.id);
     cancelTtl(vm);
     transition(vm, VmState.STOPPING, why);
     LOG.info("vm {}: stopping ({})", vm.id, why);
-    Future<Void> done = stopProcess(vm).compose(v -> release(vm)).onComplete(ar -> {
+    long started = System.nanoTime();
+    Future<Void> done = tracing.span("cvm.remove", parent, Map.of("cvm.vm.id", vm.id, "cvm.reason", why),
+        span -> stopProcess(vm).compose(v -> release(vm))).onComplete(ar -> {
       if (ar.succeeded()) {
+        metrics.vmRemoved(Duration.ofNanos(System.nanoTime() - started));
+        metrics.qemuExited("removed");
         transition(vm, VmState.STOPPED, why);
         LOG.info("vm {}: removed", vm.id);
       } else {

@@ -14,9 +14,11 @@ import io.cvmmanager.api.manager.CreateRes;
 import io.cvmmanager.api.manager.RemoveReq;
 import io.cvmmanager.config.ConfigParser;
 import io.cvmmanager.config.ManagerConfig;
+import io.cvmmanager.metrics.ManagerMetrics;
 import io.cvmmanager.testing.FreePort;
 import io.cvmmanager.testing.TestCerts;
 import io.cvmmanager.testing.UnaryCall;
+import io.cvmmanager.tracing.Tracing;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpVersion;
@@ -73,7 +75,7 @@ class GrpcApiVerticleTest {
         "MANAGER_QEMU_KERNEL_CMDLINE", "console=ttyS0"));
     values.putAll(extra);
     ManagerConfig config = ConfigParser.parse(values, Path.of("/root"), true);
-    vertx.deployVerticle(new GrpcApiVerticle(config)).await();
+    vertx.deployVerticle(new GrpcApiVerticle(config, ManagerMetrics.create(), Tracing.off())).await();
     server = SocketAddress.inetSocketAddress(port, "localhost");
     return config;
   }

@@ -13,9 +13,12 @@ import io.cvmmanager.api.manager.RemoveReq;
 import io.cvmmanager.config.ConfigParser;
 import io.cvmmanager.config.ManagerConfig;
 import io.cvmmanager.config.PortRange;
+import io.cvmmanager.metrics.ManagerMetrics;
 import io.cvmmanager.qemu.Tee;
+import io.cvmmanager.tracing.Tracing;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.SocketAddress;
@@ -32,8 +35,9 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * A whole manager (every verticle, real QEMU) in this JVM, on a temp state dir, free gRPC port and its own port
- * range, with a real gRPC client. {@link #close} stops it and asserts that nothing is left behind: no QEMU of
+ * A whole manager (every verticle, real QEMU) in this JVM, on a temp state dir, free gRPC and HTTP ports and its own
+ * port range, with metrics and tracing as the jar has them (spans go to {@code COCOS_JAEGER_URL}), and a real gRPC
+ * client. {@link #close} stops it and asserts that nothing is left behind: no QEMU of
  * this manager, no VM directory, no port of its range held.
  */
 public final class TestManager implements AutoCloseable {
@@ -42,13 +46,15 @@ public final class TestManager implements AutoCloseable {
   private final Vertx vertx;
   private final Manager manager;
   private final ManagerConfig config;
+  private final Tracing tracing;
   private final GrpcClient client;
   private final SocketAddress server;
 
-  private TestManager(Vertx vertx, Manager manager, ManagerConfig config) {
+  private TestManager(Vertx vertx, Manager manager, ManagerConfig config, Tracing tracing) {
     this.vertx = vertx;
     this.manager = manager;
     this.config = config;
+    this.tracing = tracing;
     this.client = UnaryCall.client(vertx,
         new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false));
     this.server = SocketAddress.inetSocketAddress(config.grpc().port(), "localhost");
@@ -77,9 +83,11 @@ public final class TestManager implements AutoCloseable {
     values.putAll(overrides);
     ManagerConfig config = ConfigParser.parse(values, Path.of("/root"), true);
     Files.createDirectories(config.stateDir().resolve("vms"));
-    Vertx vertx = Vertx.vertx();
-    Manager manager = Manager.start(vertx, config, Tee.NONE).await();
-    return new TestManager(vertx, manager, config);
+    ManagerMetrics metrics = ManagerMetrics.create();
+    Vertx vertx = metrics.vertxBuilder(new VertxOptions()).build();
+    Tracing tracing = Tracing.start(config);
+    Manager manager = Manager.start(vertx, config, Tee.NONE, metrics, tracing).await();
+    return new TestManager(vertx, manager, config, tracing);
   }
 
   public ManagerConfig config() {
@@ -208,6 +216,7 @@ public final class TestManager implements AutoCloseable {
     try {
       client.close().await();
       manager.stop().await();
+      tracing.close().await();
       vertx.close().await();
     } finally {
       assertNothingLeft();

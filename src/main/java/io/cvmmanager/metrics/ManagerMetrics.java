@@ -1,0 +1,120 @@
+package io.cvmmanager.metrics;
+
+import io.cvmmanager.launcher.VmState;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxBuilder;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
+
+/**
+ * The manager's own meters, in one Prometheus registry that Vert.x (HTTP, event bus, pools) and the JVM report into
+ * as well. Thread-safe: any verticle may record from its event loop. Names follow Micrometer's dotted convention
+ * and come out in Prometheus as {@code cvm_vms}, {@code cvm_grpc_requests_seconds_*}, {@code cvm_vm_create_seconds_*},
+ * {@code cvm_vm_remove_seconds_*}, {@code cvm_vm_create_failures_total}, {@code cvm_qemu_exits_total}.
+ */
+public final class ManagerMetrics {
+  /** What the exposition format of {@link #scrape()} is, for the Content-Type of a scrape. */
+  public static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+  /** Latency buckets from a fast unary call to a disk-mode boot; few enough to keep a scrape small. */
+  private static final Duration[] BUCKETS = {
+      Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(25), Duration.ofMillis(50),
+      Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1),
+      Duration.ofMillis(2500), Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(30),
+      Duration.ofSeconds(60), Duration.ofSeconds(120)};
+
+  private final PrometheusMeterRegistry registry;
+  private final AtomicReference<Supplier<Map<String, Integer>>> vmCounts = new AtomicReference<>(Map::of);
+
+  private ManagerMetrics(PrometheusMeterRegistry registry) {
+    this.registry = registry;
+    for (VmState state : VmState.values()) {
+      Gauge.builder("cvm.vms", () -> vmCounts.get().get().getOrDefault(state.name(), 0))
+          .description("VMs of this manager by lifecycle state")
+          .tag("state", state.name())
+          .register(registry);
+    }
+  }
+
+  /** A fresh registry; what tests that do not look at metrics pass as well. */
+  public static ManagerMetrics create() {
+    return new ManagerMetrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+  }
+
+  /**
+   * A Vert.x builder whose own metrics (and the JVM's) go into this registry. Each registry gets its own name:
+   * vertx-micrometer keeps backends in a static map by name, and two Vert.x instances in one JVM (tests) must not
+   * share one.
+   */
+  public VertxBuilder vertxBuilder(VertxOptions options) {
+    MicrometerMetricsOptions metricsOptions = new MicrometerMetricsOptions()
+        .setEnabled(true)
+        .setJvmMetricsEnabled(true)
+        .setRegistryName("cvm-manager-" + UUID.randomUUID());
+    return Vertx.builder()
+        .with(new VertxOptions(options).setMetricsOptions(metricsOptions))
+        .withMetrics(new MicrometerMetricsFactory(registry));
+  }
+
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  /** Every meter in the Prometheus text format, version 0.0.4 ({@link #CONTENT_TYPE}). */
+  public String scrape() {
+    return registry.scrape(CONTENT_TYPE);
+  }
+
+  /** One finished RPC: {@code method} as in the service definition ({@code CreateVm}), {@code status} a gRPC code. */
+  public void rpc(String method, String status, Duration took) {
+    timer("cvm.grpc.requests", "gRPC requests by method and final status", "method", method, "status", status)
+        .record(took);
+  }
+
+  /** A CreateVm that reached RUNNING, measured from the request. */
+  public void vmCreated(Duration took) {
+    timer("cvm.vm.create", "CreateVm from request to RUNNING").record(took);
+  }
+
+  /** A CreateVm that failed; {@code kind} says why (an error kind or the saga step that failed). */
+  public void createFailed(String kind) {
+    Counter.builder("cvm.vm.create.failures").description("CreateVm failures by kind").tag("kind", kind)
+        .register(registry).increment();
+  }
+
+  /** A VM removed (RemoveVm, TTL, shutdown), measured from the request until QEMU was reaped and all released. */
+  public void vmRemoved(Duration took) {
+    timer("cvm.vm.remove", "VM removal from request to everything released").record(took);
+  }
+
+  /** A QEMU process ended; {@code cause}: {@code orderly}, {@code killed}, {@code crashed}, ... */
+  public void qemuExited(String cause) {
+    Counter.builder("cvm.qemu.exits").description("QEMU exits by cause").tag("cause", cause)
+        .register(registry).increment();
+  }
+
+  /**
+   * Where the {@code cvm_vms{state}} gauges read from: counts by {@link VmState} name, a missing state being 0.
+   * The supplier is called on the scraping thread. A later call replaces the earlier supplier.
+   */
+  public void vmStates(Supplier<Map<String, Integer>> counts) {
+    vmCounts.set(counts);
+  }
+
+  private Timer timer(String name, String description, String... tags) {
+    return Timer.builder(name).description(description).tags(tags).serviceLevelObjectives(BUCKETS)
+        .register(registry);
+  }
+}
