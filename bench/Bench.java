@@ -54,9 +54,12 @@ public final class Bench {
     try {
       System.out.printf("cvm-manager bench, %s, %d cores, %s%n", java.time.LocalDate.now(),
           Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
-      sequential(work);
-      concurrent(work);
-      diskClone(work);
+      if (!Boolean.getBoolean("bench.deathOnly")) {
+        sequential(work);
+        concurrent(work);
+        diskClone(work);
+      }
+      deathDetection(work);
     } finally {
       run(List.of("rm", "-rf", work.toString()));
     }
@@ -193,6 +196,51 @@ public final class Bench {
       }
       System.out.printf("(d) disk from %s (%d MiB allocated): overlay median %.1f ms; copy+resize median %.1f ms%n",
           ref.getFileName(), refBytes >> 20, median(overlay), median(copy));
+    }
+  }
+
+  // ---- (e) ----
+
+  /**
+   * kill -9 of a VM's QEMU to the FAILED event on the client's WatchEvents stream, one VM at a time, so each
+   * latency is the manager's alone.
+   */
+  private static void deathDetection(Path work) throws Exception {
+    int kills = Integer.getInteger("bench.kills", 100);
+    Path state = Files.createDirectories(work.resolve("e"));
+    Map<String, String> env = settings(state, 27700, 27700 + kills + 10, true);
+    env.put("MANAGER_QEMU_MEMORY_SIZE", "64M");
+    try (ManagerUnderTest m = ManagerUnderTest.start(env, work.resolve("e.log"))) {
+      Map<String, Long> failedAt = new java.util.concurrent.ConcurrentHashMap<>();
+      io.vertx.grpc.client.GrpcClient grpc = GrpcClient.client(m.vertx,
+          new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false));
+      io.cvmmanager.api.cvm.CvmServiceGrpcClient cvm = io.cvmmanager.api.cvm.CvmServiceGrpcClient.create(grpc,
+          SocketAddress.inetSocketAddress(Integer.parseInt(env.get("MANAGER_GRPC_PORT")), "localhost"));
+      cvm.watchEvents(io.cvmmanager.api.cvm.WatchEventsRequest.getDefaultInstance()).await()
+          .handler(e -> {
+            if (e.getType().equals("state") && e.getTo().equals("FAILED")) {
+              failedAt.put(e.getId(), System.nanoTime());
+            }
+          });
+      m.createConcurrently(kills);
+      List<String> victims = new ArrayList<>(m.ids);
+      m.ids.clear();
+      List<Double> latencies = new ArrayList<>();
+      for (String id : victims) {
+        long pid = Long.parseLong(Files.readString(state.resolve("vms").resolve(id).resolve("qemu.pid")).trim());
+        long t0 = System.nanoTime();
+        ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        long deadline = t0 + TimeUnit.SECONDS.toNanos(10);
+        while (!failedAt.containsKey(id) && System.nanoTime() < deadline) {
+          Thread.sleep(0, 200_000);
+        }
+        latencies.add((failedAt.getOrDefault(id, deadline) - t0) / 1e6);
+      }
+      Collections.sort(latencies);
+      System.out.printf("(e) death detection, %d kill -9 of paused VMs one at a time, kill to FAILED event at the"
+              + " client: p50 %.1f ms, p99 %.1f ms, max %.1f ms%n", kills, latencies.get(kills / 2),
+          latencies.get((int) Math.ceil(kills * 0.99) - 1), latencies.get(kills - 1));
+      grpc.close().await();
     }
   }
 
