@@ -90,6 +90,13 @@ apt_download() { # pkg...   (in the current directory)
 	# As root, apt drops to the _apt user, which cannot write into our private scratch dir.
 	[ "$(id -u)" = 0 ] && opts+=(-o APT::Sandbox::User=root)
 	apt-get "${opts[@]}" download "$@" >"$SCRATCH/apt.log" 2>&1 && return 0
+	# A fresh machine has no package lists, an old one stale lists (the archive moved on): refresh once, retry.
+	if [ "$(id -u)" = 0 ] && [ -z "${APT_LISTS_REFRESHED:-}" ]; then
+		log "apt-get download failed; refreshing the package lists"
+		APT_LISTS_REFRESHED=1
+		apt-get update -qq >>"$SCRATCH/apt.log" 2>&1 &&
+			apt-get "${opts[@]}" download "$@" >>"$SCRATCH/apt.log" 2>&1 && return 0
+	fi
 	cat "$SCRATCH/apt.log" >&2
 	return 1
 }
