@@ -163,4 +163,30 @@ class VmObservationTest {
       slow.close().await();
     }
   }
+
+  @Test
+  void cancellingAStreamFreesItsConsumersOnTheServer(@TempDir Path stateDir) throws Exception {
+    try (TestManager manager = TestManager.start(stateDir, new PortRange(26600, 26601),
+        Map.of("MANAGER_QEMU_START_PAUSED", "true"))) {
+      String id = manager.create(CreateReq.getDefaultInstance()).response().getCvmId();
+      // Event-bus handlers in use, all addresses together (per-address labels are off: one address per VM).
+      double before = handlers(manager);
+
+      GrpcClient client = manager.newClient();
+      var watch = io.cvmmanager.api.cvm.CvmServiceGrpcClient.create(client, manager.server());
+      watch.watchEvents(WatchEventsRequest.getDefaultInstance()).await();
+      watch.streamLogs(StreamLogsRequest.newBuilder().setId(id).setFollow(true).build()).await();
+      // WatchEvents: one; StreamLogs: its lines and the watch for the VM's end.
+      await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertEquals(before + 3, handlers(manager)));
+
+      client.close().await();
+      await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertEquals(before, handlers(manager)));
+      assertEquals(GrpcStatus.OK, manager.remove(id).status());
+    }
+  }
+
+  private static double handlers(TestManager manager) {
+    Double value = manager.metrics().value("vertx_eventbus_handlers");
+    return value == null ? 0 : value;
+  }
 }

@@ -147,6 +147,20 @@ public final class TestManager implements AutoCloseable {
         .onSuccess(response -> response.handler(onMessage));
   }
 
+  /** This manager's /metrics, parsed. */
+  public io.cvmmanager.metrics.PrometheusText metrics() {
+    var http = vertx.createHttpClient();
+    try {
+      String body = http.request(io.vertx.core.http.HttpMethod.GET, config.http().port(), "localhost", "/metrics")
+          .compose(request -> request.send())
+          .compose(response -> response.body())
+          .await().toString();
+      return io.cvmmanager.metrics.PrometheusText.parse(body);
+    } finally {
+      http.close().await();
+    }
+  }
+
   /** A separate gRPC client, e.g. one that stops reading. */
   public GrpcClient newClient() {
     return UnaryCall.client(vertx,
