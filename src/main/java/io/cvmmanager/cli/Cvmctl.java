@@ -18,12 +18,15 @@ import picocli.CommandLine.ScopeType;
 
 /**
  * {@code cvmctl}: upstream cocos-cli's {@code create-vm} and {@code remove-vm} against a manager, with cocos-cli's
- * flags, environment and success line. A failed call prints {@code error: <gRPC status>: <message>} on stderr and
- * exits with 1; a usage error exits with 2.
+ * flags, environment and success line; and {@code list}, {@code info}, {@code logs}, {@code events} on our
+ * {@code cvm.v1.CvmService}. A failed call prints {@code error: <gRPC status>: <message>} on stderr and exits with 1;
+ * a usage error exits with 2; a stream stopped with Ctrl-C exits with 0.
  */
 @Command(name = "cvmctl", mixinStandardHelpOptions = true, versionProvider = Cvmctl.VersionProvider.class,
-    description = "Creates and removes confidential VMs through a manager, as cocos-cli does.",
-    subcommands = {CreateVmCommand.class, RemoveVmCommand.class},
+    description = "Creates, removes and watches confidential VMs through a manager; create-vm and remove-vm as "
+        + "cocos-cli.",
+    subcommands = {CreateVmCommand.class, RemoveVmCommand.class, ListCommand.class, InfoCommand.class,
+        LogsCommand.class, EventsCommand.class},
     footerHeading = "%nEnvironment:%n",
     footer = {
         "  MANAGER_GRPC_URL              manager's host:port (" + ManagerConnection.DEFAULT_URL + ")",
@@ -37,15 +40,18 @@ public final class Cvmctl {
   private final Map<String, String> env;
   private final PrintStream out;
   private final PrintStream err;
+  private final Interrupt interrupt;
 
   @Option(names = "--timeout", scope = ScopeType.INHERIT, defaultValue = "60s", paramLabel = "DURATION",
-      description = "longest wait for the manager, Go syntax (default: ${DEFAULT-VALUE})")
+      description = "longest wait for the manager (for logs and events: for their stream to open), Go syntax "
+          + "(default: ${DEFAULT-VALUE})")
   private Duration timeout;
 
-  private Cvmctl(Map<String, String> env, PrintStream out, PrintStream err) {
+  private Cvmctl(Map<String, String> env, PrintStream out, PrintStream err, Interrupt interrupt) {
     this.env = env;
     this.out = out;
     this.err = err;
+    this.interrupt = interrupt;
   }
 
   public static void main(String[] args) {
@@ -54,12 +60,18 @@ public final class Cvmctl {
     if (LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME) instanceof ch.qos.logback.classic.Logger root) {
       root.setLevel(Level.ERROR);
     }
-    System.exit(run(args, System.getenv(), System.out, System.err));
+    System.exit(run(args, System.getenv(), System.out, System.err, Interrupt.onSigint()));
   }
 
   /** Runs one command line with the given environment and streams, and returns the exit code. */
   public static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
-    CommandLine cli = new CommandLine(new Cvmctl(env, out, err))
+    return run(args, env, out, err, Interrupt.byCaller());
+  }
+
+  /** As {@link #run(String[], Map, PrintStream, PrintStream)}, a stream stopped by {@code interrupt}. */
+  public static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err,
+      Interrupt interrupt) {
+    CommandLine cli = new CommandLine(new Cvmctl(env, out, err, interrupt))
         .setOut(new PrintWriter(out, true))
         .setErr(new PrintWriter(err, true))
         .registerConverter(Duration.class, Cvmctl::positiveDuration)
@@ -83,8 +95,37 @@ public final class Cvmctl {
     return d;
   }
 
-  /** One call to the manager: prints {@code success}'s line on stdout, or the status and its message on stderr. */
+  /**
+   * One call to the manager: prints {@code success}'s text on stdout (nothing when it is empty, as {@code list --json}
+   * of no VM), or the status and its message on stderr.
+   */
   <Req, Resp> int call(ServiceMethod<Resp, Req> method, Req request, Function<Resp, String> success) {
+    return connected(manager -> {
+      ManagerConnection.Answer<Resp> answer = manager.call(method, request);
+      if (!answer.ok()) {
+        return failed(answer);
+      }
+      String text = success.apply(answer.response());
+      if (!text.isEmpty()) {
+        out.println(text);
+      }
+      return CommandLine.ExitCode.OK;
+    });
+  }
+
+  /**
+   * A server stream: {@code line}'s text for each message on stdout, until the server ends the stream or the user
+   * interrupts it (exit 0), or it fails (its status and message on stderr, exit 1).
+   */
+  <Req, Resp> int stream(ServiceMethod<Resp, Req> method, Req request, Function<Resp, String> line) {
+    return connected(manager -> {
+      ManagerConnection.Answer<Void> answer = manager.stream(method, request, message -> out.println(
+          line.apply(message)), interrupt);
+      return answer.ok() ? CommandLine.ExitCode.OK : failed(answer);
+    });
+  }
+
+  private int connected(Function<ManagerConnection, Integer> command) {
     ManagerConnection manager;
     try {
       manager = ManagerConnection.open(env, timeout, warning -> err.println("warning: " + warning));
@@ -92,13 +133,12 @@ public final class Cvmctl {
       return fail(e.getMessage());
     }
     try (manager) {
-      ManagerConnection.Answer<Resp> answer = manager.call(method, request);
-      if (!answer.ok()) {
-        return fail(answer.status().name() + ": " + answer.message());
-      }
-      out.println(success.apply(answer.response()));
-      return CommandLine.ExitCode.OK;
+      return command.apply(manager);
     }
+  }
+
+  private int failed(ManagerConnection.Answer<?> answer) {
+    return fail(answer.status().name() + ": " + answer.message());
   }
 
   int fail(String message) {

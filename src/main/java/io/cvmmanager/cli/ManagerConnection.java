@@ -1,6 +1,9 @@
 package io.cvmmanager.cli;
 
+import io.netty.handler.codec.http.QueryStringDecoder;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpVersion;
@@ -10,8 +13,10 @@ import io.vertx.core.net.SocketAddress;
 import io.vertx.grpc.client.GrpcClient;
 import io.vertx.grpc.client.GrpcClientOptions;
 import io.vertx.grpc.client.GrpcClientResponse;
+import io.vertx.grpc.common.GrpcHeaderNames;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.common.ServiceMethod;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -72,14 +77,53 @@ final class ManagerConnection implements AutoCloseable {
     Future<Answer<Resp>> answer = client.request(server, method)
         .compose(req -> req.timeout(timeout.toMillis(), TimeUnit.MILLISECONDS).send(request))
         .compose(ManagerConnection::single)
-        .recover(e -> Future.succeededFuture(
-            new Answer<>(GrpcStatus.UNAVAILABLE, "connection to " + server + " failed: " + describe(e), null)));
+        .recover(e -> Future.succeededFuture(unavailable("connection to " + server + " failed: ", e)));
     try {
       return answer.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
-      return new Answer<>(GrpcStatus.DEADLINE_EXCEEDED, "no answer from " + server + " within "
-          + (timeout.toMillis() % 1000 == 0 ? timeout.toSeconds() + "s" : timeout.toMillis() + "ms"), null);
+      return noAnswer();
     }
+  }
+
+  /**
+   * Runs a server stream, each message to {@code onMessage} (on the event loop), until the server ends it (OK), fails
+   * it (its status and message), the connection is lost (UNAVAILABLE) or {@code interrupt} is requested (OK). The
+   * timeout bounds only the wait for the manager's response headers, never a stream that has opened: a followed
+   * stream may be quiet for hours. An interrupted stream is not reset but ended by {@link #close}: Vert.x 5.0.7's
+   * server does not tell the service of a reset stream, while a closed connection frees its side at once.
+   */
+  <Req, Resp> Answer<Void> stream(ServiceMethod<Resp, Req> method, Req request, Handler<Resp> onMessage,
+      Interrupt interrupt) {
+    Promise<Answer<Void>> outcome = Promise.promise();
+    interrupt.arm().thenRun(() -> outcome.tryComplete(new Answer<>(GrpcStatus.OK, "", null)));
+    long deadline = vertx.setTimer(timeout.toMillis(), t -> outcome.tryComplete(noAnswer()));
+    client.request(server, method).compose(req -> req.send(request))
+        .onSuccess(response -> {
+          vertx.cancelTimer(deadline);
+          interrupt.streamOpened();
+          response.handler(onMessage);
+          response.end().onComplete(end -> outcome.tryComplete(end.succeeded()
+              ? new Answer<>(GrpcStatus.OK, "", null)
+              : ended(response.status(), statusMessage(response), end.cause())));
+        })
+        .onFailure(e -> outcome.tryComplete(unavailable("connection to " + server + " failed: ", e)));
+    return outcome.future().await();
+  }
+
+  private Answer<Void> ended(GrpcStatus status, String message, Throwable cause) {
+    if (status == null || status == GrpcStatus.OK) {
+      return unavailable("connection to " + server + " lost: ", cause);
+    }
+    return new Answer<>(status, message, null);
+  }
+
+  private static <T> Answer<T> unavailable(String what, Throwable e) {
+    return new Answer<>(GrpcStatus.UNAVAILABLE, what + describe(e), null);
+  }
+
+  private <T> Answer<T> noAnswer() {
+    return new Answer<>(GrpcStatus.DEADLINE_EXCEEDED, "no answer from " + server + " within "
+        + (timeout.toMillis() % 1000 == 0 ? timeout.toSeconds() + "s" : timeout.toMillis() + "ms"), null);
   }
 
   private static <Req, Resp> Future<Answer<Resp>> single(GrpcClientResponse<Req, Resp> response) {
@@ -91,8 +135,21 @@ final class ManagerConnection implements AutoCloseable {
       if (status == null || status == GrpcStatus.OK) {
         return Future.failedFuture(last.cause());
       }
-      return Future.succeededFuture(new Answer<>(status, response.statusMessage(), null));
+      return Future.succeededFuture(new Answer<>(status, statusMessage(response), null));
     });
+  }
+
+  /**
+   * The status message, wherever the server put it: Vert.x 5.0.7's client reads {@code grpc-message} only from the
+   * headers of a trailers-only response, while a stream that fails after its headers carries it in the trailers.
+   */
+  private static String statusMessage(GrpcClientResponse<?, ?> response) {
+    String message = response.statusMessage();
+    if (message != null) {
+      return message;
+    }
+    String encoded = response.trailers().get(GrpcHeaderNames.GRPC_MESSAGE);
+    return encoded == null ? "" : QueryStringDecoder.decodeComponent(encoded, StandardCharsets.UTF_8);
   }
 
   private static String describe(Throwable e) {
