@@ -1,6 +1,7 @@
 package io.cvmmanager.api;
 
 import com.google.protobuf.Timestamp;
+import io.cvmmanager.api.cvm.CvmServiceGrpcService;
 import io.cvmmanager.api.cvm.CvmServiceService;
 import io.cvmmanager.api.cvm.Event;
 import io.cvmmanager.api.cvm.GetVmRequest;
@@ -24,8 +25,9 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.streams.WriteStream;
 import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.grpc.server.GrpcServer;
+import io.vertx.grpc.server.GrpcServerRequest;
 import io.vertx.grpc.server.GrpcServerResponse;
 import io.vertx.grpc.server.StatusException;
 import java.nio.charset.StandardCharsets;
@@ -69,10 +71,20 @@ final class CvmApi extends CvmServiceService {
     return view("GetVm", request.getId()).map(CvmApi::toProto);
   }
 
-  @Override
-  protected void watchEvents(WatchEventsRequest request, WriteStream<Event> response) {
+  /**
+   * Binds the two server streams with their request at hand: a client's cancel (HTTP/2 RST_STREAM) reaches only
+   * the request's error handler in Vert.x 5.0.7, which the generated binding does not expose. The service itself
+   * is added with its unary methods only, so reflection still lists it whole.
+   */
+  void bindStreams(GrpcServer server) {
+    server.callHandler(CvmServiceGrpcService.WatchEvents,
+        request -> request.handler(message -> watchEvents(message, new Stream<>("WatchEvents", request))));
+    server.callHandler(CvmServiceGrpcService.StreamLogs,
+        request -> request.handler(message -> streamLogs(message, new Stream<>("StreamLogs", request))));
+  }
+
+  private void watchEvents(WatchEventsRequest request, Stream<Event> stream) {
     String only = request.getId();
-    Stream<Event> stream = new Stream<>("WatchEvents", response);
     // Live events are held back while the replay is written, so the replay comes first and nothing is lost.
     Deque<Event> held = new ArrayDeque<>();
     boolean[] replaying = {request.getReplay()};
@@ -103,10 +115,8 @@ final class CvmApi extends CvmServiceService {
         .onFailure(stream::fail);
   }
 
-  @Override
-  protected void streamLogs(StreamLogsRequest request, WriteStream<LogLine> response) {
+  private void streamLogs(StreamLogsRequest request, Stream<LogLine> stream) {
     String id = request.getId();
-    Stream<LogLine> stream = new Stream<>("StreamLogs", response);
     view("StreamLogs", id).compose(vm -> {
       List<LogLine> held = new ArrayList<>();
       boolean[] tailing = {true};
@@ -220,19 +230,19 @@ final class CvmApi extends CvmServiceService {
    */
   private static final class Stream<T> {
     private final String rpc;
-    private final WriteStream<T> response;
+    private final GrpcServerResponse<?, T> response;
     private final List<Runnable> onEnd = new ArrayList<>();
     private final AtomicLong dropped = new AtomicLong();
     private boolean ended;
 
-    Stream(String rpc, WriteStream<T> response) {
+    Stream(String rpc, GrpcServerRequest<?, T> request) {
       this.rpc = rpc;
-      this.response = response;
-      response.exceptionHandler(e -> finish());
+      this.response = request.response();
+      request.errorHandler(error -> finish());
+      request.exceptionHandler(error -> finish());
+      response.exceptionHandler(error -> finish());
       // Headers now, so the client knows the stream is open before the first message (which may be long coming).
-      if (response instanceof GrpcServerResponse<?, ?> grpc) {
-        grpc.writeHead();
-      }
+      response.writeHead();
     }
 
     void onEnd(Runnable cleanUp) {
@@ -265,11 +275,7 @@ final class CvmApi extends CvmServiceService {
 
     void fail(Throwable error) {
       if (!ended) {
-        if (response instanceof GrpcServerResponse<?, ?> grpc) {
-          grpc.fail(error instanceof StatusException ? error : GrpcErrors.toStatus(rpc, error));
-        } else {
-          response.end();
-        }
+        response.fail(error instanceof StatusException ? error : GrpcErrors.toStatus(rpc, error));
         finish();
       }
     }

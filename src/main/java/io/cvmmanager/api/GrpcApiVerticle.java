@@ -17,6 +17,7 @@ import io.vertx.grpc.health.HealthService;
 import io.vertx.grpc.reflection.ReflectionService;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerOptions;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,7 +46,10 @@ public final class GrpcApiVerticle extends VerticleBase {
   public Future<?> start() {
     GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(MAX_MESSAGE_BYTES));
     grpc.addService(ManagerServiceGrpcService.of(new ManagerApi(vertx.eventBus(), config, metrics, tracing)));
-    grpc.addService(CvmServiceGrpcService.of(new CvmApi(vertx, config)));
+    CvmApi cvm = new CvmApi(vertx, config);
+    grpc.addService(CvmServiceGrpcService.builder(cvm)
+        .bind(List.of(CvmServiceGrpcService.ListVms, CvmServiceGrpcService.GetVm)).build());
+    cvm.bindStreams(grpc);
     grpc.addService(HealthService.create(vertx).register(HEALTH_SERVICE_NAME, () -> Future.succeededFuture(true)));
     grpc.addService(ReflectionService.v1());
 

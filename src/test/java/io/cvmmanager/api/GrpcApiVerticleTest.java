@@ -105,6 +105,7 @@ class GrpcApiVerticleTest {
     List<String> services = reflection.getListServicesResponse().getServiceList().stream()
         .map(ServiceResponse::getName).toList();
     assertTrue(services.contains(MANAGER), "reflection lists " + services);
+    assertTrue(services.contains("cvm.v1.CvmService"), "reflection lists " + services);
   }
 
   @Test

@@ -181,6 +181,21 @@ class VmObservationTest {
 
       client.close().await();
       await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertEquals(before, handlers(manager)));
+
+      // A cancel (RST_STREAM, as grpc-go and grpcurl send it) on a connection that stays open frees them too.
+      GrpcClient other = manager.newClient();
+      var events = other.request(manager.server(), io.cvmmanager.api.cvm.CvmServiceGrpcClient.WatchEvents)
+          .compose(request -> request.send(WatchEventsRequest.getDefaultInstance()).map(response -> request))
+          .await();
+      var logs = other.request(manager.server(), io.cvmmanager.api.cvm.CvmServiceGrpcClient.StreamLogs)
+          .compose(request -> request.send(StreamLogsRequest.newBuilder().setId(id).setFollow(true).build())
+              .map(response -> request))
+          .await();
+      await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertEquals(before + 3, handlers(manager)));
+      events.cancel();
+      logs.cancel();
+      await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertEquals(before, handlers(manager)));
+      other.close().await();
       assertEquals(GrpcStatus.OK, manager.remove(id).status());
     }
   }
