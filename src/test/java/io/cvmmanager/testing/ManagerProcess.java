@@ -34,12 +34,29 @@ public final class ManagerProcess implements AutoCloseable {
       script.append(". '").append(profile.toAbsolutePath()).append("'\n");
     }
     overrides.forEach((k, v) -> script.append(k).append("='").append(v.replace("'", "'\\''")).append("'\n"));
-    script.append("exec \"$CVM_TEST_JAVA\" -jar '").append(JAR).append("'\n");
+    script.append("exec \"$CVM_TEST_JAVA\" $CVM_TEST_JAVA_OPTS -jar '").append(JAR).append("'\n");
     Path output = outputDir.resolve("manager.out");
     ProcessBuilder builder = new ProcessBuilder(List.of("bash", "-c", script.toString()))
         .redirectErrorStream(true).redirectOutput(output.toFile());
     builder.environment().put("CVM_TEST_JAVA", ProcessHandle.current().info().command().orElse("java"));
+    builder.environment().put("CVM_TEST_JAVA_OPTS", String.join(" ", jvmOptions()));
     return new ManagerProcess(builder.start(), output);
+  }
+
+  /**
+   * The JVM options the README gives for the running JDK: from JDK 24 on, the JVM itself warns on stderr, outside
+   * any log format, when a library (OpenTelemetry's shaded JCTools) uses sun.misc.Unsafe, unless allowed.
+   */
+  public static List<String> jvmOptions() {
+    int feature = Runtime.version().feature();
+    List<String> options = new java.util.ArrayList<>();
+    if (feature >= 22) {
+      options.add("--enable-native-access=ALL-UNNAMED");
+    }
+    if (feature >= 24) {
+      options.add("--sun-misc-unsafe-memory-access=allow");
+    }
+    return options;
   }
 
   /** Waits for the process to end by itself; fails if it is still running after the timeout. */
