@@ -17,7 +17,7 @@ import java.util.List;
  * Every callback is moved onto the Vert.x context that started the process, so its owner (a verticle) sees them
  * in order with its other events and never needs a lock. NuProcess reaps the child (no zombie).
  */
-public final class ChildProcess {
+public final class ChildProcess implements RunningProcess {
   /** The exit code NuProcess reports when the program could not be started at all, or its status was lost. */
   public static final int NOT_STARTED = Integer.MIN_VALUE;
 
@@ -36,8 +36,8 @@ public final class ChildProcess {
   public static Future<ChildProcess> start(Context context, List<String> command, Path workingDir,
       Handler<String> stdout, Handler<String> stderr) {
     Promise<Integer> exit = Promise.promise();
-    LineSplitter out = new LineSplitter(line -> context.runOnContext(v -> stdout.handle(line)));
-    LineSplitter err = new LineSplitter(line -> context.runOnContext(v -> stderr.handle(line)));
+    LineSplitter out = new LineSplitter(line -> deliver(context, v -> stdout.handle(line)));
+    LineSplitter err = new LineSplitter(line -> deliver(context, v -> stderr.handle(line)));
     NuProcessBuilder builder = new NuProcessBuilder(command);
     if (workingDir != null) {
       builder.setCwd(workingDir);
@@ -57,7 +57,7 @@ public final class ChildProcess {
       public void onExit(int code) {
         out.flush();
         err.flush();
-        context.runOnContext(v -> exit.tryComplete(code));
+        deliver(context, v -> exit.tryComplete(code));
       }
     });
     NuProcess process = builder.start();
@@ -65,6 +65,18 @@ public final class ChildProcess {
       return Future.failedFuture(new IllegalStateException("cannot start " + command.get(0)));
     }
     return Future.succeededFuture(new ChildProcess(process, exit));
+  }
+
+  /**
+   * Onto the owner's context. A QEMU left running for the next manager may end after this manager's Vert.x is
+   * closed: no one waits for its news then, and the closed event loop's refusal is not an error.
+   */
+  private static void deliver(Context context, Handler<Void> action) {
+    try {
+      context.runOnContext(action);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // The owner is gone.
+    }
   }
 
   /** Runs a command to its end and collects its output (for short tools: qemu-img, igvmmeasure). */
@@ -83,20 +95,24 @@ public final class ChildProcess {
     }
   }
 
+  @Override
   public int pid() {
     return process.getPID();
   }
 
   /** Completes with the exit code (or the signal number: NuProcess reports WTERMSIG for a killed child). */
+  @Override
   public Future<Integer> exit() {
     return exit.future();
   }
 
+  @Override
   public boolean exited() {
     return exit.future().isComplete();
   }
 
   /** SIGTERM ({@code force} false) or SIGKILL. */
+  @Override
   public void signal(boolean force) {
     process.destroy(force);
   }
