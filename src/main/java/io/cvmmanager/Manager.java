@@ -3,6 +3,7 @@ package io.cvmmanager;
 import io.cvmmanager.api.GrpcApiVerticle;
 import io.cvmmanager.config.ManagerConfig;
 import io.cvmmanager.disk.DiskVerticle;
+import io.cvmmanager.events.EventHistoryVerticle;
 import io.cvmmanager.http.HttpApiVerticle;
 import io.cvmmanager.launcher.VmLauncherVerticle;
 import io.cvmmanager.metrics.ManagerMetrics;
@@ -35,6 +36,7 @@ public final class Manager {
       Tracing tracing) {
     Manager manager = new Manager(vertx);
     List<Supplier<Deployable>> order = List.<Supplier<Deployable>>of(
+        () -> new EventHistoryVerticle(),
         () -> new PortPoolVerticle(config.qemu().net().hostFwdRange()),
         () -> new DiskVerticle(config.stateDir(), config.qemu()),
         () -> new MonitorVerticle(config.observation()),

@@ -85,14 +85,14 @@ final class CvmApi extends CvmServiceService {
 
   private void watchEvents(WatchEventsRequest request, Stream<Event> stream) {
     String only = request.getId();
-    // Live events are held back while the replay is written, so the replay comes first and nothing is lost.
-    Deque<Event> held = new ArrayDeque<>();
-    boolean[] replaying = {request.getReplay()};
+    // Live events are held back while history and replay are written, so they come first and nothing is lost.
+    Deque<VmEvent> held = new ArrayDeque<>();
+    boolean[] holding = {request.getReplay() || request.getHistory()};
     MessageConsumer<JsonObject> consumer = vertx.eventBus().consumer(VmEvent.ADDRESS, message -> {
       VmEvent event = VmEvent.fromJson(message.body());
       if (only.isEmpty() || only.equals(event.id())) {
-        if (replaying[0]) {
-          held.add(toProto(event));
+        if (holding[0]) {
+          held.add(event);
         } else {
           stream.write(toProto(event));
         }
@@ -100,19 +100,29 @@ final class CvmApi extends CvmServiceService {
     });
     stream.onEnd(consumer::unregister);
     consumer.completion()
-        .compose(v -> request.getReplay() ? list() : Future.succeededFuture(List.<VmView>of()))
-        .onSuccess(views -> {
-          for (VmView view : views) {
-            if (only.isEmpty() || only.equals(view.id())) {
-              stream.write(toProto(new VmEvent(VmEvent.STATE, view.id(), view.state().name(), view.state().name(),
-                  Instant.now(), "replay")));
-            }
-          }
-          replaying[0] = false;
-          held.forEach(stream::write);
-          held.clear();
-        })
+        .compose(v -> request.getHistory() ? history() : Future.succeededFuture(List.<VmEvent>of()))
+        .compose(history -> (request.getReplay() ? list() : Future.succeededFuture(List.<VmView>of()))
+            .onSuccess(views -> {
+              history.stream().filter(event -> only.isEmpty() || only.equals(event.id()))
+                  .forEach(event -> stream.write(toProto(event)));
+              for (VmView view : views) {
+                if (only.isEmpty() || only.equals(view.id())) {
+                  stream.write(toProto(new VmEvent(VmEvent.STATE, view.id(), view.state().name(),
+                      view.state().name(), Instant.now(), "replay")));
+                }
+              }
+              holding[0] = false;
+              // A live event that came while the history was fetched may be in it already.
+              held.stream().filter(event -> !history.contains(event)).forEach(event -> stream.write(toProto(event)));
+              held.clear();
+            }))
         .onFailure(stream::fail);
+  }
+
+  private Future<List<VmEvent>> history() {
+    return vertx.eventBus().<JsonObject>request(Addresses.EVENT_HISTORY, new JsonObject())
+        .map(reply -> reply.body().getJsonArray("events").stream()
+            .map(json -> VmEvent.fromJson((JsonObject) json)).toList());
   }
 
   private void streamLogs(StreamLogsRequest request, Stream<LogLine> stream) {

@@ -26,10 +26,14 @@ final class EventsCommand implements Callable<Integer> {
   @Option(names = "--replay", description = "first one state event per existing VM (its current state)")
   private boolean replay;
 
+  @Option(names = "--history", description = "first the events the manager kept of its run (e.g. what it adopted"
+      + " or found ended at start-up)")
+  private boolean history;
+
   @Override
   public Integer call() {
     return cvmctl.stream(CvmServiceGrpcClient.WatchEvents,
-        WatchEventsRequest.newBuilder().setId(id).setReplay(replay).build(), EventsCommand::text);
+        WatchEventsRequest.newBuilder().setId(id).setReplay(replay).setHistory(history).build(), EventsCommand::text);
   }
 
   static String text(Event event) {
