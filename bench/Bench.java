@@ -48,18 +48,24 @@ public final class Bench {
       .orElse(System.getProperty("user.home") + "/.cache/cvm-manager/guest"));
   private static final int SEQUENTIAL_RUNS = Integer.getInteger("bench.runs", 20);
   private static final int CONCURRENT = Integer.getInteger("bench.concurrent", 100);
+  private static final int ADOPTED = Integer.getInteger("bench.adopted", 100);
 
   public static void main(String[] args) throws Exception {
     Path work = Files.createTempDirectory("cvm-bench");
     try {
       System.out.printf("cvm-manager bench, %s, %d cores, %s%n", java.time.LocalDate.now(),
           Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
+      if (Boolean.getBoolean("bench.adoptionOnly")) {
+        adoption(work);
+        return;
+      }
       if (!Boolean.getBoolean("bench.deathOnly")) {
         sequential(work);
         concurrent(work);
         diskClone(work);
       }
       deathDetection(work);
+      adoption(work);
     } finally {
       run(List.of("rm", "-rf", work.toString()));
     }
@@ -287,6 +293,31 @@ public final class Bench {
     return new RawQemu(p, (System.nanoTime() - t0) / 1e6, channel);
   }
 
+  // ---- (f) ----
+
+  /**
+   * A manager killed (SIGKILL) while it runs ADOPTED paused VMs; its successor's start: from exec to gRPC listening
+   * (the API is deployed after adoption), and adoption alone as the manager logs it.
+   */
+  private static void adoption(Path work) throws Exception {
+    Path state = Files.createDirectories(work.resolve("f"));
+    Map<String, String> env = settings(state, 27500, 27500 + ADOPTED + 20, true);
+    env.put("MANAGER_QEMU_MEMORY_SIZE", "128M");
+    ManagerUnderTest first = ManagerUnderTest.start(env, work.resolve("f1.log"));
+    first.createConcurrently(ADOPTED);
+    List<String> ids = List.copyOf(first.ids);
+    first.kill();
+    long t0 = System.nanoTime();
+    try (ManagerUnderTest second = ManagerUnderTest.start(env, work.resolve("f2.log"))) {
+      double startMs = (System.nanoTime() - t0) / 1e6;
+      second.ids.addAll(ids);
+      String line = Files.readString(work.resolve("f2.log")).lines().filter(l -> l.contains("adoption: "))
+          .findFirst().orElse("(no adoption line)");
+      System.out.printf("(f) %d paused VMs, manager killed and restarted: exec to gRPC listening %.0f ms; %s%n",
+          ADOPTED, startMs, line.substring(line.indexOf("adoption: ")));
+    }
+  }
+
   // ---- the manager as a separate process ----
 
   private static final class ManagerUnderTest implements AutoCloseable {
@@ -367,6 +398,13 @@ public final class Bench {
       } catch (IOException e) {
         return "?";
       }
+    }
+
+    /** SIGKILL, its VMs left running. */
+    void kill() throws Exception {
+      process.destroyForcibly();
+      process.waitFor(60, TimeUnit.SECONDS);
+      vertx.close().await();
     }
 
     @Override

@@ -20,10 +20,15 @@ public final class Addresses {
   public static final String VM_QMP_QUERY = "cvm.launcher.qmp-query";
   /** What the monitor saw of a VM, for the launcher: {@code {"id", "type": "agent-ready"|"agent-lost", "reason"}}. */
   public static final String VM_OBSERVED = "cvm.launcher.observed";
-  /** Start watching a running VM (console log, agent port): {@code {"id", "port", "consoleLog"}}. */
+  /**
+   * Start watching a running VM (console log, agent port): {@code {"id", "port", "consoleLog", "fromEnd"}};
+   * {@code fromEnd} (an adopted VM): follow the console from its current end.
+   */
   public static final String MONITOR_WATCH = "cvm.monitor.watch";
   /** Stop watching a VM: {@code {"id"}}. */
   public static final String MONITOR_UNWATCH = "cvm.monitor.unwatch";
+  /** The lifecycle events kept of this run, oldest first: {@code {}}; reply {@code {"events": [VmEvent JSON]}}. */
+  public static final String EVENT_HISTORY = "cvm.events.history";
   /** Reserve a host port: {@code {"id"}} (or {@code {"id", "port"}} to take a given one); reply {@code {"port"}}. */
   public static final String PORT_RESERVE = "cvm.ports.reserve";
   /** Release a host port: {@code {"port"}}. */

@@ -99,7 +99,8 @@ public final class ConfigParser {
     }
     return new ManagerConfig(instanceId, grpc, grpcTimeout, grpcTls, http, httpTls, logLevel, logFormat, observation,
         maxVms,
-        str(MANAGER_EOS_VERSION), stateDir, hostRoot, attestation, qemu, tracing, List.copyOf(warnings));
+        str(MANAGER_EOS_VERSION), stateDir, bool(MANAGER_STOP_VMS_ON_EXIT), hostRoot, attestation, qemu, tracing,
+        List.copyOf(warnings));
   }
 
   private QemuConfig qemu() {

@@ -31,6 +31,8 @@ public enum ConfigVariable {
   MANAGER_EOS_VERSION(""),
   /** Default depends on the user: see {@link ConfigParser#defaultStateDir}. */
   MANAGER_STATE_DIR(""),
+  /** Ours: stop every VM gracefully before the manager exits; by default VMs outlive it and are adopted. */
+  MANAGER_STOP_VMS_ON_EXIT("false"),
   MANAGER_HOST_ROOT("/"),
   /** Names the YAML file; read before the others, listed so it is not reported as unknown. */
   MANAGER_CONFIG(""),

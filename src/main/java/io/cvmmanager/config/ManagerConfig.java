@@ -19,6 +19,7 @@ public record ManagerConfig(
     int maxVms,
     String eosVersion,
     Path stateDir,
+    boolean stopVmsOnExit,
     Path hostRoot,
     Attestation attestation,
     QemuConfig qemu,
@@ -45,6 +46,6 @@ public record ManagerConfig(
   public ManagerConfig withQemu(QemuConfig newQemu) {
     return new ManagerConfig(instanceId, grpc, grpcTimeout, grpcTls, http, httpTls, logLevel, logFormat, observation,
         maxVms, eosVersion,
-        stateDir, hostRoot, attestation, newQemu, tracing, warnings);
+        stateDir, stopVmsOnExit, hostRoot, attestation, newQemu, tracing, warnings);
   }
 }

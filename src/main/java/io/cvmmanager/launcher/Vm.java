@@ -1,6 +1,8 @@
 package io.cvmmanager.launcher;
 
-import io.cvmmanager.process.ChildProcess;
+import io.cvmmanager.process.RunningProcess;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
 import io.cvmmanager.qemu.Tee;
 import io.cvmmanager.qemu.VmPaths;
 import io.cvmmanager.qmp.QmpClient;
@@ -21,16 +23,26 @@ final class Vm {
   final VmPaths paths;
   final Tee tee;
   final boolean diskMode;
-  final boolean paused;
   final String kernelCmdline;
-  final Instant created = Instant.now();
+  final Instant created;
   final Optional<Instant> ttlDeadline;
+  /** The launch configuration recorded in state.json (see {@link VmRecord#config}). */
+  final JsonObject launchConfig;
+  /** Started by an earlier manager: not our child, so its end is looked for in /proc. */
+  final boolean adopted;
   final Deque<String> stderrTail = new ArrayDeque<>();
 
   VmState state = VmState.CREATING;
   int port;
+  boolean paused;
   List<String> command = List.of();
-  ChildProcess process;
+  RunningProcess process;
+  /** With the PID, the process's identity (field 22 of /proc/<pid>/stat). */
+  long pidStartTime;
+  /** The last state.json write; each write waits for the one before, so they land in order. */
+  Future<Void> saved = Future.succeededFuture();
+  /** The VM's directory exists (made at FILES_PREPARE, gone at release): only then is state.json written. */
+  boolean persistent;
   QmpClient qmp;
   long ttlTimer = -1;
   /** Set when QEMU reported SHUTDOWN: its end is then orderly (STOPPED), not a crash or kill (FAILED). */
@@ -38,14 +50,47 @@ final class Vm {
   boolean agentReady;
 
   Vm(String id, VmPaths paths, Tee tee, boolean diskMode, boolean paused, String kernelCmdline,
-      Optional<Instant> ttlDeadline) {
+      Optional<Instant> ttlDeadline, JsonObject launchConfig) {
+    this(id, paths, tee, diskMode, paused, kernelCmdline, Instant.now(), ttlDeadline, launchConfig, false);
+  }
+
+  private Vm(String id, VmPaths paths, Tee tee, boolean diskMode, boolean paused, String kernelCmdline,
+      Instant created, Optional<Instant> ttlDeadline, JsonObject launchConfig, boolean adopted) {
     this.id = id;
     this.paths = paths;
     this.tee = tee;
     this.diskMode = diskMode;
     this.paused = paused;
     this.kernelCmdline = kernelCmdline;
+    this.created = created;
     this.ttlDeadline = ttlDeadline;
+    this.launchConfig = launchConfig;
+    this.adopted = adopted;
+  }
+
+  /** A VM an earlier manager started, taken back from its record: RUNNING, with its port and files. */
+  static Vm adopt(VmRecord record, VmPaths paths, RunningProcess process, long pidStartTime) {
+    Vm vm = new Vm(record.id(), paths, record.tee(), record.diskMode(), record.paused(), record.kernelCmdline(),
+        record.created(), record.ttlDeadline(), record.config(), true);
+    vm.state = VmState.RUNNING;
+    vm.port = record.port();
+    vm.command = record.command();
+    vm.process = process;
+    vm.pidStartTime = pidStartTime;
+    vm.persistent = true;
+    return vm;
+  }
+
+  /** What state.json says of the VM now. */
+  VmRecord record() {
+    List<String> files = java.util.stream.Stream.of(paths.stateFile(), paths.qmpSocket(), paths.consoleLog(),
+            paths.pidFile(), paths.ovmfVars(), paths.certs(), paths.env(), paths.disk())
+        .filter(path -> path != paths.disk() || diskMode)
+        .filter(path -> path != paths.ovmfVars() || tee == Tee.NONE)
+        .map(Object::toString)
+        .toList();
+    return new VmRecord(id, state, created, Instant.now(), tee, diskMode, paused, kernelCmdline, ttlDeadline, port,
+        process == null ? 0 : process.pid(), pidStartTime, command, files, launchConfig);
   }
 
   void moveTo(VmState next) {

@@ -4,6 +4,7 @@ import io.cvmmanager.bus.Addresses;
 import io.cvmmanager.config.GoDuration;
 import io.cvmmanager.config.ManagerConfig;
 import io.cvmmanager.config.QemuConfig;
+import io.cvmmanager.disk.DiskVerticle;
 import io.cvmmanager.disk.VmFilesRequest;
 import io.cvmmanager.error.ErrorKind;
 import io.cvmmanager.error.ManagerException;
@@ -18,6 +19,8 @@ import io.cvmmanager.tracing.Tracing;
 import io.opentelemetry.api.trace.SpanContext;
 import io.cvmmanager.events.VmLogLine;
 import io.cvmmanager.process.ExitStatus;
+import io.cvmmanager.process.AdoptedProcess;
+import io.cvmmanager.process.ProcessSnapshot;
 import io.cvmmanager.qmp.QmpClient;
 import io.cvmmanager.qmp.QmpMessage;
 import io.cvmmanager.qmp.SocketWatcher;
@@ -53,6 +56,8 @@ public final class VmLauncherVerticle extends VerticleBase {
   static final Duration QMP_READY_TIMEOUT = Duration.ofSeconds(30);
   /** How long each of quit, SIGTERM and SIGKILL gets to end QEMU before the next is tried. */
   static final Duration STOP_STEP_TIMEOUT = Duration.ofSeconds(5);
+  /** How long an adopted QEMU gets to answer on its QMP socket. */
+  static final Duration ADOPT_QMP_TIMEOUT = Duration.ofSeconds(10);
 
   private final ManagerConfig config;
   private final QemuConfig qemu;
@@ -90,18 +95,26 @@ public final class VmLauncherVerticle extends VerticleBase {
     });
     vertx.eventBus().<JsonObject>consumer(Addresses.VM_QMP_QUERY, this::onQmpQuery);
     vertx.eventBus().<JsonObject>consumer(Addresses.ATTESTATION_POLICY, this::onAttestationPolicy);
-    return Future.succeededFuture();
+    // The API is deployed after this verticle: no call is taken before the VMs of the last run are back.
+    return adoptAll();
   }
 
   /**
-   * Stops every VM before the manager exits: until VMs can be adopted by the next manager, a VM left running
-   * would be lost to it.
+   * By default (MANAGER_STOP_VMS_ON_EXIT=false) running VMs are left running and their state on disk, for the next
+   * manager to adopt: the QMP connections are closed (QEMU takes the next manager's), nothing else. VMs still
+   * being created are removed (their client has no id yet), removals under way are finished. With
+   * MANAGER_STOP_VMS_ON_EXIT=true every VM is removed first.
    */
   @Override
   public Future<?> stop() {
     List<Future<Void>> all = new ArrayList<>(stopping.values());
-    for (Vm vm : List.copyOf(vms.values())) {
-      all.add(remove(vm, "manager stopping", null));
+    List<Vm> running = List.copyOf(vms.values());
+    for (Vm vm : running) {
+      if (config.stopVmsOnExit() || vm.state != VmState.RUNNING) {
+        all.add(remove(vm, "manager stopping", null));
+      } else {
+        all.add(detach(vm));
+      }
     }
     return Future.join(all).transform(ar -> {
       try {
@@ -136,7 +149,7 @@ public final class VmLauncherVerticle extends VerticleBase {
       Optional<String> kbs = request.aaKbsParams().isEmpty() ? Optional.empty() : Optional.of(request.aaKbsParams());
       String cmdline = qemu.kernel().cmdline() + kbs.map(p -> " agent.aa_kbc_params=" + p).orElse("");
       vm = new Vm(id, VmPaths.of(config.stateDir(), id), tee, qemu.disk().enabled(), qemu.startPaused(), cmdline,
-          deadline);
+          deadline, launchConfig());
     } catch (ManagerException e) {
       LOG.info("CreateVm refused: {}", e.getMessage());
       metrics.createFailed(e.kind().name());
@@ -177,24 +190,31 @@ public final class VmLauncherVerticle extends VerticleBase {
           vm.port = reply.getInteger("port");
           saga.onUndo("port " + vm.port, () -> releasePort(vm.port));
         });
-    saga.onUndo("files", () -> releaseFiles(vm.id));
+    saga.onUndo("files", () -> {
+      vm.persistent = false;
+      return vm.saved.otherwiseEmpty().compose(v -> releaseFiles(vm.id));
+    });
     VmFilesRequest files = new VmFilesRequest(vm.id, tee == Tee.NONE, AgentEnvironment.certificates(request),
         environment, vm.diskMode);
     Future<JsonObject> prepared = step("prepare-files", vm, trace,
         () -> request(Addresses.FILES_PREPARE, files.toJson()));
     return Future.join(port, prepared)
         .compose(reply -> {
-          transition(vm, VmState.STARTING, "files ready, port " + vm.port);
           Optional<String> kbs = request.aaKbsParams().isEmpty() ? Optional.empty()
               : Optional.of(request.aaKbsParams());
           vm.command = QemuCommand.build(qemu, tee, new VmLaunch(vm.id, vm.paths, vm.port, true, true, kbs,
               qemu.sevSnp().hostData()));
-          return step("spawn", vm, trace, () -> spawn(vm));
+          vm.persistent = true;
+          transition(vm, VmState.STARTING, "files ready, port " + vm.port);
+          // On disk before QEMU exists: a manager that dies from here on leaves a record to find it by.
+          return vm.saved;
         })
+        .compose(v -> step("spawn", vm, trace, () -> spawn(vm)))
         .compose(v -> {
           saga.onUndo("QEMU", () -> stopProcess(vm));
-          return step("qmp-handshake", vm, trace, () -> connectQmp(vm));
+          return recordIdentity(vm);
         })
+        .compose(v -> step("qmp-handshake", vm, trace, () -> connectQmp(vm)))
         .compose(v -> {
           transition(vm, VmState.RUNNING, vm.paused ? "QMP ready; paused (-S)" : "QMP ready");
           armTtl(vm);
@@ -250,6 +270,15 @@ public final class VmLauncherVerticle extends VerticleBase {
         });
   }
 
+  /** The spawned QEMU's start time, which with its PID identifies it to a later manager; then state.json. */
+  private Future<Void> recordIdentity(Vm vm) {
+    return ProcessSnapshot.readStat(vertx, vm.process.pid()).compose(snapshot -> {
+      snapshot.ifPresent(s -> vm.pidStartTime = s.startTime());
+      persist(vm);
+      return vm.saved;
+    });
+  }
+
   /** QMP ready, or QEMU's exit with its stderr, whichever comes first. */
   private Future<Void> connectQmp(Vm vm) {
     Promise<Void> ready = Promise.promise();
@@ -291,19 +320,23 @@ public final class VmLauncherVerticle extends VerticleBase {
    * reported a SHUTDOWN first, else FAILED with the exit code or signal, and releases everything it had.
    */
   private void watch(Vm vm) {
-    vm.qmp.eventHandler(event -> onQmpEvent(vm, event));
-    vm.qmp.closeFuture().onComplete(v -> {
-      if (isLive(vm)) {
-        exitStatus(vm, 25).onComplete(status -> ended(vm, status.result()));
-      }
-    });
+    if (vm.qmp != null) {
+      vm.qmp.eventHandler(event -> onQmpEvent(vm, event));
+      vm.qmp.closeFuture().onComplete(v -> {
+        if (isLive(vm)) {
+          vm.process.expectExit(STOP_STEP_TIMEOUT);
+          exitStatus(vm, 25).onComplete(status -> ended(vm, status.result()));
+        }
+      });
+    }
     vm.process.exit().onSuccess(code -> {
       if (isLive(vm)) {
         exitStatus(vm, 0).onComplete(status -> ended(vm, status.result()));
       }
     });
+    // An adopted VM's console is read from its end: its earlier lines were published by the earlier manager.
     vertx.eventBus().send(Addresses.MONITOR_WATCH, new JsonObject().put("id", vm.id).put("port", vm.port)
-        .put("consoleLog", vm.paths.consoleLog().toString()));
+        .put("consoleLog", vm.paths.consoleLog().toString()).put("fromEnd", vm.adopted));
   }
 
   private boolean isLive(Vm vm) {
@@ -332,8 +365,11 @@ public final class VmLauncherVerticle extends VerticleBase {
           if (status.isPresent()) {
             return Future.succeededFuture("QEMU " + status.get());
           }
-          if (vm.process.exited()) {
+          if (vm.process.exited() && !vm.adopted) {
             return Future.succeededFuture("QEMU " + exitDescription(vm.process.exit().result()));
+          }
+          if (vm.process.exited()) {
+            return Future.succeededFuture("QEMU ended; its exit status is unknown (another process reaped it)");
           }
           if (retries > 0) {
             Promise<String> later = Promise.promise();
@@ -378,6 +414,142 @@ public final class VmLauncherVerticle extends VerticleBase {
       vertx.cancelTimer(vm.ttlTimer);
       vm.ttlTimer = -1;
     }
+  }
+
+  // ---- adoption: the VMs an earlier manager left ----
+
+  /**
+   * Goes through {@code <state dir>/vms/}: every UUID-named directory is a VM of an earlier run, taken back if its
+   * QEMU still runs, else reported and released (see {@link Adoption}). Anything else there is left alone.
+   */
+  private Future<Void> adoptAll() {
+    String vmsDir = config.stateDir().resolve("vms").toString();
+    long started = System.nanoTime();
+    return vertx.fileSystem().exists(vmsDir)
+        .compose(exists -> exists ? vertx.fileSystem().readDir(vmsDir) : Future.succeededFuture(List.<String>of()))
+        .compose(entries -> {
+          List<Future<String>> outcomes = new ArrayList<>();
+          for (String entry : entries) {
+            String id = java.nio.file.Path.of(entry).getFileName().toString();
+            if (!DiskVerticle.isVmId(id)) {
+              LOG.info("{}: not a VM directory (not a UUID); left alone", entry);
+              continue;
+            }
+            outcomes.add(find(id)
+                .map(found -> Adoption.decide(found, Instant.now()))
+                .compose(this::carryOut)
+                .otherwise(e -> {
+                  LOG.warn("vm {}: adoption failed: {}", id, e.toString());
+                  return "failed";
+                }));
+          }
+          return Future.join(outcomes).transform(ar -> {
+            Map<String, Long> counts = new java.util.TreeMap<>();
+            outcomes.forEach(o -> counts.merge(o.result() == null ? "failed" : o.result(), 1L, Long::sum));
+            if (!outcomes.isEmpty()) {
+              LOG.info("adoption: {} VM directories in {} ms: {}", outcomes.size(),
+                  Duration.ofNanos(System.nanoTime() - started).toMillis(), counts);
+            }
+            return Future.<Void>succeededFuture();
+          });
+        });
+  }
+
+  /** state.json, parsed or why not, and the processes its PID and the VM's qemu.pid name now. */
+  private Future<Adoption.Found> find(String id) {
+    VmPaths paths = VmPaths.of(config.stateDir(), id);
+    Future<Optional<ProcessSnapshot>> fromPidFile = vertx.fileSystem().readFile(paths.pidFile().toString())
+        .compose(text -> ProcessSnapshot.read(vertx, Long.parseLong(text.toString().trim())))
+        .otherwise(Optional.empty());
+    return vertx.fileSystem().readFile(paths.stateFile().toString())
+        .transform(read -> {
+          if (read.failed()) {
+            return Future.succeededFuture(new Adoption.Found(id, Optional.empty(), "missing", Optional.empty(),
+                Optional.empty()));
+          }
+          try {
+            VmRecord record = VmRecord.parse(read.result().toString());
+            return ProcessSnapshot.read(vertx, record.pid()).map(process -> new Adoption.Found(id,
+                Optional.of(record), "", process, Optional.empty()));
+          } catch (IllegalArgumentException e) {
+            return Future.succeededFuture(new Adoption.Found(id, Optional.empty(), e.getMessage(), Optional.empty(),
+                Optional.empty()));
+          }
+        })
+        .compose(found -> fromPidFile.map(process -> new Adoption.Found(found.id(), found.record(), found.problem(),
+            found.recordedProcess(), process)));
+  }
+
+  private Future<String> carryOut(Adoption.Decision decision) {
+    if (decision instanceof Adoption.Adopt adopt) {
+      return adopt(adopt);
+    }
+    Adoption.Ended ended = (Adoption.Ended) decision;
+    LOG.warn("vm {}: {}; releasing its files", ended.id(), ended.reason());
+    metrics.qemuExited("while-down");
+    publish(VmEvent.state(ended.id(), ended.from(), ended.to().name(), ended.reason()));
+    return releaseFiles(ended.id()).map("ended");
+  }
+
+  /**
+   * Takes a running QEMU back: its port re-reserved (QEMU holds it, so no bind check), a new QMP connection (QEMU
+   * serves the next client once the dead manager's is gone), its console followed, its TTL re-armed (one that
+   * expired while the manager was down fires at once), and an {@code adopted} event.
+   */
+  private Future<String> adopt(Adoption.Adopt adopt) {
+    VmRecord record = adopt.record();
+    Vm vm = Vm.adopt(record, VmPaths.of(config.stateDir(), record.id()), new AdoptedProcess(vertx, adopt.process()),
+        adopt.process().startTime());
+    vms.put(vm.id, vm);
+    adopt.warning().ifPresent(warning -> LOG.warn("vm {}: {}", vm.id, warning));
+    Future<Void> port = vm.port <= 0 ? Future.succeededFuture()
+        : request(Addresses.PORT_RESERVE, new JsonObject().put("id", vm.id).put("port", vm.port))
+            .<Void>mapEmpty()
+            .otherwise(e -> {
+              LOG.warn("vm {}: its port {} could not be re-reserved: {}", vm.id, vm.port, e.getMessage());
+              return null;
+            });
+    return port
+        .compose(v -> QmpClient.connect(vertx, qmpNet, vm.paths.qmpSocket(), ADOPT_QMP_TIMEOUT))
+        .compose(qmp -> {
+          vm.qmp = qmp;
+          return qmp.execute("query-status");
+        })
+        .map(status -> {
+          vm.paused = !"running".equals(((JsonObject) status).getString("status"));
+          return null;
+        })
+        .otherwise(e -> {
+          LOG.warn("vm {}: QMP did not answer ({}); adopted without it", vm.id, e.getMessage());
+          vm.process.expectExit(STOP_STEP_TIMEOUT);
+          return null;
+        })
+        .map(v -> {
+          persist(vm);
+          String reason = "PID " + vm.process.pid() + ", port " + vm.port + (vm.paused ? ", paused" : "")
+              + adopt.warning().map(w -> "; " + w).orElse("");
+          LOG.info("vm {}: adopted ({})", vm.id, reason);
+          publish(new VmEvent(VmEvent.ADOPTED, vm.id, "", VmState.RUNNING.name(), Instant.now(), reason));
+          watch(vm);
+          if (adopt.thenRemove().isPresent()) {
+            remove(vm, adopt.thenRemove().get(), null);
+            return "removed";
+          }
+          boolean expired = vm.ttlDeadline.map(d -> !d.isAfter(Instant.now())).orElse(false);
+          armTtl(vm);
+          return expired ? "removed" : "adopted";
+        });
+  }
+
+  /** Leaves a running VM to the next manager: its record on disk, our QMP connection closed, nothing else. */
+  private Future<Void> detach(Vm vm) {
+    vms.remove(vm.id);
+    cancelTtl(vm);
+    vertx.eventBus().send(Addresses.MONITOR_UNWATCH, new JsonObject().put("id", vm.id));
+    persist(vm);
+    LOG.info("vm {}: left running for the next manager (pid {}, port {})", vm.id, vm.process.pid(), vm.port);
+    Future<Void> closed = vm.qmp == null ? Future.succeededFuture() : vm.qmp.close().otherwiseEmpty();
+    return closed.transform(ar -> vm.saved.otherwiseEmpty());
   }
 
   // ---- RemoveVm ----
@@ -463,6 +635,7 @@ public final class VmLauncherVerticle extends VerticleBase {
       return Future.succeededFuture(true);
     }
     Promise<Boolean> result = Promise.promise();
+    vm.process.expectExit(timeout);
     long timer = vertx.setTimer(Math.max(1, timeout.toMillis()), t -> result.tryComplete(false));
     vm.process.exit().onComplete(ar -> {
       vertx.cancelTimer(timer);
@@ -488,11 +661,13 @@ public final class VmLauncherVerticle extends VerticleBase {
         });
   }
 
-  /** Closes QMP, releases the port and deletes the VM's directory. */
+  /** Closes QMP, releases the port and deletes the VM's directory (once its last state write has landed). */
   private Future<Void> release(Vm vm) {
     vertx.eventBus().send(Addresses.MONITOR_UNWATCH, new JsonObject().put("id", vm.id));
+    vm.persistent = false;
     Future<Void> qmpClosed = vm.qmp == null ? Future.succeededFuture() : vm.qmp.close().otherwiseEmpty();
     return qmpClosed
+        .transform(ar -> vm.saved.otherwiseEmpty())
         .transform(ar -> releasePort(vm.port))
         .transform(ar -> releaseFiles(vm.id))
         .mapEmpty();
@@ -512,7 +687,41 @@ public final class VmLauncherVerticle extends VerticleBase {
   private void transition(Vm vm, VmState next, String reason) {
     VmState from = vm.state;
     vm.moveTo(next);
+    if (!next.isFinal()) {
+      persist(vm);
+    }
     publish(VmEvent.state(vm.id, from.name(), next.name(), reason));
+  }
+
+  /**
+   * Queues a state.json write of the VM as it is now, after the VM's earlier writes. A failed write is logged and
+   * does not stop the VM: the next write (or the record already on disk) stands in for it.
+   */
+  private void persist(Vm vm) {
+    if (!vm.persistent) {
+      return;
+    }
+    VmRecord record = vm.record();
+    vm.saved = vm.saved.transform(ar -> StateFile.write(vertx, vm.paths, record))
+        .onFailure(e -> LOG.warn("vm {}: writing state.json failed: {}", vm.id, e.toString()));
+  }
+
+  /** What state.json keeps of the configuration a VM was launched with. */
+  private JsonObject launchConfig() {
+    return new JsonObject()
+        .put("instanceId", config.instanceId())
+        .put("qemuBinary", qemu.binPath())
+        .put("useSudo", qemu.useSudo())
+        .put("machine", qemu.machine())
+        .put("cpu", qemu.cpu())
+        .put("enableKvm", qemu.enableKvm())
+        .put("memory", qemu.memory().size())
+        .put("smp", qemu.smp().count())
+        .put("bootMode", qemu.disk().enabled() ? "disk" : "kernel")
+        .put("tee", tee.name())
+        .put("startPaused", qemu.startPaused())
+        .put("guestAgentPort", qemu.net().guestFwdAgent())
+        .put("eosVersion", config.eosVersion());
   }
 
   private void publish(VmEvent event) {

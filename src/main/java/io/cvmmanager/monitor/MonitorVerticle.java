@@ -81,7 +81,15 @@ public final class MonitorVerticle extends VerticleBase {
     JsonObject body = message.body();
     Watched vm = new Watched(body.getString("id"), body.getInteger("port"), body.getString("consoleLog"));
     watched.put(vm.id, vm);
-    readConsole(vm);
+    if (body.getBoolean("fromEnd", false)) {
+      vm.reading = true;
+      vertx.fileSystem().props(vm.consoleLog).onComplete(props -> {
+        vm.offset = props.succeeded() ? props.result().size() : 0;
+        vm.reading = false;
+      });
+    } else {
+      readConsole(vm);
+    }
     if (observation.agentProbeInterval().toMillis() > 0) {
       probe(vm);
     }

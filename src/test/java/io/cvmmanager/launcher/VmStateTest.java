@@ -36,7 +36,8 @@ class VmStateTest {
 
   @Test
   void anIllegalTransitionFailsLoudly() {
-    Vm vm = new Vm("id", VmPaths.of(Path.of("/tmp"), "id"), Tee.NONE, false, false, "", Optional.empty());
+    Vm vm = new Vm("id", VmPaths.of(Path.of("/tmp"), "id"), Tee.NONE, false, false, "", Optional.empty(),
+        new io.vertx.core.json.JsonObject());
     IllegalStateException e = assertThrows(IllegalStateException.class, () -> vm.moveTo(VmState.RUNNING));
     assertEquals("vm id: illegal transition CREATING -> RUNNING", e.getMessage());
   }

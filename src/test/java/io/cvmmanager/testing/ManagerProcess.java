@@ -76,6 +76,16 @@ public final class ManagerProcess implements AutoCloseable {
     process.destroy();
   }
 
+  /** SIGKILL, as a crash or the OOM killer ends it; returns once it is gone. */
+  public void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  public long pid() {
+    return process.pid();
+  }
+
   public String output() {
     try {
       return Files.readString(output, StandardCharsets.UTF_8);

@@ -34,6 +34,20 @@ public final class UnaryCall {
     return GrpcClient.client(vertx, new GrpcClientOptions().setMaxMessageSize(8 * 1024 * 1024), http);
   }
 
+  /** A server stream: every message goes to {@code onMessage}; cancel by closing the client. */
+  public static <Req extends com.google.protobuf.Message, Resp>
+      io.vertx.core.Future<io.vertx.grpc.client.GrpcClientResponse<Req, Resp>> stream(GrpcClient client,
+          io.vertx.core.net.SocketAddress server, String service, String method, Req request,
+          com.google.protobuf.Message.Builder responseBuilder, io.vertx.core.Handler<Resp> onMessage) {
+    int dot = service.lastIndexOf('.');
+    io.vertx.grpc.common.ServiceMethod<Resp, Req> serviceMethod = io.vertx.grpc.common.ServiceMethod.client(
+        io.vertx.grpc.common.ServiceName.create(service.substring(0, dot), service.substring(dot + 1)), method,
+        io.vertx.grpc.common.GrpcMessageEncoder.encoder(),
+        io.vertx.grpc.common.GrpcMessageDecoder.decoder(responseBuilder));
+    return client.request(server, serviceMethod).compose(req -> req.send(request))
+        .onSuccess(response -> response.handler(onMessage));
+  }
+
   public static <Req extends com.google.protobuf.Message, Resp extends com.google.protobuf.Message>
       Future<Result<Resp>> call(GrpcClient client, SocketAddress server, String service, String method, Req request,
           com.google.protobuf.Message.Builder responseBuilder) {

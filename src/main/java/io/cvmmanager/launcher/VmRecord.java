@@ -1,0 +1,102 @@
+package io.cvmmanager.launcher;
+
+import io.cvmmanager.qemu.Tee;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What {@code state.json} holds of one VM: everything a restarted manager needs to find its QEMU again, prove the
+ * PID still names that QEMU (PID, start time, command line), and take it back — its port, its files, its TTL
+ * deadline (absolute, so time spent down counts), and the configuration it was launched with (the manager's may
+ * have changed since). Written at every transition by {@link StateFile}; read back at start-up.
+ *
+ * @param pid QEMU's PID (sudo's under MANAGER_QEMU_USE_SUDO), 0 before it is spawned
+ * @param pidStartTime field 22 of {@code /proc/<pid>/stat}: with the PID, the process's identity
+ * @param command QEMU's full command line, as {@code /proc/<pid>/cmdline} shows it
+ * @param files every file and directory made for the VM (all inside its directory)
+ * @param config the launch configuration of this VM: QEMU binary, sudo, machine, CPU, memory, SMP, boot mode, TEE
+ */
+public record VmRecord(String id, VmState state, Instant created, Instant updated, Tee tee, boolean diskMode,
+    boolean paused, String kernelCmdline, Optional<Instant> ttlDeadline, int port, long pid, long pidStartTime,
+    List<String> command, List<String> files, JsonObject config) {
+  /** Bumped when a field changes meaning; a file of another format is refused, not guessed at. */
+  public static final int FORMAT = 1;
+
+  public VmRecord {
+    command = List.copyOf(command);
+    files = List.copyOf(files);
+    config = config.copy();
+  }
+
+  public JsonObject toJson() {
+    JsonObject json = new JsonObject()
+        .put("format", FORMAT)
+        .put("id", id)
+        .put("state", state.name())
+        .put("created", created.toString())
+        .put("updated", updated.toString())
+        .put("tee", tee.name())
+        .put("bootMode", diskMode ? "disk" : "kernel")
+        .put("paused", paused)
+        .put("kernelCmdline", kernelCmdline)
+        .put("port", port)
+        .put("pid", pid)
+        .put("pidStartTime", pidStartTime)
+        .put("command", new JsonArray(command))
+        .put("files", new JsonArray(files))
+        .put("config", config);
+    ttlDeadline.ifPresent(d -> json.put("ttlDeadline", d.toString()));
+    return json;
+  }
+
+  /** Parses state.json's text; an {@link IllegalArgumentException} says what is wrong with it. */
+  public static VmRecord parse(String text) {
+    JsonObject json;
+    try {
+      json = new JsonObject(text);
+    } catch (DecodeException | ClassCastException e) {
+      throw new IllegalArgumentException("not a JSON object (" + (text.isEmpty() ? "empty" : text.length()
+          + " bytes") + ")");
+    }
+    try {
+      int format = json.getInteger("format", 0);
+      if (format != FORMAT) {
+        throw new IllegalArgumentException("format " + format + ", expected " + FORMAT);
+      }
+      return new VmRecord(
+          required(json, "id"),
+          VmState.valueOf(required(json, "state")),
+          Instant.parse(required(json, "created")),
+          Instant.parse(required(json, "updated")),
+          Tee.valueOf(required(json, "tee")),
+          "disk".equals(required(json, "bootMode")),
+          json.getBoolean("paused", false),
+          json.getString("kernelCmdline", ""),
+          Optional.ofNullable(json.getString("ttlDeadline")).map(Instant::parse),
+          json.getInteger("port", 0),
+          json.getLong("pid", 0L),
+          json.getLong("pidStartTime", 0L),
+          strings(json.getJsonArray("command", new JsonArray())),
+          strings(json.getJsonArray("files", new JsonArray())),
+          json.getJsonObject("config", new JsonObject()));
+    } catch (ClassCastException | java.time.format.DateTimeParseException e) {
+      throw new IllegalArgumentException("a field has the wrong type: " + e.getMessage());
+    }
+  }
+
+  private static String required(JsonObject json, String field) {
+    String value = json.getString(field);
+    if (value == null) {
+      throw new IllegalArgumentException("no \"" + field + "\"");
+    }
+    return value;
+  }
+
+  private static List<String> strings(JsonArray array) {
+    return array.stream().map(String.class::cast).toList();
+  }
+}

@@ -1,0 +1,238 @@
+package io.cvmmanager.it;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.Empty;
+import io.cvmmanager.api.cvm.Event;
+import io.cvmmanager.api.cvm.ListVmsRequest;
+import io.cvmmanager.api.cvm.ListVmsResponse;
+import io.cvmmanager.api.cvm.Vm;
+import io.cvmmanager.api.cvm.VmState;
+import io.cvmmanager.api.cvm.WatchEventsRequest;
+import io.cvmmanager.api.manager.CreateReq;
+import io.cvmmanager.api.manager.CreateRes;
+import io.cvmmanager.api.manager.RemoveReq;
+import io.cvmmanager.testing.FreePort;
+import io.cvmmanager.testing.ManagerProcess;
+import io.cvmmanager.testing.TestManager;
+import io.cvmmanager.testing.UnaryCall;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.grpc.client.GrpcClient;
+import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.grpc.health.v1.HealthCheckRequest;
+import io.vertx.grpc.health.v1.HealthCheckResponse;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The packaged manager killed with SIGKILL while it runs 20 (paused) VMs; while it is down 3 QEMUs are killed and
+ * one VM's TTL runs out; the restarted manager adopts the 16 that run, reports the 3 dead, removes the expired one,
+ * and every adopted VM is removable. Then a SIGTERM (MANAGER_STOP_VMS_ON_EXIT=false, the default) leaves a VM to a
+ * third manager. At the end: no QEMU, no file, no port left.
+ */
+class AdoptionIT {
+  private static final int FIRST_PORT = 26900;
+  private static final int LAST_PORT = 26929;
+  private static final String MANAGER = "manager.ManagerService";
+  private static final String CVM = "cvm.v1.CvmService";
+
+  @TempDir
+  Path dir;
+  private Path stateDir;
+  private final Map<String, String> settings = new HashMap<>();
+  private Vertx vertx;
+  private GrpcClient client;
+  private SocketAddress server;
+  private final List<ManagerProcess> managers = new ArrayList<>();
+
+  @BeforeEach
+  void setUp() {
+    stateDir = dir.resolve("state");
+    int grpcPort = FreePort.next();
+    settings.put("MANAGER_GRPC_PORT", String.valueOf(grpcPort));
+    settings.put("MANAGER_HTTP_PORT", String.valueOf(FreePort.next()));
+    settings.put("MANAGER_STATE_DIR", stateDir.toString());
+    settings.put("MANAGER_QEMU_HOST_FWD_RANGE", FIRST_PORT + "-" + LAST_PORT);
+    settings.put("MANAGER_QEMU_START_PAUSED", "true");
+    settings.put("MANAGER_QEMU_MEMORY_SIZE", "128M");
+    settings.put("MANAGER_MAX_VMS", "0");
+    vertx = Vertx.vertx();
+    client = UnaryCall.client(vertx,
+        new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false));
+    server = SocketAddress.inetSocketAddress(grpcPort, "localhost");
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    for (ManagerProcess manager : managers) {
+      manager.close();
+    }
+    // Whatever a failed run left: no QEMU of this test may outlive it.
+    qemuProcesses().forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
+    client.close().await();
+    vertx.close().await();
+  }
+
+  @Test
+  void aKilledManagerIsRestartedAndAdoptsWhatRunsReportsWhatDiedAndLeavesNothing() throws Exception {
+    ManagerProcess first = start();
+    List<Future<UnaryCall.Result<CreateRes>>> creates = new ArrayList<>();
+    for (int i = 0; i < 19; i++) {
+      creates.add(call(MANAGER, "CreateVm", CreateReq.getDefaultInstance(), CreateRes.newBuilder()));
+    }
+    Future.all(creates).await();
+    List<String> ids = new ArrayList<>();
+    for (var create : creates) {
+      assertEquals(GrpcStatus.OK, create.result().status(), create.result().message());
+      ids.add(create.result().response().getCvmId());
+    }
+    String expiring = this.<CreateReq, CreateRes>call(MANAGER, "CreateVm", CreateReq.newBuilder().setTtl("6s")
+        .build(), CreateRes.newBuilder()).await().response().getCvmId();
+    Instant deadline = Instant.parse(state(expiring).getString("ttlDeadline"));
+
+    first.kill();
+    assertEquals(20, qemuProcesses().size(), "every QEMU outlives a killed manager");
+    List<String> killed = ids.subList(0, 3);
+    for (String id : killed) {
+      ProcessHandle.of(state(id).getLong("pid")).orElseThrow().destroyForcibly();
+    }
+    List<String> survivors = ids.subList(3, ids.size());
+    await().atMost(Duration.ofSeconds(10)).until(() -> qemuProcesses().size() == 17);
+    await().atMost(Duration.ofSeconds(30)).until(() -> Instant.now().isAfter(deadline));
+
+    ManagerProcess second = start();
+    List<Event> events = history();
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      for (String id : survivors) {
+        assertTrue(has(events, id, "adopted", ""), "adopted: " + id);
+      }
+      for (String id : killed) {
+        assertTrue(has(events, id, "state", "FAILED"), "reported dead: " + id);
+      }
+      assertTrue(has(events, expiring, "adopted", "") && has(events, expiring, "state", "STOPPED"),
+          "expired while down, removed at adoption");
+    });
+    for (String id : killed) {
+      Event dead = find(events, id, "state");
+      assertTrue(dead.getReason().contains("ended while the manager was down"), dead.getReason());
+    }
+    assertTrue(find(events, expiring, "state").getReason().contains("TTL expired"));
+    assertTrue(second.output().contains("adoption: 20 VM directories"), second.output());
+
+    List<Vm> listed = list();
+    assertEquals(survivors.stream().sorted().toList(), listed.stream().map(Vm::getId).sorted().toList());
+    assertTrue(listed.stream().allMatch(vm -> vm.getState() == VmState.RUNNING && vm.getPaused()), listed.toString());
+    await().atMost(Duration.ofSeconds(30)).until(() -> vmDirs().size() == 16);
+
+    // All but one removed through RemoveVm; the last is left running across a SIGTERM, the default stop.
+    String kept = survivors.get(survivors.size() - 1);
+    for (String id : survivors.subList(0, survivors.size() - 1)) {
+      assertEquals(GrpcStatus.OK, remove(id).status(), id);
+    }
+    second.terminate();
+    // The JVM's status after SIGTERM is 143 (128 + 15); the unit file counts it as success.
+    assertEquals(143, second.awaitExit(60), second.output());
+    assertTrue(second.output().contains("vm " + kept + ": left running for the next manager"), second.output());
+    assertEquals(1, qemuProcesses().size(), "a SIGTERM leaves VMs running by default");
+
+    ManagerProcess third = start();
+    assertEquals(List.of(kept), list().stream().map(Vm::getId).toList());
+    assertEquals(GrpcStatus.OK, remove(kept).status());
+    third.terminate();
+    assertEquals(143, third.awaitExit(60), third.output());
+
+    assertEquals(List.of(), qemuProcesses(), "QEMU processes left");
+    assertEquals(List.of(), vmDirs(), "VM directories left");
+    for (int port = FIRST_PORT; port <= LAST_PORT; port++) {
+      assertTrue(TestManager.bindable(port), "port " + port + " still held");
+    }
+  }
+
+  private ManagerProcess start() throws Exception {
+    Path output = Files.createDirectories(dir.resolve("out-" + managers.size()));
+    ManagerProcess manager = ManagerProcess.start(Path.of("conf/dev.env"), settings, output);
+    managers.add(manager);
+    await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+        .untilAsserted(() -> {
+          assertTrue(manager.isAlive(), "manager exited:\n" + manager.output());
+          UnaryCall.Result<HealthCheckResponse> health = this.<HealthCheckRequest, HealthCheckResponse>call(
+              "grpc.health.v1.Health", "Check", HealthCheckRequest.newBuilder().setService("manager").build(),
+              HealthCheckResponse.newBuilder()).await();
+          assertEquals(HealthCheckResponse.ServingStatus.SERVING, health.response().getStatus());
+        });
+    return manager;
+  }
+
+  private <Req extends com.google.protobuf.Message, Resp extends com.google.protobuf.Message>
+      Future<UnaryCall.Result<Resp>> call(String service, String method, Req request,
+          com.google.protobuf.Message.Builder response) {
+    return UnaryCall.call(client, server, service, method, request, response);
+  }
+
+  private UnaryCall.Result<Empty> remove(String id) {
+    return this.<RemoveReq, Empty>call(MANAGER, "RemoveVm", RemoveReq.newBuilder().setCvmId(id).build(),
+        Empty.newBuilder()).await();
+  }
+
+  private List<Vm> list() {
+    return this.<ListVmsRequest, ListVmsResponse>call(CVM, "ListVms", ListVmsRequest.getDefaultInstance(),
+        ListVmsResponse.newBuilder()).await().response().getVmsList();
+  }
+
+  private List<Event> history() {
+    List<Event> events = Collections.synchronizedList(new ArrayList<>());
+    UnaryCall.stream(client, server, CVM, "WatchEvents", WatchEventsRequest.newBuilder().setHistory(true).build(),
+        Event.newBuilder(), (Event e) -> events.add(e)).await();
+    return events;
+  }
+
+  private static boolean has(List<Event> events, String id, String type, String to) {
+    synchronized (events) {
+      return events.stream().anyMatch(e -> e.getId().equals(id) && e.getType().equals(type)
+          && (to.isEmpty() || e.getTo().equals(to)));
+    }
+  }
+
+  /** The last event of a type for a VM. */
+  private static Event find(List<Event> events, String id, String type) {
+    synchronized (events) {
+      return events.stream().filter(e -> e.getId().equals(id) && e.getType().equals(type))
+          .reduce((a, b) -> b).orElseThrow();
+    }
+  }
+
+  private JsonObject state(String id) throws IOException {
+    return new JsonObject(Files.readString(stateDir.resolve("vms").resolve(id).resolve("state.json")));
+  }
+
+  private List<String> vmDirs() throws IOException {
+    try (Stream<Path> dirs = Files.list(stateDir.resolve("vms"))) {
+      return dirs.map(p -> p.getFileName().toString()).toList();
+    }
+  }
+
+  /** Live QEMUs of this test. */
+  private List<Long> qemuProcesses() {
+    return TestManager.liveProcessesMentioning(stateDir.toString());
+  }
+}

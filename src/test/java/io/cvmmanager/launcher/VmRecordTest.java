@@ -1,0 +1,61 @@
+package io.cvmmanager.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cvmmanager.qemu.Tee;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class VmRecordTest {
+  private static final VmRecord RECORD = new VmRecord("0b4c7a3e-7d7e-4b7c-9f0e-2a1d7c1f9e11", VmState.RUNNING,
+      Instant.parse("2026-11-28T12:00:00Z"), Instant.parse("2026-11-28T12:00:01Z"), Tee.SEV_SNP, true, false,
+      "quiet", Optional.of(Instant.parse("2026-11-28T13:00:00Z")), 6100, 4321, 987654,
+      List.of("qemu-system-x86_64", "-name", "cvm-x"), List.of("/state/vms/x/state.json"),
+      new JsonObject().put("cpu", "EPYC"));
+
+  @Test
+  void survivesAWriteAndARead() {
+    VmRecord back = VmRecord.parse(RECORD.toJson().encodePrettily());
+    assertEquals(RECORD.toJson(), back.toJson());
+    assertEquals(RECORD.ttlDeadline(), back.ttlDeadline());
+  }
+
+  @Test
+  void truncatedEmptyAndForeignFilesAreRefusedWithTheReason() {
+    String full = RECORD.toJson().encode();
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> VmRecord.parse(full.substring(0, full.length() / 2)))
+        .getMessage().contains("not a JSON object"));
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> VmRecord.parse("")).getMessage().contains("empty"));
+    assertTrue(assertThrows(IllegalArgumentException.class,
+        () -> VmRecord.parse(RECORD.toJson().put("format", 7).encode())).getMessage().contains("format 7"));
+    JsonObject noId = RECORD.toJson();
+    noId.remove("id");
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> VmRecord.parse(noId.encode())).getMessage()
+        .contains("no \"id\""));
+    assertThrows(IllegalArgumentException.class, () -> VmRecord.parse(RECORD.toJson().put("state", "DANCING")
+        .encode()));
+    assertThrows(IllegalArgumentException.class, () -> VmRecord.parse(RECORD.toJson().put("pid", "many")
+        .encode()));
+  }
+
+  @Test
+  void stateFileIsReplacedWholeAndPrivate(@TempDir Path dir) throws Exception {
+    Path target = dir.resolve("state.json");
+    Files.writeString(target, "old");
+    StateFile.writeAtomically(target, RECORD.toJson().encode().getBytes(StandardCharsets.UTF_8));
+    assertEquals(RECORD.toJson(), new JsonObject(Files.readString(target)));
+    assertEquals(List.of(target), Files.list(dir).toList(), "no temp file left");
+    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(
+        dir.resolve("state.json"))));
+  }
+}
