@@ -56,7 +56,8 @@ public final class CoseSign1 {
     return verify(decode(coseSign1), key);
   }
 
-  static boolean verify(Message message, PublicKey key) {
+  /** As {@link #verify(byte[], PublicKey)}, for a message already decoded. */
+  public static boolean verify(Message message, PublicKey key) {
     if (!Long.valueOf(ALG_ES256).equals(message.protectedHeader().get(HEADER_ALG))
         || message.signature().length != 64) {
       return false;

@@ -42,11 +42,11 @@ public final class SigningKeys {
   private SigningKeys() {}
 
   public static PrivateKey readPrivateKey(Path file) throws IOException {
-    return privateKey(Files.readString(file, StandardCharsets.US_ASCII));
+    return privateKey(new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1));
   }
 
   public static PublicKey readPublicKey(Path file) throws IOException {
-    return publicKey(Files.readString(file, StandardCharsets.US_ASCII));
+    return publicKey(new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1));
   }
 
   /** An EC P-256 private key from its PEM text, SEC1 or PKCS#8. */
