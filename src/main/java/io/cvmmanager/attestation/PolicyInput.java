@@ -13,7 +13,8 @@ import java.util.Optional;
  * @param tee SEV_SNP or TDX (a VM without a TEE has no policy)
  * @param cpuModel MANAGER_QEMU_CPU; the environment instance is UUIDv5(NameSpace_OID, cpuModel), as upstream
  * @param measurement SEV-SNP: the 48-byte launch measurement of the IGVM file; TDX: the 48-byte MRTD
- * @param svn the security version number of the measured firmware, when known
+ * @param svn the security version number of the measured firmware, when known; SEV-SNP only (the guest SVN; the
+ *     encoder refuses one for TDX, whose MRTD has no scalar SVN)
  * @param hostData SEV-SNP only: the 32 bytes of host data bound to the VM
  * @param minLaunchTcb SEV-SNP only: MANAGER_SNP_MIN_LAUNCH_TCB, the lowest launch TCB a verifier accepts
  * @param tdxRegisters TDX only: MRSEAM, RTMR0..RTMR3 (48 bytes each), in that order; empty for SEV-SNP
