@@ -311,10 +311,10 @@ public final class Bench {
     try (ManagerUnderTest second = ManagerUnderTest.start(env, work.resolve("f2.log"))) {
       double startMs = (System.nanoTime() - t0) / 1e6;
       second.ids.addAll(ids);
-      String line = Files.readString(work.resolve("f2.log")).lines().filter(l -> l.contains("adoption: "))
-          .findFirst().orElse("(no adoption line)");
+      java.util.regex.Matcher adoption = java.util.regex.Pattern.compile("adoption: [^\"]*")
+          .matcher(Files.readString(work.resolve("f2.log")));
       System.out.printf("(f) %d paused VMs, manager killed and restarted: exec to gRPC listening %.0f ms; %s%n",
-          ADOPTED, startMs, line.substring(line.indexOf("adoption: ")));
+          ADOPTED, startMs, adoption.find() ? adoption.group() : "(no adoption line)");
     }
   }
 
