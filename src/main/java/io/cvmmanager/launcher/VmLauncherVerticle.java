@@ -219,7 +219,10 @@ public final class VmLauncherVerticle extends VerticleBase {
           transition(vm, VmState.RUNNING, vm.paused ? "QMP ready; paused (-S)" : "QMP ready");
           armTtl(vm);
           watch(vm);
-          return Future.<Void>succeededFuture();
+          // The reply waits for the RUNNING record: a manager that dies right after replying must find a VM its
+          // client knows as running, not as a create cut short (which it would remove). A failed write is logged;
+          // the VM runs all the same.
+          return vm.saved.otherwiseEmpty();
         })
         .recover(error -> {
           if (!vm.state.isFinal()) {

@@ -182,6 +182,30 @@ class VmAdoptionTest {
   }
 
   @Test
+  void aVmIsRecordedRunningBeforeItsCreateReplies() throws Exception {
+    try (TestManager manager = TestManager.start(stateDir, PORTS, PAUSED)) {
+      // Ten at once, each record read the moment its reply arrives: a manager killed right after a reply must
+      // find that VM RUNNING, not a create cut short (which it would remove).
+      List<io.vertx.core.Future<String>> seen = new ArrayList<>();
+      for (int i = 0; i < 10; i++) {
+        seen.add(manager.createAsync(CreateReq.getDefaultInstance()).map(result -> {
+          String id = result.response().getCvmId();
+          try {
+            return id + " " + stateFile(id).getString("state");
+          } catch (Exception e) {
+            return id + " " + e;
+          }
+        }));
+      }
+      io.vertx.core.Future.all(seen).await();
+      for (io.vertx.core.Future<String> state : seen) {
+        assertTrue(state.result().endsWith(" RUNNING"), state.result());
+        assertEquals(GrpcStatus.OK, manager.remove(state.result().split(" ")[0]).status());
+      }
+    }
+  }
+
+  @Test
   void aStopWithStopVmsOnExitLeavesNothingRunning() throws Exception {
     try (TestManager manager = TestManager.start(stateDir, PORTS, PAUSED)) {
       create(manager, "");
