@@ -334,4 +334,31 @@ class StartupChecksTest {
     env.put("MANAGER_QEMU_USE_SUDO", "true");
     assertOneProblemNaming("MANAGER_QEMU_USE_SUDO");
   }
+
+  @Test
+  void validPcrValuesFilePasses() throws Exception {
+    Path pcr = dir.resolve("pcr_values.json");
+    write(pcr, "{\"pcr_values\":{\"sha256\":{\"0\":\"" + "ab".repeat(32) + "\"}}}");
+    env.put("MANAGER_PCR_VALUES", pcr.toString());
+    assertEquals(Tee.NONE, check().tee());
+  }
+
+  @Test
+  void missingPcrValuesFileFailsNamingIt() {
+    env.put("MANAGER_PCR_VALUES", dir.resolve("nowhere.json").toString());
+    assertOneProblemNaming("MANAGER_PCR_VALUES");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"not json", "{}", "{\"pcr_values\":{\"sha256\":{\"0\":\"abcd\"}}}",
+      "{\"pcr_values\":{\"md5\":{}}}", "{\"pcr_values\":{\"sha1\":{\"24\":\"\"}}}"})
+  void invalidPcrValuesFileFailsNamingIt(String content) throws IOException {
+    Path pcr = dir.resolve("pcr_values.json");
+    write(pcr, content);
+    env.put("MANAGER_PCR_VALUES", pcr.toString());
+    assertOneProblemNaming("MANAGER_PCR_VALUES");
+    List<String> problems = assertThrows(InvalidConfigException.class, this::check).problems();
+    assertTrue(problems.get(0).contains(pcr.toString()), problems.toString());
+    assertFalse(problems.get(0).contains("\n"), problems.toString());
+  }
 }
