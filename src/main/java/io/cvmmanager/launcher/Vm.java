@@ -36,6 +36,8 @@ final class Vm {
   /** Set when QEMU reported SHUTDOWN: its end is then orderly (STOPPED), not a crash or kill (FAILED). */
   String shutdownReason;
   boolean agentReady;
+  /** SEV-SNP host data bound to this VM (base64 of 32 bytes), set at create; empty without it. */
+  Optional<String> hostData = Optional.empty();
 
   Vm(String id, VmPaths paths, Tee tee, boolean diskMode, boolean paused, String kernelCmdline,
       Optional<Instant> ttlDeadline) {
@@ -72,6 +74,6 @@ final class Vm {
 
   VmView view() {
     return new VmView(id, state, port, process == null ? 0 : process.pid(), created, ttlDeadline,
-        diskMode ? "disk" : "kernel", tee, paused, agentReady, kernelCmdline);
+        diskMode ? "disk" : "kernel", tee, paused, agentReady, kernelCmdline, hostData);
   }
 }

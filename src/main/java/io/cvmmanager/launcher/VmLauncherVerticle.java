@@ -1,5 +1,6 @@
 package io.cvmmanager.launcher;
 
+import io.cvmmanager.attestation.HostData;
 import io.cvmmanager.bus.Addresses;
 import io.cvmmanager.config.GoDuration;
 import io.cvmmanager.config.ManagerConfig;
@@ -137,6 +138,8 @@ public final class VmLauncherVerticle extends VerticleBase {
       String cmdline = qemu.kernel().cmdline() + kbs.map(p -> " agent.aa_kbc_params=" + p).orElse("");
       vm = new Vm(id, VmPaths.of(config.stateDir(), id), tee, qemu.disk().enabled(), qemu.startPaused(), cmdline,
           deadline);
+      vm.hostData = HostData.forVm(tee, qemu.sevSnp(), request.serverCaCert(), request.clientCert(),
+          request.cvmServerUrl());
     } catch (ManagerException e) {
       LOG.info("CreateVm refused: {}", e.getMessage());
       metrics.createFailed(e.kind().name());
@@ -188,7 +191,7 @@ public final class VmLauncherVerticle extends VerticleBase {
           Optional<String> kbs = request.aaKbsParams().isEmpty() ? Optional.empty()
               : Optional.of(request.aaKbsParams());
           vm.command = QemuCommand.build(qemu, tee, new VmLaunch(vm.id, vm.paths, vm.port, true, true, kbs,
-              qemu.sevSnp().hostData()));
+              vm.hostData));
           return step("spawn", vm, trace, () -> spawn(vm));
         })
         .compose(v -> {
