@@ -26,7 +26,7 @@ import picocli.CommandLine.ScopeType;
     description = "Creates, removes and watches confidential VMs through a manager; create-vm and remove-vm as "
         + "cocos-cli.",
     subcommands = {CreateVmCommand.class, RemoveVmCommand.class, ListCommand.class, InfoCommand.class,
-        LogsCommand.class, EventsCommand.class},
+        LogsCommand.class, EventsCommand.class, CorimCommand.class},
     footerHeading = "%nEnvironment:%n",
     footer = {
         "  MANAGER_GRPC_URL              manager's host:port (" + ManagerConnection.DEFAULT_URL + ")",
@@ -139,6 +139,10 @@ public final class Cvmctl {
 
   private int failed(ManagerConnection.Answer<?> answer) {
     return fail(answer.status().name() + ": " + answer.message());
+  }
+
+  PrintStream out() {
+    return out;
   }
 
   int fail(String message) {
