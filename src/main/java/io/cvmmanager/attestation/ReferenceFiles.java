@@ -4,10 +4,13 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.PrivateKey;
+import java.util.function.Function;
 
 /**
  * The policy inputs that live in files named by the configuration: read and checked by {@code StartupChecks} (a bad
- * file stops start-up with one line naming its variable). Every failure is an
+ * file stops start-up with one line naming its variable) and read again by the {@link AttestationVerticle} as it
+ * starts, so the manager never runs with a file it could not use. Every failure is an
  * {@link IllegalArgumentException} whose message starts with the file's path and says what is wrong.
  */
 public final class ReferenceFiles {
@@ -21,9 +24,18 @@ public final class ReferenceFiles {
 
   /** MANAGER_PCR_VALUES: the vTPM PCR reference values. */
   public static PcrValues pcrValues(Path file) {
+    return parse(file, PcrValues::parse);
+  }
+
+  /** MANAGER_CORIM_SIGNING_KEY: a PEM EC P-256 private key (SEC1 or PKCS#8). */
+  public static PrivateKey signingKey(Path file) {
+    return parse(file, SigningKeys::privateKey);
+  }
+
+  private static <T> T parse(Path file, Function<String, T> parser) {
     String text = read(file);
     try {
-      return PcrValues.parse(text);
+      return parser.apply(text);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(file + ": " + oneLine(e.getMessage()));
     }

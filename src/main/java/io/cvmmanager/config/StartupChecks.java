@@ -84,7 +84,8 @@ public final class StartupChecks {
     checkTls("GRPC", config.grpcTls());
     checkTls("HTTP", config.httpTls());
     config.attestation().pcrValues().ifPresent(p -> loadable("MANAGER_PCR_VALUES", p, ReferenceFiles::pcrValues));
-    config.attestation().corimSigningKey().ifPresent(p -> needFile("MANAGER_CORIM_SIGNING_KEY", p.toString()));
+    config.attestation().corimSigningKey()
+        .ifPresent(p -> loadable("MANAGER_CORIM_SIGNING_KEY", p, ReferenceFiles::signingKey));
 
     if (!problems.isEmpty()) {
       throw new InvalidConfigException(problems);

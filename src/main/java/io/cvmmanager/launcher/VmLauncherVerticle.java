@@ -90,7 +90,6 @@ public final class VmLauncherVerticle extends VerticleBase {
       message.reply(new JsonObject().put("vms", list));
     });
     vertx.eventBus().<JsonObject>consumer(Addresses.VM_QMP_QUERY, this::onQmpQuery);
-    vertx.eventBus().<JsonObject>consumer(Addresses.ATTESTATION_POLICY, this::onAttestationPolicy);
     return Future.succeededFuture();
   }
 
@@ -564,24 +563,6 @@ public final class VmLauncherVerticle extends VerticleBase {
           fail(message, new ManagerException(ErrorKind.FAILED_PRECONDITION, ar.cause().getMessage()));
         }
       });
-    }
-  }
-
-  /**
-   * Until the attestation service exists, the honest answers: unknown id, a VM without a TEE (which has no policy
-   * at all), and for SEV-SNP/TDX VMs that the policy is not built yet.
-   */
-  private void onAttestationPolicy(Message<JsonObject> message) {
-    String id = message.body().getString("id");
-    Vm vm = vms.get(id);
-    if (vm == null) {
-      fail(message, new ManagerException(ErrorKind.NOT_FOUND, "VM " + id + " not found"));
-    } else if (vm.tee == Tee.NONE) {
-      fail(message, new ManagerException(ErrorKind.FAILED_PRECONDITION,
-          "VM " + id + " runs without a TEE; no attestation policy"));
-    } else {
-      fail(message, new ManagerException(ErrorKind.UNIMPLEMENTED,
-          "attestation policies for " + vm.tee + " VMs are not implemented yet"));
     }
   }
 
