@@ -88,6 +88,28 @@ class AttestationPolicyTest {
     return env;
   }
 
+  /**
+   * SEV-SNP on a fake host: the stand-ins, an IGVM file, host data on, a signing key made by openssl (public half in
+   * {@code corim.pub.pem}), one PCR value and a minimum launch TCB.
+   */
+  private Map<String, String> snpSettings() throws Exception {
+    Path igvm = write("fw/coconut-qemu.igvm", "IGVM image of the guest, build 42");
+    Path key = dir.resolve("corim.pem");
+    IndependentCbor.run(dir, "openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out",
+        key.toString());
+    IndependentCbor.run(dir, "openssl", "pkey", "-in", key.toString(), "-pubout", "-out", "corim.pub.pem");
+    Path pcrValues = write("pcr_values.json", "{\"pcr_values\":{\"sha256\":{\"0\":\"" + "ab".repeat(32) + "\"}}}");
+    Map<String, String> env = teeSettings(fakeHost("sev sev_es sev_snp", "sys/module/kvm_amd/parameters/sev_snp"));
+    env.put("MANAGER_QEMU_ENABLE_SEV_SNP", "true");
+    env.put("MANAGER_QEMU_IGVM_FILE", igvm.toString());
+    env.put("MANAGER_IGVMMEASURE_BINARY", LaunchMeasurementTest.STANDIN.toString());
+    env.put("MANAGER_QEMU_ENABLE_HOST_DATA", "true");
+    env.put("MANAGER_CORIM_SIGNING_KEY", key.toString());
+    env.put("MANAGER_PCR_VALUES", pcrValues.toString());
+    env.put("MANAGER_SNP_MIN_LAUNCH_TCB", "0x1500000000000304");
+    return env;
+  }
+
   /** The stand-in's recorded arguments: the value after each {@code option}. */
   private static List<String> argumentsOf(TestManager manager, String id, String option) throws Exception {
     JsonArray argv = new JsonArray(Files.readString(manager.vmDir(id).resolve("standin-argv.json")));
@@ -127,21 +149,8 @@ class AttestationPolicyTest {
   @Test
   void sevSnpPolicyStatesTheLaunchMeasurementAndTheHostDataQemuGotSigned(@TempDir Path stateDir)
       throws Exception {
-    Path igvm = write("fw/coconut-qemu.igvm", "IGVM image of the guest, build 42");
-    Path key = dir.resolve("corim.pem");
-    IndependentCbor.run(dir, "openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out",
-        key.toString());
-    IndependentCbor.run(dir, "openssl", "pkey", "-in", key.toString(), "-pubout", "-out", "corim.pub.pem");
-    Path pcrValues = write("pcr_values.json", "{\"pcr_values\":{\"sha256\":{\"0\":\"" + "ab".repeat(32) + "\"}}}");
-    Map<String, String> env = teeSettings(fakeHost("sev sev_es sev_snp", "sys/module/kvm_amd/parameters/sev_snp"));
-    env.put("MANAGER_QEMU_ENABLE_SEV_SNP", "true");
-    env.put("MANAGER_QEMU_IGVM_FILE", igvm.toString());
-    env.put("MANAGER_IGVMMEASURE_BINARY", LaunchMeasurementTest.STANDIN.toString());
-    env.put("MANAGER_QEMU_ENABLE_HOST_DATA", "true");
-    env.put("MANAGER_CORIM_SIGNING_KEY", key.toString());
-    env.put("MANAGER_PCR_VALUES", pcrValues.toString());
-    env.put("MANAGER_SNP_MIN_LAUNCH_TCB", "0x1500000000000304");
-
+    Path igvm = dir.resolve("fw/coconut-qemu.igvm");
+    Map<String, String> env = snpSettings();
     try (TestManager manager = TestManager.startChecked(stateDir, PORTS, env)) {
       String id = created(manager);
       String snpObject = argumentsOf(manager, id, "-object").stream()
@@ -216,6 +225,55 @@ class AttestationPolicyTest {
           hex(at(measurement(measurements, 0x2001), 1, 2, 0, 1)), "MRSEAM, upstream's default");
       assertEquals("0".repeat(96), hex(at(measurement(measurements, 0x2013), 1, 2, 0, 1)), "RTMR3");
 
+      assertEquals(GrpcStatus.OK, manager.remove(id).status());
+    }
+  }
+
+  private record Run(int exit, String out, String err) {}
+
+  private static Run cvmctl(TestManager manager, String... args) {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    int exit = io.cvmmanager.cli.Cvmctl.run(args, Map.of("MANAGER_GRPC_URL", "localhost:" + manager.config().grpc()
+        .port()), new java.io.PrintStream(out, true, StandardCharsets.UTF_8),
+        new java.io.PrintStream(err, true, StandardCharsets.UTF_8));
+    return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void cvmctlWritesThePolicyThatCorimShowDecodesAndVerifies(@TempDir Path stateDir) throws Exception {
+    try (TestManager manager = TestManager.startChecked(stateDir, PORTS, snpSettings())) {
+      String id = created(manager);
+      Path file = dir.resolve("policy.cbor");
+      Run written = cvmctl(manager, "attestation-policy", id, "-o", file.toString());
+      assertEquals(0, written.exit(), written.err());
+      assertEquals("", written.out());
+      byte[] fromRpc = policy(manager, id).response().getInfo().toByteArray();
+      byte[] inFile = Files.readAllBytes(file);
+      // ES256 signs with a fresh random nonce: the same policy, with its last 64 bytes (r||s) differing.
+      assertEquals(fromRpc.length, inFile.length);
+      assertEquals(HexFormat.of().formatHex(fromRpc, 0, fromRpc.length - 64),
+          HexFormat.of().formatHex(inFile, 0, inFile.length - 64), "the file holds the policy's bytes");
+
+      Run shown = cvmctl(manager, "corim", "show", file.toString(), "--key", dir.resolve("corim.pub.pem").toString());
+      assertEquals(0, shown.exit(), shown.err());
+      assertTrue(shown.out().contains("snp-corim-" + id), shown.out());
+      assertTrue(shown.out().endsWith("signature: valid (ES256)\n"), shown.out());
+
+      Run printed = cvmctl(manager, "attestation-policy", id);
+      assertEquals(0, printed.exit(), printed.err());
+      String digest = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-384")
+          .digest(Files.readAllBytes(dir.resolve("fw/coconut-qemu.igvm"))));
+      for (String expected : List.of("snp-corim-" + id, digest)) {
+        assertTrue(shown.out().contains(expected), "no " + expected + " in: " + shown.out());
+        assertTrue(printed.out().contains(expected), "no " + expected + " in: " + printed.out());
+      }
+      assertTrue(printed.out().endsWith("signature: not checked (save it with -o, then: corim show FILE --key "
+          + "PUBLIC_PEM)\n"), printed.out());
+
+      Run unknown = cvmctl(manager, "attestation-policy", "4b0f7f0e-0000-4000-8000-000000000000");
+      assertEquals(1, unknown.exit());
+      assertTrue(unknown.err().startsWith("error: NOT_FOUND: "), unknown.err());
       assertEquals(GrpcStatus.OK, manager.remove(id).status());
     }
   }
