@@ -1,3 +1,4 @@
+import io.cvmmanager.api.manager.AttestationPolicyReq;
 import io.cvmmanager.api.manager.CreateReq;
 import io.cvmmanager.api.manager.CreateRes;
 import io.cvmmanager.api.manager.ManagerServiceGrpcClient;
@@ -26,6 +27,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -59,10 +61,15 @@ public final class Bench {
         adoption(work);
         return;
       }
+      if (Boolean.getBoolean("bench.attestationOnly")) {
+        attestationPolicy(work);
+        return;
+      }
       if (!Boolean.getBoolean("bench.deathOnly")) {
         sequential(work);
         concurrent(work);
         diskClone(work);
+        attestationPolicy(work);
       }
       deathDetection(work);
       adoption(work);
@@ -416,7 +423,69 @@ public final class Bench {
     }
   }
 
+  // ---- (g) ----
+
+  /**
+   * AttestationPolicy of one SEV-SNP VM through gRPC, signed, with PCR values: cold (the IGVM file's modification
+   * time changed before each call, so igvmmeasure runs) and warm (cached measurement). No SNP hardware here: a fake
+   * host tree and the test stand-ins for QEMU and igvmmeasure (a Python script, so "cold" includes its start-up).
+   */
+  private static void attestationPolicy(Path work) throws Exception {
+    Path host = work.resolve("f-host");
+    write(host.resolve("dev/kvm"), "");
+    write(host.resolve("proc/cpuinfo"), "flags\t\t: fpu sev sev_es sev_snp\n");
+    write(host.resolve("sys/module/kvm_amd/parameters/sev_snp"), "Y\n");
+    Path igvm = write(work.resolve("f-fw/coconut-qemu.igvm"), "IGVM image for the bench");
+    Path key = work.resolve("f-corim.pem");
+    run(List.of("openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key.toString()));
+    Path pcr = write(work.resolve("f-pcr.json"), "{\"pcr_values\":{\"sha256\":{\"0\":\"" + "ab".repeat(32) + "\"}}}");
+    Path resources = Path.of("src/test/resources/attestation").toAbsolutePath();
+    Map<String, String> env = settings(Files.createDirectories(work.resolve("f")), 26790, 26799, false);
+    env.put("MANAGER_HOST_ROOT", host.toString());
+    env.put("MANAGER_QEMU_ENABLE_KVM", "true");
+    env.put("MANAGER_QEMU_ENABLE_SEV_SNP", "true");
+    env.put("MANAGER_QEMU_BIN_PATH", resources.resolve("qemu-standin-for-sev-snp.py").toString());
+    env.put("MANAGER_QEMU_IGVM_FILE", igvm.toString());
+    env.put("MANAGER_IGVMMEASURE_BINARY", resources.resolve("igvmmeasure-standin.py").toString());
+    env.put("MANAGER_QEMU_ENABLE_HOST_DATA", "true");
+    env.put("MANAGER_CORIM_SIGNING_KEY", key.toString());
+    env.put("MANAGER_PCR_VALUES", pcr.toString());
+    int requests = Integer.getInteger("bench.policies", 200);
+    try (ManagerUnderTest m = ManagerUnderTest.start(env, work.resolve("f.log"))) {
+      m.create();
+      AttestationPolicyReq request = AttestationPolicyReq.newBuilder().setId(m.ids.get(0)).build();
+      long mtime = Files.getLastModifiedTime(igvm).toMillis();
+      for (int i = 0; i < 50; i++) {  // warm-up: JIT, both paths
+        Files.setLastModifiedTime(igvm, FileTime.fromMillis(mtime += 1000));
+        m.client.attestationPolicy(request).await();
+      }
+      List<Double> cold = new ArrayList<>();
+      List<Double> warm = new ArrayList<>();
+      for (int i = 0; i < requests; i++) {
+        Files.setLastModifiedTime(igvm, FileTime.fromMillis(mtime += 1000));
+        cold.add(m.timed(() -> m.client.attestationPolicy(request)));
+      }
+      for (int i = 0; i < requests; i++) {
+        warm.add(m.timed(() -> m.client.attestationPolicy(request)));
+      }
+      System.out.printf("(g) AttestationPolicy (SEV-SNP, signed, PCRs), %d requests each: cold (igvmmeasure runs)"
+          + " p50 %.2f ms, p99 %.2f ms; warm (cached) p50 %.2f ms, p99 %.2f ms%n", requests, median(cold),
+          percentile(cold, 0.99), median(warm), percentile(warm, 0.99));
+    }
+  }
+
   // ---- helpers ----
+
+  private static Path write(Path file, String text) throws IOException {
+    Files.createDirectories(file.getParent());
+    return Files.writeString(file, text);
+  }
+
+  private static double percentile(List<Double> values, double p) {
+    List<Double> sorted = new ArrayList<>(values);
+    Collections.sort(sorted);
+    return sorted.get((int) Math.ceil(sorted.size() * p) - 1);
+  }
 
   private static int freePort() {
     try (ServerSocket s = new ServerSocket(0)) {
@@ -441,8 +510,6 @@ public final class Bench {
   }
 
   private static double p90(List<Double> values) {
-    List<Double> sorted = new ArrayList<>(values);
-    Collections.sort(sorted);
-    return sorted.get((int) Math.ceil(sorted.size() * 0.9) - 1);
+    return percentile(values, 0.9);
   }
 }

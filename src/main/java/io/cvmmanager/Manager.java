@@ -1,6 +1,7 @@
 package io.cvmmanager;
 
 import io.cvmmanager.api.GrpcApiVerticle;
+import io.cvmmanager.attestation.AttestationVerticle;
 import io.cvmmanager.config.ManagerConfig;
 import io.cvmmanager.disk.DiskVerticle;
 import io.cvmmanager.events.EventHistoryVerticle;
@@ -41,6 +42,7 @@ public final class Manager {
         () -> new DiskVerticle(config.stateDir(), config.qemu()),
         () -> new MonitorVerticle(config.observation()),
         () -> new VmLauncherVerticle(config, tee, metrics, tracing),
+        () -> new AttestationVerticle(config),
         () -> new GrpcApiVerticle(config, metrics, tracing),
         () -> new HttpApiVerticle(config, metrics));
     Future<Void> chain = Future.succeededFuture();

@@ -26,7 +26,7 @@ import picocli.CommandLine.ScopeType;
     description = "Creates, removes and watches confidential VMs through a manager; create-vm and remove-vm as "
         + "cocos-cli.",
     subcommands = {CreateVmCommand.class, RemoveVmCommand.class, ListCommand.class, InfoCommand.class,
-        LogsCommand.class, EventsCommand.class, CorimCommand.class},
+        LogsCommand.class, EventsCommand.class, CorimCommand.class, AttestationPolicyCommand.class},
     footerHeading = "%nEnvironment:%n",
     footer = {
         "  MANAGER_GRPC_URL              manager's host:port (" + ManagerConnection.DEFAULT_URL + ")",

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -89,7 +90,8 @@ public final class ConfigParser {
     }
     ManagerConfig.Attestation attestation = new ManagerConfig.Attestation(
         str(MANAGER_ATTESTATION_POLICY_BINARY), igvmmeasure,
-        optional(MANAGER_PCR_VALUES).map(Path::of), optional(MANAGER_CORIM_SIGNING_KEY).map(Path::of));
+        optional(MANAGER_PCR_VALUES).map(Path::of), optional(MANAGER_CORIM_SIGNING_KEY).map(Path::of),
+        uint64(MANAGER_SNP_MIN_LAUNCH_TCB), tdxReference());
 
     QemuConfig qemu = qemu();
     ManagerConfig.Tracing tracing = new ManagerConfig.Tracing(url(COCOS_JAEGER_URL), ratio(COCOS_JAEGER_TRACE_RATIO));
@@ -197,6 +199,54 @@ public final class ConfigParser {
     }
     return new TlsFiles(cert, key, optional(var("MANAGER_" + server + "_SERVER_CA_CERTS")), clientCa,
         cert.isPresent() ? source : "");
+  }
+
+  /** An unsigned 64-bit number, decimal or 0x-hex, kept in a long's 64 bits. */
+  private long uint64(ConfigVariable v) {
+    String value = str(v);
+    boolean hex = value.startsWith("0x") || value.startsWith("0X");
+    try {
+      return Long.parseUnsignedLong(hex ? value.substring(2) : value, hex ? 16 : 10);
+    } catch (NumberFormatException e) {
+      problem(v, "\"" + value + "\" is not an unsigned 64-bit number (decimal, or hex with 0x)");
+      return 0;
+    }
+  }
+
+  private ManagerConfig.TdxReference tdxReference() {
+    byte[] mrtd = register(MANAGER_TDX_MRTD, str(MANAGER_TDX_MRTD), "");
+    byte[] mrseam = register(MANAGER_TDX_MRSEAM, str(MANAGER_TDX_MRSEAM), "");
+    String[] parts = str(MANAGER_TDX_RTMRS).split(",", -1);
+    List<byte[]> rtmrs = new ArrayList<>();
+    if (parts.length != ManagerConfig.TdxReference.RTMR_COUNT) {
+      problem(MANAGER_TDX_RTMRS, parts.length + " values; want " + ManagerConfig.TdxReference.RTMR_COUNT
+          + " (RTMR0,RTMR1,RTMR2,RTMR3), comma-separated");
+    } else {
+      int before = problems.size();
+      for (int i = 0; i < parts.length && problems.size() == before; i++) {
+        rtmrs.add(register(MANAGER_TDX_RTMRS, parts[i].trim(), "RTMR" + i + " "));
+      }
+    }
+    while (rtmrs.size() < ManagerConfig.TdxReference.RTMR_COUNT) {
+      rtmrs.add(new byte[ManagerConfig.TdxReference.REGISTER_BYTES]);
+    }
+    return new ManagerConfig.TdxReference(mrtd, mrseam, rtmrs);
+  }
+
+  /** A 48-byte TDX measurement register in hex; {@code which} names it inside a list variable. */
+  private byte[] register(ConfigVariable v, String hex, String which) {
+    int want = ManagerConfig.TdxReference.REGISTER_BYTES;
+    if (hex.length() != want * 2) {
+      problem(v, which + "has " + hex.length() + " characters; want " + want * 2 + " hex characters (" + want
+          + " bytes)");
+      return new byte[want];
+    }
+    try {
+      return HexFormat.of().parseHex(hex);
+    } catch (IllegalArgumentException e) {
+      problem(v, which + "is not hex");
+      return new byte[want];
+    }
   }
 
   private Optional<String> hostData() {

@@ -60,6 +60,18 @@ public enum ConfigVariable {
   MANAGER_IGVMMEASURE_BINARY(""),
   MANAGER_PCR_VALUES(""),
   MANAGER_CORIM_SIGNING_KEY(""),
+  /** Ours: the lowest SEV-SNP launch TCB (uint64, decimal or 0x-hex) a policy asks a verifier to accept. */
+  MANAGER_SNP_MIN_LAUNCH_TCB("0"),
+  /** Ours: the TDX MRTD (48 bytes, hex) a TDX policy states; upstream's reference value by default. */
+  MANAGER_TDX_MRTD("91eb2b44d141d4ece09f0c75c2c53d247a3c68edd7fafe8a3520c942a604a407de03ae6dc5f87f27428b2538873118b7"),
+  /** Ours: the TDX MRSEAM (48 bytes, hex) a TDX policy states; upstream's reference value by default. */
+  MANAGER_TDX_MRSEAM(
+      "5b38e33a6487958b72c3c12a938eaa5e3fd4510c51aeeab58c7d5ecee41d7c436489d6c8e4f92f160b7cad34207b00c1"),
+  /** Ours: RTMR0..RTMR3 (comma-separated hex, 48 bytes each) a TDX policy states; upstream's by default. */
+  MANAGER_TDX_RTMRS("ce0891f46a18db93e7691f1cf73ed76593f7dec1b58f0927ccb56a99242bf63bc9551561f9ee7833d40395fae59547ab,"
+      + "062ac322e26b10874a84977a09735408a856aec77ff62b4975b1e90e33c18f05220ea522cdbffc3b2cf4451cc209e418,"
+      + "5fd86e8c3d5e45386f1ed0852de7e83ae1b774ee4366bd5213c9890e8e3ac8fad3f7e690891d37f7c81ac20a445cc0ff,"
+      + "0".repeat(96)),
 
   // QEMU
   MANAGER_QEMU_BIN_PATH("qemu-system-x86_64"),

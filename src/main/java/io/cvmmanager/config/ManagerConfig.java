@@ -37,9 +37,20 @@ public record ManagerConfig(
 
   /**
    * {@code igvmmeasureBinary} and {@code attestationPolicyBinary} may each name the tool or a directory holding it.
+   * {@code pcrValues} and {@code corimSigningKey} are paths; their contents are checked by {@link StartupChecks}.
    */
   public record Attestation(String attestationPolicyBinary, String igvmmeasureBinary, Optional<Path> pcrValues,
-      Optional<Path> corimSigningKey) {}
+      Optional<Path> corimSigningKey, long snpMinLaunchTcb, TdxReference tdx) {}
+
+  /** The TDX reference values a TDX policy states: MRTD, MRSEAM and RTMR0..RTMR3, 48 bytes each. */
+  public record TdxReference(byte[] mrtd, byte[] mrseam, List<byte[]> rtmrs) {
+    public static final int REGISTER_BYTES = 48;
+    public static final int RTMR_COUNT = 4;
+
+    public TdxReference {
+      rtmrs = List.copyOf(rtmrs);
+    }
+  }
 
   public record Tracing(String otlpUrl, double ratio) {}
 

@@ -1,5 +1,6 @@
 package io.cvmmanager.config;
 
+import io.cvmmanager.attestation.ReferenceFiles;
 import io.cvmmanager.qemu.Tee;
 import java.io.File;
 import java.nio.file.Files;
@@ -82,8 +83,9 @@ public final class StartupChecks {
     }
     checkTls("GRPC", config.grpcTls());
     checkTls("HTTP", config.httpTls());
-    config.attestation().pcrValues().ifPresent(p -> needFile("MANAGER_PCR_VALUES", p.toString()));
-    config.attestation().corimSigningKey().ifPresent(p -> needFile("MANAGER_CORIM_SIGNING_KEY", p.toString()));
+    config.attestation().pcrValues().ifPresent(p -> loadable("MANAGER_PCR_VALUES", p, ReferenceFiles::pcrValues));
+    config.attestation().corimSigningKey()
+        .ifPresent(p -> loadable("MANAGER_CORIM_SIGNING_KEY", p, ReferenceFiles::signingKey));
 
     if (!problems.isEmpty()) {
       throw new InvalidConfigException(problems);
@@ -139,6 +141,15 @@ public final class StartupChecks {
     Path p = Path.of(file);
     if (!Files.isRegularFile(p) || !Files.isReadable(p)) {
       problems.add(variable + ": " + file + " is missing or not a readable file");
+    }
+  }
+
+  /** A file whose content the attestation policy needs: read and checked now, so a bad one stops start-up. */
+  private void loadable(String variable, Path file, ReferenceFiles.Loader<?> loader) {
+    try {
+      loader.load(file);
+    } catch (IllegalArgumentException e) {
+      problems.add(variable + ": " + e.getMessage());
     }
   }
 

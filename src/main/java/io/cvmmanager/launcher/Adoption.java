@@ -17,6 +17,7 @@ import java.util.regex.Pattern;
  */
 final class Adoption {
   private static final Pattern HOST_FORWARD = Pattern.compile("hostfwd=tcp::(\\d+)-:");
+  private static final Pattern HOST_DATA = Pattern.compile("sev-snp-guest,[^ ]*host-data=([A-Za-z0-9+/=]+)");
 
   private Adoption() {}
 
@@ -97,12 +98,14 @@ final class Adoption {
   private static VmRecord withProcess(VmRecord record, ProcessSnapshot process) {
     return new VmRecord(record.id(), record.state(), record.created(), record.updated(), record.tee(),
         record.diskMode(), record.paused(), record.kernelCmdline(), record.ttlDeadline(), record.port(),
-        process.pid(), process.startTime(), process.commandLine(), record.files(), record.config());
+        process.pid(), process.startTime(), process.commandLine(), record.files(), record.config(),
+        record.hostData());
   }
 
   /**
    * A record rebuilt from a running QEMU's command line, for a VM whose state.json is lost: the command line
-   * holds its port, boot mode, TEE, kernel command line and {@code -S}; its creation time and TTL are gone.
+   * holds its port, boot mode, TEE, host data, kernel command line and {@code -S}; its creation time and TTL are
+   * gone.
    */
   static VmRecord recover(String id, ProcessSnapshot process, Instant now) {
     List<String> args = process.commandLine();
@@ -110,9 +113,11 @@ final class Adoption {
     Matcher port = HOST_FORWARD.matcher(joined);
     Tee tee = joined.contains("sev-snp-guest") ? Tee.SEV_SNP : joined.contains("tdx-guest") ? Tee.TDX : Tee.NONE;
     int append = args.indexOf("-append");
+    Matcher hostData = HOST_DATA.matcher(joined);
     return new VmRecord(id, VmState.RUNNING, now, now, tee, joined.contains("scsi-hd"), args.contains("-S"),
         append >= 0 && append + 1 < args.size() ? args.get(append + 1) : "", Optional.empty(),
         port.find() ? Integer.parseInt(port.group(1)) : 0, process.pid(), process.startTime(), args, List.of(),
-        new JsonObject().put("recoveredFromCommandLine", true));
+        new JsonObject().put("recoveredFromCommandLine", true),
+        hostData.find() ? Optional.of(hostData.group(1)) : Optional.empty());
   }
 }

@@ -48,6 +48,8 @@ final class Vm {
   /** Set when QEMU reported SHUTDOWN: its end is then orderly (STOPPED), not a crash or kill (FAILED). */
   String shutdownReason;
   boolean agentReady;
+  /** SEV-SNP host data bound to this VM (base64 of 32 bytes), set at create; empty without it. */
+  Optional<String> hostData = Optional.empty();
 
   Vm(String id, VmPaths paths, Tee tee, boolean diskMode, boolean paused, String kernelCmdline,
       Optional<Instant> ttlDeadline, JsonObject launchConfig) {
@@ -77,6 +79,7 @@ final class Vm {
     vm.command = record.command();
     vm.process = process;
     vm.pidStartTime = pidStartTime;
+    vm.hostData = record.hostData();
     vm.persistent = true;
     return vm;
   }
@@ -90,7 +93,7 @@ final class Vm {
         .map(Object::toString)
         .toList();
     return new VmRecord(id, state, created, Instant.now(), tee, diskMode, paused, kernelCmdline, ttlDeadline, port,
-        process == null ? 0 : process.pid(), pidStartTime, command, files, launchConfig);
+        process == null ? 0 : process.pid(), pidStartTime, command, files, launchConfig, hostData);
   }
 
   void moveTo(VmState next) {
@@ -117,6 +120,6 @@ final class Vm {
 
   VmView view() {
     return new VmView(id, state, port, process == null ? 0 : process.pid(), created, ttlDeadline,
-        diskMode ? "disk" : "kernel", tee, paused, agentReady, kernelCmdline);
+        diskMode ? "disk" : "kernel", tee, paused, agentReady, kernelCmdline, hostData);
   }
 }

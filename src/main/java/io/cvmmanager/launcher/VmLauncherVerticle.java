@@ -1,5 +1,6 @@
 package io.cvmmanager.launcher;
 
+import io.cvmmanager.attestation.HostData;
 import io.cvmmanager.bus.Addresses;
 import io.cvmmanager.config.GoDuration;
 import io.cvmmanager.config.ManagerConfig;
@@ -94,7 +95,6 @@ public final class VmLauncherVerticle extends VerticleBase {
       message.reply(new JsonObject().put("vms", list));
     });
     vertx.eventBus().<JsonObject>consumer(Addresses.VM_QMP_QUERY, this::onQmpQuery);
-    vertx.eventBus().<JsonObject>consumer(Addresses.ATTESTATION_POLICY, this::onAttestationPolicy);
     // The API is deployed after this verticle: no call is taken before the VMs of the last run are back.
     return adoptAll();
   }
@@ -150,6 +150,8 @@ public final class VmLauncherVerticle extends VerticleBase {
       String cmdline = qemu.kernel().cmdline() + kbs.map(p -> " agent.aa_kbc_params=" + p).orElse("");
       vm = new Vm(id, VmPaths.of(config.stateDir(), id), tee, qemu.disk().enabled(), qemu.startPaused(), cmdline,
           deadline, launchConfig());
+      vm.hostData = HostData.forVm(tee, qemu.sevSnp(), request.serverCaCert(), request.clientCert(),
+          request.cvmServerUrl());
     } catch (ManagerException e) {
       LOG.info("CreateVm refused: {}", e.getMessage());
       metrics.createFailed(e.kind().name());
@@ -203,7 +205,7 @@ public final class VmLauncherVerticle extends VerticleBase {
           Optional<String> kbs = request.aaKbsParams().isEmpty() ? Optional.empty()
               : Optional.of(request.aaKbsParams());
           vm.command = QemuCommand.build(qemu, tee, new VmLaunch(vm.id, vm.paths, vm.port, true, true, kbs,
-              qemu.sevSnp().hostData()));
+              vm.hostData));
           vm.persistent = true;
           transition(vm, VmState.STARTING, "files ready, port " + vm.port);
           // On disk before QEMU exists: a manager that dies from here on leaves a record to find it by.
@@ -773,24 +775,6 @@ public final class VmLauncherVerticle extends VerticleBase {
           fail(message, new ManagerException(ErrorKind.FAILED_PRECONDITION, ar.cause().getMessage()));
         }
       });
-    }
-  }
-
-  /**
-   * Until the attestation service exists, the honest answers: unknown id, a VM without a TEE (which has no policy
-   * at all), and for SEV-SNP/TDX VMs that the policy is not built yet.
-   */
-  private void onAttestationPolicy(Message<JsonObject> message) {
-    String id = message.body().getString("id");
-    Vm vm = vms.get(id);
-    if (vm == null) {
-      fail(message, new ManagerException(ErrorKind.NOT_FOUND, "VM " + id + " not found"));
-    } else if (vm.tee == Tee.NONE) {
-      fail(message, new ManagerException(ErrorKind.FAILED_PRECONDITION,
-          "VM " + id + " runs without a TEE; no attestation policy"));
-    } else {
-      fail(message, new ManagerException(ErrorKind.UNIMPLEMENTED,
-          "attestation policies for " + vm.tee + " VMs are not implemented yet"));
     }
   }
 

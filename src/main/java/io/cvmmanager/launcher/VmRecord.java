@@ -19,10 +19,11 @@ import java.util.Optional;
  * @param command QEMU's full command line, as {@code /proc/<pid>/cmdline} shows it
  * @param files every file and directory made for the VM (all inside its directory)
  * @param config the launch configuration of this VM: QEMU binary, sudo, machine, CPU, memory, SMP, boot mode, TEE
+ * @param hostData the SEV-SNP host data bound to the VM (base64 of 32 bytes), which its attestation policy states
  */
 public record VmRecord(String id, VmState state, Instant created, Instant updated, Tee tee, boolean diskMode,
     boolean paused, String kernelCmdline, Optional<Instant> ttlDeadline, int port, long pid, long pidStartTime,
-    List<String> command, List<String> files, JsonObject config) {
+    List<String> command, List<String> files, JsonObject config, Optional<String> hostData) {
   /** Bumped when a field changes meaning; a file of another format is refused, not guessed at. */
   public static final int FORMAT = 1;
 
@@ -50,6 +51,7 @@ public record VmRecord(String id, VmState state, Instant created, Instant update
         .put("files", new JsonArray(files))
         .put("config", config);
     ttlDeadline.ifPresent(d -> json.put("ttlDeadline", d.toString()));
+    hostData.ifPresent(h -> json.put("hostData", h));
     return json;
   }
 
@@ -82,7 +84,8 @@ public record VmRecord(String id, VmState state, Instant created, Instant update
           json.getLong("pidStartTime", 0L),
           strings(json.getJsonArray("command", new JsonArray())),
           strings(json.getJsonArray("files", new JsonArray())),
-          json.getJsonObject("config", new JsonObject()));
+          json.getJsonObject("config", new JsonObject()),
+          Optional.ofNullable(json.getString("hostData")));
     } catch (ClassCastException | java.time.format.DateTimeParseException e) {
       throw new IllegalArgumentException("a field has the wrong type: " + e.getMessage());
     }

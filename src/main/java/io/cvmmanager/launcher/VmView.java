@@ -5,15 +5,20 @@ import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.Optional;
 
-/** What the launcher tells others about one VM (no secrets). Travels as JSON on the event bus. */
+/**
+ * What the launcher tells others about one VM (no secrets). Travels as JSON on the event bus.
+ *
+ * @param hostData the SEV-SNP host data bound to the VM (base64 of 32 bytes), when it has some
+ */
 public record VmView(String id, VmState state, int port, int pid, Instant created, Optional<Instant> ttlDeadline,
-    String bootMode, Tee tee, boolean paused, boolean agentReady, String kernelCmdline) {
+    String bootMode, Tee tee, boolean paused, boolean agentReady, String kernelCmdline, Optional<String> hostData) {
 
   public JsonObject toJson() {
     JsonObject json = new JsonObject().put("id", id).put("state", state.name()).put("port", port).put("pid", pid)
         .put("created", created.toString()).put("bootMode", bootMode).put("tee", tee.name()).put("paused", paused)
         .put("agentReady", agentReady).put("kernelCmdline", kernelCmdline);
     ttlDeadline.ifPresent(d -> json.put("ttlDeadline", d.toString()));
+    hostData.ifPresent(h -> json.put("hostData", h));
     return json;
   }
 
@@ -22,6 +27,6 @@ public record VmView(String id, VmState state, int port, int pid, Instant create
         json.getInteger("pid"), Instant.parse(json.getString("created")),
         Optional.ofNullable(json.getString("ttlDeadline")).map(Instant::parse), json.getString("bootMode"),
         Tee.valueOf(json.getString("tee")), json.getBoolean("paused"), json.getBoolean("agentReady", false),
-        json.getString("kernelCmdline"));
+        json.getString("kernelCmdline"), Optional.ofNullable(json.getString("hostData")));
   }
 }

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -21,6 +22,17 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 class ConfigParserTest {
+  private static final HexFormat HEX = HexFormat.of();
+  /** Upstream's TDX reference values, as the issue gives them (typed here, not taken from the code under test). */
+  private static final String UPSTREAM_MRTD =
+      "91eb2b44d141d4ece09f0c75c2c53d247a3c68edd7fafe8a3520c942a604a407de03ae6dc5f87f27428b2538873118b7";
+  private static final String UPSTREAM_MRSEAM =
+      "5b38e33a6487958b72c3c12a938eaa5e3fd4510c51aeeab58c7d5ecee41d7c436489d6c8e4f92f160b7cad34207b00c1";
+  private static final List<String> UPSTREAM_RTMRS = List.of(
+      "ce0891f46a18db93e7691f1cf73ed76593f7dec1b58f0927ccb56a99242bf63bc9551561f9ee7833d40395fae59547ab",
+      "062ac322e26b10874a84977a09735408a856aec77ff62b4975b1e90e33c18f05220ea522cdbffc3b2cf4451cc209e418",
+      "5fd86e8c3d5e45386f1ed0852de7e83ae1b774ee4366bd5213c9890e8e3ac8fad3f7e690891d37f7c81ac20a445cc0ff",
+      "0".repeat(96));
   private static final Path HOME = Path.of("/home/alice");
   /** "/vms/" + a UUID + "/qmp.sock" */
   private static final int SOCKET_SUFFIX_BYTES = 5 + 36 + 9;
@@ -56,8 +68,15 @@ class ConfigParserTest {
     assertFalse(c.httpTls().tls());
     assertEquals(TlsFiles.none(), c.grpcTls());
     assertEquals(TlsFiles.none(), c.httpTls());
-    assertEquals(new ManagerConfig.Attestation("../../build/attestation_policy", "../../build/igvmmeasure",
-        Optional.empty(), Optional.empty()), c.attestation());
+    ManagerConfig.Attestation a = c.attestation();
+    assertEquals(List.of("../../build/attestation_policy", "../../build/igvmmeasure"),
+        List.of(a.attestationPolicyBinary(), a.igvmmeasureBinary()));
+    assertEquals(Optional.empty(), a.pcrValues());
+    assertEquals(Optional.empty(), a.corimSigningKey());
+    assertEquals(0, a.snpMinLaunchTcb());
+    assertEquals(UPSTREAM_MRTD, HEX.formatHex(a.tdx().mrtd()));
+    assertEquals(UPSTREAM_MRSEAM, HEX.formatHex(a.tdx().mrseam()));
+    assertEquals(UPSTREAM_RTMRS, a.tdx().rtmrs().stream().map(HEX::formatHex).toList());
     assertEquals(new ManagerConfig.Tracing("http://localhost:4318", 1.0), c.tracing());
     assertEquals(List.of(), c.warnings());
 
@@ -310,5 +329,59 @@ class ConfigParserTest {
     ManagerConfig c = parse(Map.of("MANAGER_GRPC_PORT", "", "MANAGER_QEMU_CPU", " "));
     assertEquals(7001, c.grpc().port());
     assertEquals("EPYC", c.qemu().cpu());
+  }
+
+  @Test
+  void snpMinLaunchTcbTakesDecimalAndHex() throws InvalidConfigException {
+    assertEquals(12345, parse(Map.of("MANAGER_SNP_MIN_LAUNCH_TCB", "12345")).attestation().snpMinLaunchTcb());
+    assertEquals(0xdb18_0000_0000_0004L,
+        parse(Map.of("MANAGER_SNP_MIN_LAUNCH_TCB", "0xDB18000000000004")).attestation().snpMinLaunchTcb());
+    assertEquals(-1L, parse(Map.of("MANAGER_SNP_MIN_LAUNCH_TCB", "18446744073709551615")).attestation()
+        .snpMinLaunchTcb(), "2^64-1 is kept in the long's 64 bits");
+  }
+
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"-1", "18446744073709551616", "0x", "0x1g", "ten",
+      "1.5"})
+  void invalidSnpMinLaunchTcbIsOneProblem(String value) {
+    assertOneProblemNaming("MANAGER_SNP_MIN_LAUNCH_TCB", Map.of("MANAGER_SNP_MIN_LAUNCH_TCB", value));
+  }
+
+  @Test
+  void tdxValuesAreTakenFromTheVariables() throws InvalidConfigException {
+    String mrtd = "ab".repeat(48);
+    String mrseam = "CD".repeat(48);
+    String rtmrs = "01".repeat(48) + ", " + "02".repeat(48) + "," + "03".repeat(48) + "," + "04".repeat(48);
+    ManagerConfig.TdxReference tdx = parse(Map.of("MANAGER_TDX_MRTD", mrtd, "MANAGER_TDX_MRSEAM", mrseam,
+        "MANAGER_TDX_RTMRS", rtmrs)).attestation().tdx();
+    assertEquals(mrtd, HEX.formatHex(tdx.mrtd()));
+    assertEquals(mrseam.toLowerCase(), HEX.formatHex(tdx.mrseam()));
+    assertEquals(List.of("01".repeat(48), "02".repeat(48), "03".repeat(48), "04".repeat(48)),
+        tdx.rtmrs().stream().map(HEX::formatHex).toList());
+  }
+
+  static Stream<Arguments> badTdxValues() {
+    String ok = "00".repeat(48);
+    return Stream.of(
+        Arguments.of("MANAGER_TDX_MRTD", "00".repeat(47)),
+        Arguments.of("MANAGER_TDX_MRTD", "zz".repeat(48)),
+        Arguments.of("MANAGER_TDX_MRSEAM", "00".repeat(49)),
+        Arguments.of("MANAGER_TDX_RTMRS", String.join(",", ok, ok, ok)),
+        Arguments.of("MANAGER_TDX_RTMRS", String.join(",", ok, ok, ok, ok, ok)),
+        Arguments.of("MANAGER_TDX_RTMRS", String.join(",", ok, ok, "00".repeat(47), "0")),
+        Arguments.of("MANAGER_TDX_RTMRS", String.join(",", ok, ok, ok, "xy".repeat(48))));
+  }
+
+  @ParameterizedTest(name = "{0}={1}")
+  @MethodSource("badTdxValues")
+  void invalidTdxValueIsOneProblemNamingIt(String variable, String value) {
+    assertOneProblemNaming(variable, Map.of(variable, value));
+  }
+
+  @Test
+  void badRtmrIsNamedInTheProblem() {
+    String ok = "00".repeat(48);
+    List<String> problems = problems(Map.of("MANAGER_TDX_RTMRS", String.join(",", ok, ok, "00", ok)));
+    assertTrue(problems.get(0).contains("RTMR2"), problems.toString());
   }
 }

@@ -334,4 +334,64 @@ class StartupChecksTest {
     env.put("MANAGER_QEMU_USE_SUDO", "true");
     assertOneProblemNaming("MANAGER_QEMU_USE_SUDO");
   }
+
+  @Test
+  void validPcrValuesFilePasses() throws Exception {
+    Path pcr = dir.resolve("pcr_values.json");
+    write(pcr, "{\"pcr_values\":{\"sha256\":{\"0\":\"" + "ab".repeat(32) + "\"}}}");
+    env.put("MANAGER_PCR_VALUES", pcr.toString());
+    assertEquals(Tee.NONE, check().tee());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"MANAGER_PCR_VALUES", "MANAGER_CORIM_SIGNING_KEY"})
+  void missingAttestationFileFailsNamingIt(String variable) {
+    env.put(variable, dir.resolve("nowhere").toString());
+    assertOneProblemNaming(variable);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"not json", "{}", "{\"pcr_values\":{\"sha256\":{\"0\":\"abcd\"}}}",
+      "{\"pcr_values\":{\"md5\":{}}}", "{\"pcr_values\":{\"sha1\":{\"24\":\"\"}}}"})
+  void invalidPcrValuesFileFailsNamingIt(String content) throws IOException {
+    Path pcr = dir.resolve("pcr_values.json");
+    write(pcr, content);
+    env.put("MANAGER_PCR_VALUES", pcr.toString());
+    assertOneProblemNaming("MANAGER_PCR_VALUES");
+    List<String> problems = assertThrows(InvalidConfigException.class, this::check).problems();
+    assertTrue(problems.get(0).contains(pcr.toString()), problems.toString());
+    assertFalse(problems.get(0).contains("\n"), problems.toString());
+  }
+
+  /** A key made by openssl ({@code args} after "openssl"), written to {@code name} in the temp dir. */
+  private Path opensslKey(String name, String... args) throws Exception {
+    Path key = dir.resolve(name);
+    List<String> command = new java.util.ArrayList<>(List.of("openssl"));
+    command.addAll(List.of(args));
+    command.addAll(List.of("-out", key.toString()));
+    Process openssl = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(openssl.getInputStream().readAllBytes());
+    assertEquals(0, openssl.waitFor(), output);
+    return key;
+  }
+
+  @Test
+  void p256SigningKeyPasses() throws Exception {
+    env.put("MANAGER_CORIM_SIGNING_KEY",
+        opensslKey("p256.pem", "ecparam", "-name", "prime256v1", "-genkey", "-noout").toString());
+    assertEquals(Tee.NONE, check().tee());
+  }
+
+  @Test
+  void signingKeyOfAnotherCurveOrTypeFailsNamingIt() throws Exception {
+    for (Path key : List.of(
+        opensslKey("p384.pem", "ecparam", "-name", "secp384r1", "-genkey", "-noout"),
+        opensslKey("rsa.pem", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024"))) {
+      env.put("MANAGER_CORIM_SIGNING_KEY", key.toString());
+      assertOneProblemNaming("MANAGER_CORIM_SIGNING_KEY");
+    }
+    write(dir.resolve("garbage.pem"), "-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY-----\n");
+    env.put("MANAGER_CORIM_SIGNING_KEY", dir.resolve("garbage.pem").toString());
+    assertOneProblemNaming("MANAGER_CORIM_SIGNING_KEY");
+  }
 }

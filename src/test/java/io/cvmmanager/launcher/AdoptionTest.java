@@ -18,13 +18,14 @@ class AdoptionTest {
   private static final String ID = "0b4c7a3e-7d7e-4b7c-9f0e-2a1d7c1f9e11";
   private static final Instant NOW = Instant.parse("2026-11-28T12:00:00Z");
   private static final List<String> COMMAND = List.of("qemu-system-x86_64", "-netdev",
-      "user,id=vmnic-" + ID + ",hostfwd=tcp::6105-:7002", "-kernel", "bzImage", "-append", "console=ttyS0",
+      "user,id=vmnic-" + ID + ",hostfwd=tcp::6105-:7002", "-object",
+      "sev-snp-guest,id=sev0-" + ID + ",cbitpos=51,reduced-phys-bits=1,host-data=q83vASNFZ4mrze8BI0VniavN7wEjRWeJq83vASNFZ4k=", "-kernel", "bzImage", "-append", "console=ttyS0",
       "-name", "cvm-" + ID, "-S");
 
   private static VmRecord record(VmState state, long pid) {
     return new VmRecord(ID, state, NOW.minusSeconds(60), NOW.minusSeconds(30), Tee.NONE, false, true,
         "console=ttyS0", Optional.of(NOW.plusSeconds(600)), 6105, pid, 4242, pid > 0 ? COMMAND : List.of(),
-        List.of(), new JsonObject());
+        List.of(), new JsonObject(), Optional.empty());
   }
 
   private static ProcessSnapshot process(long pid, char state, long startTime, List<String> command,
@@ -132,7 +133,8 @@ class AdoptionTest {
     assertEquals(6105, recovered.port());
     assertTrue(recovered.paused());
     assertEquals("console=ttyS0", recovered.kernelCmdline());
-    assertEquals(Tee.NONE, recovered.tee());
+    assertEquals(Tee.SEV_SNP, recovered.tee());
+    assertEquals(Optional.of("q83vASNFZ4mrze8BI0VniavN7wEjRWeJq83vASNFZ4k="), recovered.hostData());
     assertEquals(Optional.empty(), recovered.ttlDeadline());
     assertEquals(300, recovered.pid());
     assertTrue(adopt.warning().orElseThrow().contains("state.json unreadable (truncated); recovered"));

@@ -11,8 +11,10 @@ import io.cvmmanager.api.manager.CreateReq;
 import io.cvmmanager.api.manager.CreateRes;
 import io.cvmmanager.api.manager.RemoveReq;
 import io.cvmmanager.config.ConfigParser;
+import io.cvmmanager.config.HostFacts;
 import io.cvmmanager.config.ManagerConfig;
 import io.cvmmanager.config.PortRange;
+import io.cvmmanager.config.StartupChecks;
 import io.cvmmanager.metrics.ManagerMetrics;
 import io.cvmmanager.qemu.Tee;
 import io.cvmmanager.tracing.Tracing;
@@ -62,6 +64,22 @@ public final class TestManager implements AutoCloseable {
 
   /** Dev-profile settings (TCG, the dev guest), {@code overrides} on top. */
   public static TestManager start(Path stateDir, PortRange ports, Map<String, String> overrides) throws Exception {
+    return start(ConfigParser.parse(values(stateDir, ports, overrides), Path.of("/root"), true), Tee.NONE);
+  }
+
+  /**
+   * As {@link #start(Path, PortRange, Map)}, with the jar's host checks ({@link StartupChecks}) deciding the TEE and
+   * the QEMU binary: with MANAGER_HOST_ROOT on a fake tree and a QEMU stand-in, SEV-SNP and TDX run end to end.
+   */
+  public static TestManager startChecked(Path stateDir, PortRange ports, Map<String, String> overrides)
+      throws Exception {
+    ManagerConfig parsed = ConfigParser.parse(values(stateDir, ports, overrides), Path.of("/root"), true);
+    StartupChecks.Checked checked = StartupChecks.check(parsed, HostFacts.detect(parsed.hostRoot()),
+        System.getenv("PATH"));
+    return start(checked.config(), checked.tee());
+  }
+
+  private static Map<String, String> values(Path stateDir, PortRange ports, Map<String, String> overrides) {
     Map<String, String> values = new HashMap<>();
     values.put("MANAGER_STATE_DIR", stateDir.toString());
     values.put("MANAGER_GRPC_PORT", String.valueOf(FreePort.next()));
@@ -83,12 +101,15 @@ public final class TestManager implements AutoCloseable {
     // Tests end with nothing left behind; tests of adoption set it false to leave VMs to a next manager.
     values.put("MANAGER_STOP_VMS_ON_EXIT", "true");
     values.putAll(overrides);
-    ManagerConfig config = ConfigParser.parse(values, Path.of("/root"), true);
+    return values;
+  }
+
+  private static TestManager start(ManagerConfig config, Tee tee) throws Exception {
     Files.createDirectories(config.stateDir().resolve("vms"));
     ManagerMetrics metrics = ManagerMetrics.create();
     Vertx vertx = metrics.vertxBuilder(new VertxOptions()).build();
     Tracing tracing = Tracing.start(config);
-    Manager manager = Manager.start(vertx, config, Tee.NONE, metrics, tracing).await();
+    Manager manager = Manager.start(vertx, config, tee, metrics, tracing).await();
     return new TestManager(vertx, manager, config, tracing);
   }
 

@@ -1,0 +1,85 @@
+package io.cvmmanager.attestation;
+
+import io.cvmmanager.bus.Addresses;
+import io.cvmmanager.config.ManagerConfig;
+import io.cvmmanager.error.ErrorKind;
+import io.cvmmanager.error.ManagerException;
+import io.cvmmanager.launcher.VmView;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.security.PrivateKey;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Answers AttestationPolicy: asks the launcher for the VM, takes the SEV-SNP launch measurement of the IGVM file
+ * (igvmmeasure, cached per file version) or the configured TDX registers, states them with the VM's host data and
+ * the PCR reference values as a CoRIM, and signs it (COSE_Sign1) when MANAGER_CORIM_SIGNING_KEY is set. Holds no VM
+ * state; the files it needs (PCR values, signing key) are read once as it starts, and a bad one fails the start.
+ */
+public final class AttestationVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(AttestationVerticle.class);
+
+  private final ManagerConfig config;
+  private PcrValues pcrValues = PcrValues.NONE;
+  private Optional<PrivateKey> signingKey = Optional.empty();
+  private LaunchMeasurement measurement;
+
+  public AttestationVerticle(ManagerConfig config) {
+    this.config = config;
+  }
+
+  @Override
+  public Future<?> start() {
+    ManagerConfig.Attestation attestation = config.attestation();
+    measurement = new LaunchMeasurement(context, attestation.igvmmeasureBinary(), config.grpcTimeout());
+    return vertx.executeBlocking(() -> {
+      pcrValues = attestation.pcrValues().map(ReferenceFiles::pcrValues).orElse(PcrValues.NONE);
+      signingKey = attestation.corimSigningKey().map(ReferenceFiles::signingKey);
+      return null;
+    }).onSuccess(v -> {
+      vertx.eventBus().<JsonObject>consumer(Addresses.ATTESTATION_POLICY, this::onPolicy);
+      LOG.info("attestation policies: {}, PCR reference values {}", signingKey.isPresent()
+          ? "signed (COSE_Sign1)" : "unsigned", pcrValues.isEmpty() ? "none" : "from " + attestation.pcrValues()
+          .orElseThrow());
+    });
+  }
+
+  private void onPolicy(Message<JsonObject> message) {
+    String id = message.body().getString("id");
+    vertx.eventBus().<JsonObject>request(Addresses.VM_GET, new JsonObject().put("id", id),
+            new DeliveryOptions().setSendTimeout(config.grpcTimeout().toMillis()))
+        .recover(e -> Future.failedFuture(e instanceof ReplyException reply && reply.failureCode() > 0
+            ? new ManagerException(ErrorKind.fromCode(reply.failureCode()), reply.getMessage()) : e))
+        .map(reply -> VmView.fromJson(reply.body()))
+        .compose(this::policy)
+        .onSuccess(policy -> message.reply(new JsonObject().put("id", id).put("policy", policy)))
+        .onFailure(e -> {
+          ErrorKind kind = e instanceof ManagerException m ? m.kind() : ErrorKind.INTERNAL;
+          if (kind == ErrorKind.INTERNAL) {
+            LOG.warn("vm {}: attestation policy failed: {}", id, e.getMessage());
+          }
+          message.fail(kind.code(), e.getMessage());
+        });
+  }
+
+  /** The policy's bytes: a CoRIM (tag 501), or a COSE_Sign1 over it when a signing key is configured. */
+  private Future<byte[]> policy(VmView vm) {
+    Future<Optional<byte[]>> launch = switch (vm.tee()) {
+      case NONE -> Future.failedFuture(new ManagerException(ErrorKind.FAILED_PRECONDITION,
+          "VM " + vm.id() + " runs without a TEE; no attestation policy"));
+      case SEV_SNP -> measurement.of(Path.of(config.qemu().sevSnp().igvmFile())).map(Optional::of);
+      case TDX -> Future.succeededFuture(Optional.empty());
+    };
+    return launch.map(digest -> {
+      byte[] corim = CorimEncoder.encode(PolicyAssembly.input(vm, config, digest, pcrValues));
+      return signingKey.map(key -> CoseSign1.sign(corim, key)).orElse(corim);
+    });
+  }
+}
