@@ -451,6 +451,7 @@ public final class VmLauncherVerticle extends VerticleBase {
           return Future.join(outcomes).transform(ar -> {
             Map<String, Long> counts = new java.util.TreeMap<>();
             outcomes.forEach(o -> counts.merge(o.result() == null ? "failed" : o.result(), 1L, Long::sum));
+            outcomes.forEach(o -> metrics.adoption(o.result() == null ? "failed" : o.result()));
             if (!outcomes.isEmpty()) {
               LOG.info("adoption: {} VM directories in {} ms: {}", outcomes.size(),
                   Duration.ofNanos(System.nanoTime() - started).toMillis(), counts);

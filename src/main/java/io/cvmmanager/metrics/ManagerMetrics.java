@@ -106,6 +106,15 @@ public final class ManagerMetrics {
   }
 
   /**
+   * A VM directory found at start-up; {@code outcome}: {@code adopted}, {@code ended} (while the manager was
+   * down), {@code removed} (adopted and removed: TTL expired, create or removal cut short), {@code failed}.
+   */
+  public void adoption(String outcome) {
+    Counter.builder("cvm.adoptions").description("VMs of an earlier run found at start-up, by outcome")
+        .tag("outcome", outcome).register(registry).increment();
+  }
+
+  /**
    * Where the {@code cvm_vms{state}} gauges read from: counts by {@link VmState} name, a missing state being 0.
    * The supplier is called on the scraping thread. A later call replaces the earlier supplier.
    */

@@ -173,6 +173,10 @@ class VmAdoptionTest {
       assertEquals(List.of(corrupt, "operator-notes").stream().sorted().toList(),
           second.vmDirs().stream().sorted().toList());
 
+      var metrics = second.metrics();
+      assertEquals(1.0, metrics.value("cvm_adoptions_total", Map.of("outcome", "adopted")));
+      assertEquals(3.0, metrics.value("cvm_adoptions_total", Map.of("outcome", "ended")));
+
       assertEquals(GrpcStatus.OK, second.remove(corrupt).status());
       Files.delete(notOurs);
     } finally {
