@@ -63,8 +63,20 @@ final class Adoption {
               "the manager stopped while creating it; QEMU never ran"));
     }
     Optional<ProcessSnapshot> process = found.recordedProcess();
+    if (process.isEmpty() || !process.get().isSameProcess(record.pid(), record.pidStartTime(), record.command())
+        || process.get().isZombie()) {
+      // Under sudo the recorded PID is sudo's: should sudo be gone while QEMU runs, its pid file still finds it.
+      Optional<ProcessSnapshot> orphan = ourQemu(found.id(), found.pidFileProcess())
+          .filter(qemu -> qemu.pid() != record.pid());
+      if (orphan.isPresent()) {
+        return new Adopt(withProcess(record, orphan.get()), orphan.get(),
+            Optional.of("its recorded process (PID " + record.pid() + ") is gone but its QEMU runs; removing it"),
+            Optional.empty());
+      }
+    }
+    VmState endedAs = record.state() == VmState.STOPPING ? VmState.STOPPED : VmState.FAILED;
     if (process.isEmpty()) {
-      return new Ended(found.id(), from, VmState.FAILED, "QEMU (PID " + record.pid() + ") ended while the manager"
+      return new Ended(found.id(), from, endedAs, "QEMU (PID " + record.pid() + ") ended while the manager"
           + " was down; its exit status is unknown (another process reaped it)");
     }
     ProcessSnapshot running = process.get();
@@ -74,8 +86,8 @@ final class Adoption {
     }
     if (running.isZombie()) {
       Optional<ExitStatus> exit = running.exit();
-      boolean orderly = exit.isPresent() && !exit.get().killed() && exit.get().code() == 0
-          && record.state().canMoveTo(VmState.STOPPED);
+      boolean orderly = record.state() == VmState.STOPPING || exit.isPresent() && !exit.get().killed()
+          && exit.get().code() == 0 && record.state().canMoveTo(VmState.STOPPED);
       return new Ended(found.id(), from, orderly ? VmState.STOPPED : VmState.FAILED, "QEMU (PID " + record.pid()
           + ") ended while the manager was down: " + exit.map(ExitStatus::toString).orElse("status unknown"));
     }

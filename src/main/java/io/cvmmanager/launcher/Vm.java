@@ -41,6 +41,10 @@ final class Vm {
   long pidStartTime;
   /** The last state.json write; each write waits for the one before, so they land in order. */
   Future<Void> saved = Future.succeededFuture();
+  /** Set by a manager stop while the VM is still being created: its saga fails at the next step and undoes. */
+  boolean cancelled;
+  /** The create saga, until it has succeeded or been undone. */
+  Future<Void> creation = Future.succeededFuture();
   /** The VM's directory exists (made at FILES_PREPARE, gone at release): only then is state.json written. */
   boolean persistent;
   QmpClient qmp;

@@ -102,15 +102,17 @@ public final class VmLauncherVerticle extends VerticleBase {
   /**
    * By default (MANAGER_STOP_VMS_ON_EXIT=false) running VMs are left running and their state on disk, for the next
    * manager to adopt: the QMP connections are closed (QEMU takes the next manager's), nothing else. VMs still
-   * being created are removed (their client has no id yet), removals under way are finished. With
-   * MANAGER_STOP_VMS_ON_EXIT=true every VM is removed first.
+   * being created are cut short at their saga's next step, which undoes what it made (their client has no id
+   * yet); removals under way are finished. With MANAGER_STOP_VMS_ON_EXIT=true every running VM is removed first.
    */
   @Override
   public Future<?> stop() {
     List<Future<Void>> all = new ArrayList<>(stopping.values());
-    List<Vm> running = List.copyOf(vms.values());
-    for (Vm vm : running) {
-      if (config.stopVmsOnExit() || vm.state != VmState.RUNNING) {
+    for (Vm vm : List.copyOf(vms.values())) {
+      if (vm.state != VmState.RUNNING) {
+        vm.cancelled = true;
+        all.add(vm.creation.otherwiseEmpty());
+      } else if (config.stopVmsOnExit()) {
         all.add(remove(vm, "manager stopping", null));
       } else {
         all.add(detach(vm));
@@ -163,8 +165,9 @@ public final class VmLauncherVerticle extends VerticleBase {
     publish(VmEvent.state(id, "", VmState.CREATING.name(), "CreateVm"));
     long started = System.nanoTime();
     SpanContext parent = Tracing.extract(message.headers());
-    tracing.span("cvm.create", parent, Map.of("cvm.vm.id", id),
-            span -> create(vm, request, environment, span.getSpanContext()))
+    vm.creation = tracing.span("cvm.create", parent, Map.of("cvm.vm.id", id),
+        span -> create(vm, request, environment, span.getSpanContext()));
+    vm.creation
         .onSuccess(v -> {
           metrics.vmCreated(Duration.ofNanos(System.nanoTime() - started));
           LOG.info("vm {}: running, pid {}, agent port {}{}", id, vm.process.pid(), vm.port,
@@ -211,12 +214,14 @@ public final class VmLauncherVerticle extends VerticleBase {
           // On disk before QEMU exists: a manager that dies from here on leaves a record to find it by.
           return vm.saved;
         })
+        .compose(v -> goOn(vm))
         .compose(v -> step("spawn", vm, trace, () -> spawn(vm)))
         .compose(v -> {
           saga.onUndo("QEMU", () -> stopProcess(vm));
           return recordIdentity(vm);
         })
         .compose(v -> step("qmp-handshake", vm, trace, () -> connectQmp(vm)))
+        .compose(v -> goOn(vm))
         .compose(v -> {
           transition(vm, VmState.RUNNING, vm.paused ? "QMP ready; paused (-S)" : "QMP ready");
           armTtl(vm);
@@ -235,6 +240,12 @@ public final class VmLauncherVerticle extends VerticleBase {
             return Future.succeededFuture();
           }).transform(ignored -> Future.failedFuture(error));
         });
+  }
+
+  /** A create that a manager stop cut short fails at its next step, so that its own undo releases what it made. */
+  private static Future<Void> goOn(Vm vm) {
+    return vm.cancelled ? Future.failedFuture(new ManagerException(ErrorKind.UNAVAILABLE, "the manager is stopping"))
+        : Future.succeededFuture();
   }
 
   private static Optional<Duration> ttl(String text) {
@@ -328,8 +339,9 @@ public final class VmLauncherVerticle extends VerticleBase {
     if (vm.qmp != null) {
       vm.qmp.eventHandler(event -> onQmpEvent(vm, event));
       vm.qmp.closeFuture().onComplete(v -> {
+        // QEMU closes QMP as it exits, whether it was asked to (remove) or not.
+        vm.process.expectExit(STOP_STEP_TIMEOUT);
         if (isLive(vm)) {
-          vm.process.expectExit(STOP_STEP_TIMEOUT);
           exitStatus(vm, 25).onComplete(status -> ended(vm, status.result()));
         }
       });
@@ -374,7 +386,10 @@ public final class VmLauncherVerticle extends VerticleBase {
             return Future.succeededFuture("QEMU " + exitDescription(vm.process.exit().result()));
           }
           if (vm.process.exited()) {
-            return Future.succeededFuture("QEMU ended; its exit status is unknown (another process reaped it)");
+            int code = vm.process.exit().result();
+            return Future.succeededFuture(code == ChildProcess.NOT_STARTED
+                ? "QEMU ended; its exit status is unknown (another process reaped it)"
+                : "QEMU ended (exit code or signal " + code + ")");
           }
           if (retries > 0) {
             Promise<String> later = Promise.promise();
@@ -396,7 +411,7 @@ public final class VmLauncherVerticle extends VerticleBase {
     metrics.qemuExited(orderly ? "orderly" : how.contains("signal") ? "killed" : "crashed");
     LOG.info("vm {}: ended by itself: {}; releasing its resources", vm.id, reason);
     transition(vm, orderly ? VmState.STOPPED : VmState.FAILED, reason);
-    Future<Void> release = stopProcess(vm).transform(ar -> release(vm));
+    Future<Void> release = stopAndRelease(vm);
     stopping.put(vm.id, release);
     release.onComplete(ar -> stopping.remove(vm.id));
   }
@@ -504,8 +519,9 @@ public final class VmLauncherVerticle extends VerticleBase {
    */
   private Future<String> adopt(Adoption.Adopt adopt) {
     VmRecord record = adopt.record();
-    Vm vm = Vm.adopt(record, VmPaths.of(config.stateDir(), record.id()), new AdoptedProcess(vertx, adopt.process()),
-        adopt.process().startTime());
+    AdoptedProcess process = new AdoptedProcess(vertx, adopt.process());
+    process.watch();
+    Vm vm = Vm.adopt(record, VmPaths.of(config.stateDir(), record.id()), process, adopt.process().startTime());
     vms.put(vm.id, vm);
     adopt.warning().ifPresent(warning -> LOG.warn("vm {}: {}", vm.id, warning));
     Future<Void> port = vm.port <= 0 ? Future.succeededFuture()
@@ -519,15 +535,20 @@ public final class VmLauncherVerticle extends VerticleBase {
         .compose(v -> QmpClient.connect(vertx, qmpNet, vm.paths.qmpSocket(), ADOPT_QMP_TIMEOUT))
         .compose(qmp -> {
           vm.qmp = qmp;
-          return qmp.execute("query-status");
+          return qmp.execute("query-status").timeout(ADOPT_QMP_TIMEOUT.toMillis(),
+              java.util.concurrent.TimeUnit.MILLISECONDS);
         })
         .map(status -> {
           vm.paused = !"running".equals(((JsonObject) status).getString("status"));
           return null;
         })
         .otherwise(e -> {
+          // Its end is then seen by /proc polling alone (every second), and a removal goes straight to signals.
           LOG.warn("vm {}: QMP did not answer ({}); adopted without it", vm.id, e.getMessage());
-          vm.process.expectExit(STOP_STEP_TIMEOUT);
+          if (vm.qmp != null) {
+            vm.qmp.close();
+            vm.qmp = null;
+          }
           return null;
         })
         .map(v -> {
@@ -551,6 +572,9 @@ public final class VmLauncherVerticle extends VerticleBase {
   private Future<Void> detach(Vm vm) {
     vms.remove(vm.id);
     cancelTtl(vm);
+    if (vm.process instanceof AdoptedProcess adopted) {
+      adopted.stopWatching();
+    }
     vertx.eventBus().send(Addresses.MONITOR_UNWATCH, new JsonObject().put("id", vm.id));
     persist(vm);
     LOG.info("vm {}: left running for the next manager (pid {}, port {})", vm.id, vm.process.pid(), vm.port);
@@ -589,7 +613,7 @@ public final class VmLauncherVerticle extends VerticleBase {
     LOG.info("vm {}: stopping ({})", vm.id, why);
     long started = System.nanoTime();
     Future<Void> done = tracing.span("cvm.remove", parent, Map.of("cvm.vm.id", vm.id, "cvm.reason", why),
-        span -> stopProcess(vm).compose(v -> release(vm))).onComplete(ar -> {
+        span -> stopAndRelease(vm)).onComplete(ar -> {
       if (ar.succeeded()) {
         metrics.vmRemoved(Duration.ofNanos(System.nanoTime() - started));
         metrics.qemuExited("removed");
@@ -603,6 +627,18 @@ public final class VmLauncherVerticle extends VerticleBase {
     return done.eventually(() -> {
       stopping.remove(vm.id);
       return Future.succeededFuture();
+    });
+  }
+
+  /**
+   * Stops QEMU, then releases its port and files. A QEMU that outlives every step keeps them until it exits (its
+   * exit is still watched): the files of a live VM are never deleted, nor its port handed to another.
+   */
+  private Future<Void> stopAndRelease(Vm vm) {
+    return stopProcess(vm).compose(v -> release(vm), error -> {
+      LOG.error("vm {}: {}; its port and files are kept until it exits", vm.id, error.getMessage());
+      vm.process.exit().onComplete(ar -> release(vm));
+      return Future.failedFuture(error);
     });
   }
 
@@ -633,7 +669,9 @@ public final class VmLauncherVerticle extends VerticleBase {
     if (vm.qmp == null) {
       return Future.succeededFuture();
     }
-    return vm.qmp.execute(command).<Void>mapEmpty().otherwiseEmpty();
+    // Bounded: a stopped or stuck QEMU never answers, and the signals come next.
+    return vm.qmp.execute(command).timeout(STOP_STEP_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+        .<Void>mapEmpty().otherwiseEmpty();
   }
 
   private Future<Boolean> exitWithin(Vm vm, Duration timeout) {
@@ -641,7 +679,10 @@ public final class VmLauncherVerticle extends VerticleBase {
       return Future.succeededFuture(true);
     }
     Promise<Boolean> result = Promise.promise();
-    vm.process.expectExit(timeout);
+    if (vm.qmp == null || vm.qmp.closeFuture().isComplete()) {
+      // No QMP connection to end at QEMU's exit: an adopted QEMU's is looked for in /proc meanwhile.
+      vm.process.expectExit(timeout);
+    }
     long timer = vertx.setTimer(Math.max(1, timeout.toMillis()), t -> result.tryComplete(false));
     vm.process.exit().onComplete(ar -> {
       vertx.cancelTimer(timer);
@@ -650,19 +691,32 @@ public final class VmLauncherVerticle extends VerticleBase {
     return result.future();
   }
 
-  /** Under sudo the child is sudo: signal QEMU itself, by the PID in its pid file, through sudo. */
+  /**
+   * Under sudo the process we hold is sudo, and QEMU is root's: QEMU itself is signalled, through sudo, by the PID
+   * in its pid file — once /proc shows that PID is this VM's QEMU (a stale pid file must not make root kill another
+   * process). Whether the VM runs under sudo is what it was launched with, not today's configuration. Should that
+   * fail, SIGTERM goes to sudo, which passes it on; SIGKILL never does (it would end sudo and leave QEMU running).
+   */
   private Future<Void> signal(Vm vm, boolean kill) {
     LOG.info("vm {}: sending {}", vm.id, kill ? "SIGKILL" : "SIGTERM");
-    if (!qemu.useSudo()) {
+    if (!vm.launchConfig.getBoolean("useSudo", qemu.useSudo())) {
       vm.process.signal(kill);
       return Future.succeededFuture();
     }
     return vertx.fileSystem().readFile(vm.paths.pidFile().toString())
-        .compose(pid -> ChildProcess.run(context,
-            List.of("sudo", "kill", kill ? "-KILL" : "-TERM", pid.toString().trim())))
-        .<Void>mapEmpty()
+        .compose(text -> ProcessSnapshot.read(vertx, Long.parseLong(text.toString().trim())))
+        .compose(process -> process.filter(p -> !p.isZombie() && p.commandLine().contains("cvm-" + vm.id))
+            .map(Future::succeededFuture)
+            .orElseGet(() -> Future.failedFuture("qemu.pid names no running QEMU of this VM")))
+        .compose(qemuProcess -> ChildProcess.run(context,
+            List.of("sudo", "kill", kill ? "-KILL" : "-TERM", String.valueOf(qemuProcess.pid()))))
+        .compose(result -> result.succeeded() ? Future.<Void>succeededFuture()
+            : Future.failedFuture("sudo kill: " + result.stderr().strip()))
         .recover(e -> {
-          vm.process.signal(kill);
+          LOG.warn("vm {}: signalling QEMU through sudo failed: {}", vm.id, e.getMessage());
+          if (!kill) {
+            vm.process.signal(false);
+          }
           return Future.succeededFuture();
         });
   }

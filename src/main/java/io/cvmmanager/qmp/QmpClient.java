@@ -47,8 +47,12 @@ public final class QmpClient {
    */
   public static Future<QmpClient> connect(Vertx vertx, NetClient netClient, Path socketPath, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
+    // The handshake is bounded too: QEMU serves one client at a time, and a second one is accepted by the kernel
+    // but never greeted while another holds QEMU's attention.
     return attempt(vertx, netClient, SocketAddress.domainSocketAddress(socketPath.toString()), deadline)
-        .compose(client -> client.ready.future().map(client)
+        .compose(client -> client.ready.future()
+            .timeout(Math.max(1, deadline - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS)
+            .map(client)
             .recover(e -> client.close().transform(ignored -> Future.failedFuture(e))));
   }
 

@@ -118,6 +118,21 @@ class AdoptionTest {
   }
 
   @Test
+  void aQemuWhoseRecordedSudoIsGoneIsFoundByItsPidFileAndRemoved() {
+    Adoption.Adopt adopt = assertInstanceOf(Adoption.Adopt.class, decide(Optional.of(record(VmState.RUNNING, 100)),
+        "", Optional.empty(), Optional.of(process(101, 'S', 50, COMMAND, Optional.empty()))));
+    assertEquals(101, adopt.record().pid());
+    assertTrue(adopt.thenRemove().orElseThrow().contains("recorded process (PID 100) is gone"));
+  }
+
+  @Test
+  void aRemovalUnderWayWhoseQemuIsGoneIsStopped() {
+    Adoption.Ended ended = assertInstanceOf(Adoption.Ended.class,
+        decide(Optional.of(record(VmState.STOPPING, 100)), "", Optional.empty(), Optional.empty()));
+    assertEquals(VmState.STOPPED, ended.to());
+  }
+
+  @Test
   void aPidFileNamingAnotherVmsQemuIsNotTaken() {
     List<String> other = List.of("qemu-system-x86_64", "-name", "cvm-11111111-2222-3333-4444-555555555555");
     Adoption.Ended ended = assertInstanceOf(Adoption.Ended.class, decide(Optional.empty(), "not a JSON object",

@@ -68,6 +68,15 @@ class VmAdoptionTest {
     return result.response().getCvmId();
   }
 
+  /** Two paused VMs, then the manager stopped with its VMs left running. */
+  private List<String> createTwoAndLeave(TestManager manager) throws Exception {
+    try {
+      return List.of(create(manager, ""), create(manager, ""));
+    } finally {
+      manager.stopLeavingVms();
+    }
+  }
+
   private JsonObject stateFile(String id) throws Exception {
     return new JsonObject(Files.readString(stateDir.resolve("vms").resolve(id).resolve("state.json")));
   }
@@ -127,14 +136,9 @@ class VmAdoptionTest {
   @Test
   void deadVmsAreReportedCorruptRecordsRecoveredAndForeignPidsNeverTouched() throws Exception {
     TestManager first = TestManager.start(stateDir, PORTS, LEAVE_VMS);
-    String killed;
-    String corrupt;
-    try {
-      killed = create(first, "");
-      corrupt = create(first, "");
-    } finally {
-      first.stopLeavingVms();
-    }
+    List<String> two = createTwoAndLeave(first);
+    String killed = two.get(0);
+    String corrupt = two.get(1);
     Path vms = stateDir.resolve("vms");
     long killedPid = stateFile(killed).getLong("pid");
     ProcessHandle.of(killedPid).orElseThrow().destroyForcibly();
@@ -206,6 +210,50 @@ class VmAdoptionTest {
         assertTrue(state.result().endsWith(" RUNNING"), state.result());
         assertEquals(GrpcStatus.OK, manager.remove(state.result().split(" ")[0]).status());
       }
+    }
+  }
+
+  @Test
+  void aVmUnderSudoIsAdoptedByItsRecordAndFoundByItsPidFileWhenSudoIsGone() throws Exception {
+    Map<String, String> sudo = new java.util.HashMap<>(LEAVE_VMS);
+    sudo.put("MANAGER_QEMU_USE_SUDO", "true");
+    TestManager first = TestManager.start(stateDir, PORTS, sudo);
+    List<String> two = createTwoAndLeave(first);
+    String kept = two.get(0);
+    String orphaned = two.get(1);
+    JsonObject state = stateFile(orphaned);
+    assertEquals("sudo", state.getJsonArray("command").getString(0));
+    long sudoPid = state.getLong("pid");
+    long qemuPid = Long.parseLong(Files.readString(stateDir.resolve("vms").resolve(orphaned).resolve("qemu.pid"))
+        .trim());
+    assertTrue(sudoPid != qemuPid, "the recorded process is sudo, qemu.pid names QEMU");
+    // sudo dies (SIGKILL cannot be passed on): its QEMU runs on, known only by its pid file.
+    ProcessHandle.of(sudoPid).orElseThrow().destroyForcibly();
+    // A zombie (QEMU still holds sudo's output pipes, so no one notices to reap it) or gone.
+    await().atMost(Duration.ofSeconds(10)).until(() -> isZombie(sudoPid));
+    assertTrue(ProcessHandle.of(qemuPid).map(ProcessHandle::isAlive).orElse(false));
+
+    // Today's configuration says no sudo; the VMs are still handled as launched.
+    try (TestManager second = TestManager.start(stateDir, PORTS, PAUSED)) {
+      List<Event> events = history(second);
+      await().atMost(Duration.ofSeconds(20)).until(() -> eventOf(events, kept, "adopted").isPresent()
+          && eventOf(events, orphaned, "adopted").isPresent()
+          && events.stream().anyMatch(e -> e.getId().equals(orphaned) && e.getTo().equals("STOPPED")));
+      assertTrue(events.stream().anyMatch(e -> e.getId().equals(orphaned) && e.getReason().contains(
+          "its recorded process (PID " + sudoPid + ") is gone but its QEMU runs")), events.toString());
+      await().atMost(Duration.ofSeconds(10)).until(() -> !ProcessHandle.of(qemuPid).map(ProcessHandle::isAlive)
+          .orElse(false) || isZombie(qemuPid));
+      assertEquals(List.of(kept), list(second).stream().map(Vm::getId).toList());
+      assertEquals(GrpcStatus.OK, second.remove(kept).status());
+    }
+  }
+
+  private static boolean isZombie(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+      return stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
+    } catch (java.io.IOException e) {
+      return true;
     }
   }
 
