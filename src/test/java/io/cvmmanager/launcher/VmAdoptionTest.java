@@ -258,6 +258,34 @@ class VmAdoptionTest {
   }
 
   @Test
+  void aStopWhileVmsAreBeingCreatedUndoesTheirCreates() throws Exception {
+    TestManager manager = TestManager.start(stateDir, PORTS, LEAVE_VMS);
+    try {
+      for (int i = 0; i < 4; i++) {
+        manager.createAsync(CreateReq.getDefaultInstance());
+      }
+      // At least one create under way (its directory made), and the manager stopped under it.
+      await().atMost(Duration.ofSeconds(10)).until(() -> !manager.vmDirs().isEmpty());
+    } finally {
+      manager.stopLeavingVms();
+    }
+    // Whatever each create had reached, the stop either cut it short and undid it, or (RUNNING already) left the
+    // VM to the next manager; no QEMU without a record, no record without a QEMU.
+    try (TestManager next = TestManager.start(stateDir, PORTS, PAUSED)) {
+      List<Event> events = history(next);
+      List<Vm> adopted = list(next);
+      assertEquals(adopted.size(), next.qemuProcesses().size(), "every QEMU left is an adopted VM");
+      await().atMost(Duration.ofSeconds(10)).until(() -> events.stream().filter(e -> e.getType().equals("adopted"))
+          .count() == adopted.size());
+      assertTrue(events.stream().noneMatch(e -> e.getType().equals("state")), "nothing ended or was cut short: "
+          + events);
+      for (Vm vm : adopted) {
+        assertEquals(GrpcStatus.OK, next.remove(vm.getId()).status());
+      }
+    }
+  }
+
+  @Test
   void aStopWithStopVmsOnExitLeavesNothingRunning() throws Exception {
     try (TestManager manager = TestManager.start(stateDir, PORTS, PAUSED)) {
       create(manager, "");
