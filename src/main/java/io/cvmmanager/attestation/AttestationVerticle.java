@@ -13,6 +13,7 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.security.PrivateKey;
+import java.util.HexFormat;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,13 +39,20 @@ public final class AttestationVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     ManagerConfig.Attestation attestation = config.attestation();
-    measurement = new LaunchMeasurement(context, attestation.igvmmeasureBinary(), config.grpcTimeout());
+    // Shorter than the API's deadline for the whole request, so a hung tool is reported as such, not as a timeout.
+    measurement = new LaunchMeasurement(context, attestation.igvmmeasureBinary(),
+        config.grpcTimeout().multipliedBy(3).dividedBy(4));
     return vertx.executeBlocking(() -> {
       pcrValues = attestation.pcrValues().map(ReferenceFiles::pcrValues).orElse(PcrValues.NONE);
       signingKey = attestation.corimSigningKey().map(ReferenceFiles::signingKey);
       return null;
     }).onSuccess(v -> {
+      if (!pcrValues.banks().getOrDefault("sha1", java.util.Map.of()).isEmpty()) {
+        LOG.warn("MANAGER_PCR_VALUES has a sha1 bank: policies state it with the text algorithm \"sha-1\" (the"
+            + " Named Information registry has no number for SHA-1); veraison/corim's decoder may refuse them");
+      }
       vertx.eventBus().<JsonObject>consumer(Addresses.ATTESTATION_POLICY, this::onPolicy);
+      vertx.eventBus().<JsonObject>consumer(Addresses.ATTESTATION_MEASURE, this::onMeasure);
       LOG.info("attestation policies: {}, PCR reference values {}", signingKey.isPresent()
           ? "signed (COSE_Sign1)" : "unsigned", pcrValues.isEmpty() ? "none" : "from " + attestation.pcrValues()
           .orElseThrow());
@@ -69,12 +77,23 @@ public final class AttestationVerticle extends VerticleBase {
         });
   }
 
+  private void onMeasure(Message<JsonObject> message) {
+    measurement.of(Path.of(message.body().getString("igvmFile")))
+        .onSuccess(digest -> message.reply(new JsonObject().put("measurement", HexFormat.of().formatHex(digest))))
+        .onFailure(e -> message.fail((e instanceof ManagerException m ? m.kind() : ErrorKind.INTERNAL).code(),
+            e.getMessage()));
+  }
+
   /** The policy's bytes: a CoRIM (tag 501), or a COSE_Sign1 over it when a signing key is configured. */
   private Future<byte[]> policy(VmView vm) {
     Future<Optional<byte[]>> launch = switch (vm.tee()) {
       case NONE -> Future.failedFuture(new ManagerException(ErrorKind.FAILED_PRECONDITION,
           "VM " + vm.id() + " runs without a TEE; no attestation policy"));
-      case SEV_SNP -> measurement.of(Path.of(config.qemu().sevSnp().igvmFile())).map(Optional::of);
+      // The measurement taken at CreateVm, of the file the VM was launched with; measured now only for a VM
+      // whose create could not measure it (the tool was missing then) or whose record lost it.
+      case SEV_SNP -> vm.launchMeasurement().isPresent()
+          ? Future.succeededFuture(vm.launchMeasurement().map(HexFormat.of()::parseHex))
+          : measurement.of(Path.of(config.qemu().sevSnp().igvmFile())).map(Optional::of);
       case TDX -> Future.succeededFuture(Optional.empty());
     };
     return launch.map(digest -> {

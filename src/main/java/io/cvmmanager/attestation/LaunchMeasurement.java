@@ -32,8 +32,12 @@ public final class LaunchMeasurement {
   private static final Pattern DIGEST = Pattern.compile("[0-9a-fA-F]{" + DIGEST_BYTES * 2 + "}");
   private static final int MESSAGE_OUTPUT_LIMIT = 2000;
 
-  /** One version of an IGVM file; a new one (rebuilt, replaced, touched) is measured again. */
-  record FileVersion(Path path, long size, FileTime modified) {}
+  /**
+   * One version of an IGVM file; a new one (rebuilt, replaced, touched) is measured again. The inode and the
+   * status-change time catch a replacement that keeps size and modification time ({@code cp -p}, {@code rsync -t},
+   * a reproducible build with a fixed mtime).
+   */
+  record FileVersion(Path path, long size, FileTime modified, Object fileKey, Object changed) {}
 
   private record Probe(Path tool, FileVersion version) {}
 
@@ -82,7 +86,8 @@ public final class LaunchMeasurement {
       if (!attributes.isRegularFile()) {
         throw new NoSuchFileException(file.toString());
       }
-      return new Probe(tool, new FileVersion(file, attributes.size(), attributes.lastModifiedTime()));
+      return new Probe(tool, new FileVersion(file, attributes.size(), attributes.lastModifiedTime(),
+          attributes.fileKey(), Files.getAttribute(file, "unix:ctime")));
     } catch (IOException e) {
       throw new ManagerException(ErrorKind.FAILED_PRECONDITION, "cannot measure the IGVM file: " + file
           + " is missing or not a regular file (MANAGER_QEMU_IGVM_FILE)");

@@ -23,7 +23,8 @@ public final class PolicyAssembly {
   public static PolicyInput input(VmView vm, ManagerConfig config, Optional<byte[]> launchMeasurement,
       PcrValues pcrValues) {
     ManagerConfig.Attestation attestation = config.attestation();
-    String cpu = config.qemu().cpu();
+    // The CPU model the VM was launched with; today's configuration only for a VM that does not say.
+    String cpu = vm.cpuModel().isEmpty() ? config.qemu().cpu() : vm.cpuModel();
     return switch (vm.tee()) {
       case SEV_SNP -> new PolicyInput(vm.id(), Tee.SEV_SNP, cpu,
           launchMeasurement.orElseThrow(() -> new IllegalArgumentException("an SEV-SNP policy needs the launch "

@@ -74,16 +74,29 @@ public final class SigningKeys {
 
   private record Pem(String type, byte[] der) {}
 
+  /**
+   * The first key block. {@code openssl ecparam -genkey} without {@code -noout} writes an {@code EC PARAMETERS}
+   * block (the curve's OID) before the key: skipped when it names P-256, refused when it names another curve.
+   */
   private static Pem pem(String text) {
     Matcher m = PEM.matcher(text);
-    if (!m.find()) {
-      throw new IllegalArgumentException("not a PEM key (no -----BEGIN ...----- / -----END ...----- block)");
+    while (m.find()) {
+      byte[] der;
+      try {
+        der = Base64.getMimeDecoder().decode(m.group(2));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("PEM " + m.group(1) + ": bad base64: " + e.getMessage());
+      }
+      if (!m.group(1).equals("EC PARAMETERS")) {
+        return new Pem(m.group(1), der);
+      }
+      // DER of an OBJECT IDENTIFIER: tag 6, length, then the OID's bytes.
+      if (der.length != P256_OID.length + 2 || der[0] != 0x06
+          || !Arrays.equals(Arrays.copyOfRange(der, 2, der.length), P256_OID)) {
+        throw new IllegalArgumentException("EC parameters of another curve than P-256");
+      }
     }
-    try {
-      return new Pem(m.group(1), Base64.getMimeDecoder().decode(m.group(2)));
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("PEM " + m.group(1) + ": bad base64: " + e.getMessage());
-    }
+    throw new IllegalArgumentException("not a PEM key (no -----BEGIN ...----- / -----END ...----- key block)");
   }
 
   /** Decodes with the EC key factory, or names the key's type when it is not EC. */

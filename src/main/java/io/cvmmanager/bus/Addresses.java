@@ -8,6 +8,11 @@ public final class Addresses {
   public static final String VM_REMOVE = "cvm.launcher.remove";
   /** AttestationPolicy: {@code {"id"}}; reply {@code {"id", "policy"}} (policy: base64 of the CoRIM bytes). */
   public static final String ATTESTATION_POLICY = "cvm.attestation.policy";
+  /**
+   * The SEV-SNP launch measurement of an IGVM file, taken at CreateVm so the VM's policy states the file it was
+   * launched with: {@code {"igvmFile"}}; reply {@code {"measurement"}} (96 hex characters).
+   */
+  public static final String ATTESTATION_MEASURE = "cvm.attestation.measure";
 
   /** Every VM: {@code {}}; reply {@code {"vms": [VmView JSON, ...]}}. */
   public static final String VM_LIST = "cvm.launcher.list";

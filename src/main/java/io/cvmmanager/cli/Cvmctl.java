@@ -76,7 +76,10 @@ public final class Cvmctl {
         .setErr(new PrintWriter(err, true))
         .registerConverter(Duration.class, Cvmctl::positiveDuration)
         .setExecutionExceptionHandler((e, command, parsed) -> {
-          err.println("error: " + e);
+          // The message, for a person: "cannot write policy.cbor: Permission denied", not an exception's name.
+          String message = e.getMessage() == null ? e.toString() : e.getMessage();
+          err.println("error: " + message + (e.getCause() != null && e.getCause().getMessage() != null
+              && !message.contains(e.getCause().getMessage()) ? ": " + e.getCause().getMessage() : ""));
           return EXIT_FAILED;
         });
     return cli.execute(args);

@@ -256,6 +256,10 @@ public final class ConfigParser {
         byte[] bytes = Base64.getDecoder().decode(text.get());
         if (bytes.length != 32) {
           problem(MANAGER_QEMU_HOST_DATA, "decodes to " + bytes.length + " bytes; SEV-SNP host data is 32 bytes");
+        } else if (!Base64.getEncoder().encodeToString(bytes).equals(text.get())) {
+          // QEMU decodes it again, with its own rules: only the one canonical (padded) form means the same there.
+          problem(MANAGER_QEMU_HOST_DATA, "not canonical base64 (44 characters ending in '='); did you mean "
+              + Base64.getEncoder().encodeToString(bytes) + "?");
         }
       } catch (IllegalArgumentException e) {
         problem(MANAGER_QEMU_HOST_DATA, "not base64 (" + e.getMessage() + ")");

@@ -111,13 +111,13 @@ final class Adoption {
     return new VmRecord(record.id(), record.state(), record.created(), record.updated(), record.tee(),
         record.diskMode(), record.paused(), record.kernelCmdline(), record.ttlDeadline(), record.port(),
         process.pid(), process.startTime(), process.commandLine(), record.files(), record.config(),
-        record.hostData());
+        record.hostData(), record.launchMeasurement());
   }
 
   /**
    * A record rebuilt from a running QEMU's command line, for a VM whose state.json is lost: the command line
-   * holds its port, boot mode, TEE, host data, kernel command line and {@code -S}; its creation time and TTL are
-   * gone.
+   * holds its port, boot mode, TEE, host data, CPU model, kernel command line and {@code -S}; its creation time,
+   * TTL and launch measurement are gone.
    */
   static VmRecord recover(String id, ProcessSnapshot process, Instant now) {
     List<String> args = process.commandLine();
@@ -125,11 +125,15 @@ final class Adoption {
     Matcher port = HOST_FORWARD.matcher(joined);
     Tee tee = joined.contains("sev-snp-guest") ? Tee.SEV_SNP : joined.contains("tdx-guest") ? Tee.TDX : Tee.NONE;
     int append = args.indexOf("-append");
+    int cpu = args.indexOf("-cpu");
+    JsonObject config = new JsonObject().put("recoveredFromCommandLine", true);
+    if (cpu >= 0 && cpu + 1 < args.size()) {
+      config.put("cpu", args.get(cpu + 1));
+    }
     Matcher hostData = HOST_DATA.matcher(joined);
     return new VmRecord(id, VmState.RUNNING, now, now, tee, joined.contains("scsi-hd"), args.contains("-S"),
         append >= 0 && append + 1 < args.size() ? args.get(append + 1) : "", Optional.empty(),
         port.find() ? Integer.parseInt(port.group(1)) : 0, process.pid(), process.startTime(), args, List.of(),
-        new JsonObject().put("recoveredFromCommandLine", true),
-        hostData.find() ? Optional.of(hostData.group(1)) : Optional.empty());
+        config, hostData.find() ? Optional.of(hostData.group(1)) : Optional.empty(), Optional.empty());
   }
 }

@@ -54,6 +54,8 @@ final class Vm {
   boolean agentReady;
   /** SEV-SNP host data bound to this VM (base64 of 32 bytes), set at create; empty without it. */
   Optional<String> hostData = Optional.empty();
+  /** SEV-SNP: the launch measurement (hex) of the IGVM file at create, which the VM's policy states. */
+  Optional<String> launchMeasurement = Optional.empty();
 
   Vm(String id, VmPaths paths, Tee tee, boolean diskMode, boolean paused, String kernelCmdline,
       Optional<Instant> ttlDeadline, JsonObject launchConfig) {
@@ -84,6 +86,7 @@ final class Vm {
     vm.process = process;
     vm.pidStartTime = pidStartTime;
     vm.hostData = record.hostData();
+    vm.launchMeasurement = record.launchMeasurement();
     vm.persistent = true;
     return vm;
   }
@@ -97,7 +100,8 @@ final class Vm {
         .map(Object::toString)
         .toList();
     return new VmRecord(id, state, created, Instant.now(), tee, diskMode, paused, kernelCmdline, ttlDeadline, port,
-        process == null ? 0 : process.pid(), pidStartTime, command, files, launchConfig, hostData);
+        process == null ? 0 : process.pid(), pidStartTime, command, files, launchConfig, hostData,
+        launchMeasurement);
   }
 
   void moveTo(VmState next) {
@@ -124,6 +128,7 @@ final class Vm {
 
   VmView view() {
     return new VmView(id, state, port, process == null ? 0 : process.pid(), created, ttlDeadline,
-        diskMode ? "disk" : "kernel", tee, paused, agentReady, kernelCmdline, hostData);
+        diskMode ? "disk" : "kernel", tee, paused, agentReady, kernelCmdline, hostData,
+        launchConfig.getString("cpu", ""), launchMeasurement);
   }
 }

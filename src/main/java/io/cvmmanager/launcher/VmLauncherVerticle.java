@@ -59,6 +59,8 @@ public final class VmLauncherVerticle extends VerticleBase {
   static final Duration STOP_STEP_TIMEOUT = Duration.ofSeconds(5);
   /** How long an adopted QEMU gets to answer on its QMP socket. */
   static final Duration ADOPT_QMP_TIMEOUT = Duration.ofSeconds(10);
+  /** Longest a CreateVm waits for the IGVM file's launch measurement (normally cached, or well under a second). */
+  static final Duration CREATE_MEASURE_TIMEOUT = Duration.ofSeconds(10);
 
   private final ManagerConfig config;
   private final QemuConfig qemu;
@@ -203,7 +205,7 @@ public final class VmLauncherVerticle extends VerticleBase {
         environment, vm.diskMode);
     Future<JsonObject> prepared = step("prepare-files", vm, trace,
         () -> request(Addresses.FILES_PREPARE, files.toJson()));
-    return Future.join(port, prepared)
+    return Future.join(port, prepared, measure(vm))
         .compose(reply -> {
           Optional<String> kbs = request.aaKbsParams().isEmpty() ? Optional.empty()
               : Optional.of(request.aaKbsParams());
@@ -239,6 +241,30 @@ public final class VmLauncherVerticle extends VerticleBase {
             vms.remove(vm.id);
             return Future.succeededFuture();
           }).transform(ignored -> Future.failedFuture(error));
+        });
+  }
+
+  /**
+   * SEV-SNP: the IGVM file's launch measurement now, at launch, so the VM's policy states the file it runs even if
+   * the file is replaced later (cached per file version: one tool run per version). Without it (no tool here) the
+   * VM still starts; its policy then measures the file when asked.
+   */
+  private Future<Void> measure(Vm vm) {
+    if (tee != Tee.SEV_SNP) {
+      return Future.succeededFuture();
+    }
+    // Bounded well inside CreateVm's own deadline: a hung tool delays the create a little, never fails it.
+    Duration wait = config.grpcTimeout().dividedBy(4).compareTo(CREATE_MEASURE_TIMEOUT) < 0
+        ? config.grpcTimeout().dividedBy(4) : CREATE_MEASURE_TIMEOUT;
+    return request(Addresses.ATTESTATION_MEASURE, new JsonObject().put("igvmFile", qemu.sevSnp().igvmFile()), wait)
+        .map(reply -> {
+          vm.launchMeasurement = Optional.of(reply.getString("measurement"));
+          return (Void) null;
+        })
+        .otherwise(e -> {
+          LOG.warn("vm {}: no launch measurement at create ({}); its policy will measure the IGVM file when asked",
+              vm.id, e.getMessage());
+          return null;
         });
   }
 
@@ -834,8 +860,12 @@ public final class VmLauncherVerticle extends VerticleBase {
   }
 
   private Future<JsonObject> request(String address, JsonObject body) {
+    return request(address, body, config.grpcTimeout());
+  }
+
+  private Future<JsonObject> request(String address, JsonObject body, Duration timeout) {
     return vertx.eventBus().<JsonObject>request(address, body,
-            new DeliveryOptions().setSendTimeout(config.grpcTimeout().toMillis()))
+            new DeliveryOptions().setSendTimeout(timeout.toMillis()))
         .map(Message::body)
         .recover(e -> Future.failedFuture(e instanceof ReplyException reply && reply.failureCode() > 0
             ? new ManagerException(ErrorKind.fromCode(reply.failureCode()), reply.getMessage())

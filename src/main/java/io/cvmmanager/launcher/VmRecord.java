@@ -20,10 +20,12 @@ import java.util.Optional;
  * @param files every file and directory made for the VM (all inside its directory)
  * @param config the launch configuration of this VM: QEMU binary, sudo, machine, CPU, memory, SMP, boot mode, TEE
  * @param hostData the SEV-SNP host data bound to the VM (base64 of 32 bytes), which its attestation policy states
+ * @param launchMeasurement SEV-SNP: the launch measurement (hex) of the IGVM file it was launched with
  */
 public record VmRecord(String id, VmState state, Instant created, Instant updated, Tee tee, boolean diskMode,
     boolean paused, String kernelCmdline, Optional<Instant> ttlDeadline, int port, long pid, long pidStartTime,
-    List<String> command, List<String> files, JsonObject config, Optional<String> hostData) {
+    List<String> command, List<String> files, JsonObject config, Optional<String> hostData,
+    Optional<String> launchMeasurement) {
   /** Bumped when a field changes meaning; a file of another format is refused, not guessed at. */
   public static final int FORMAT = 1;
 
@@ -52,6 +54,7 @@ public record VmRecord(String id, VmState state, Instant created, Instant update
         .put("config", config);
     ttlDeadline.ifPresent(d -> json.put("ttlDeadline", d.toString()));
     hostData.ifPresent(h -> json.put("hostData", h));
+    launchMeasurement.ifPresent(m -> json.put("launchMeasurement", m));
     return json;
   }
 
@@ -85,7 +88,8 @@ public record VmRecord(String id, VmState state, Instant created, Instant update
           strings(json.getJsonArray("command", new JsonArray())),
           strings(json.getJsonArray("files", new JsonArray())),
           json.getJsonObject("config", new JsonObject()),
-          Optional.ofNullable(json.getString("hostData")));
+          Optional.ofNullable(json.getString("hostData")),
+          Optional.ofNullable(json.getString("launchMeasurement")));
     } catch (ClassCastException | java.time.format.DateTimeParseException e) {
       throw new IllegalArgumentException("a field has the wrong type: " + e.getMessage());
     }

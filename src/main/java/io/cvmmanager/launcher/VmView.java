@@ -9,9 +9,12 @@ import java.util.Optional;
  * What the launcher tells others about one VM (no secrets). Travels as JSON on the event bus.
  *
  * @param hostData the SEV-SNP host data bound to the VM (base64 of 32 bytes), when it has some
+ * @param cpuModel the QEMU CPU model the VM was launched with (MANAGER_QEMU_CPU then)
+ * @param launchMeasurement SEV-SNP: the launch measurement (hex) of the IGVM file the VM was launched with
  */
 public record VmView(String id, VmState state, int port, int pid, Instant created, Optional<Instant> ttlDeadline,
-    String bootMode, Tee tee, boolean paused, boolean agentReady, String kernelCmdline, Optional<String> hostData) {
+    String bootMode, Tee tee, boolean paused, boolean agentReady, String kernelCmdline, Optional<String> hostData,
+    String cpuModel, Optional<String> launchMeasurement) {
 
   public JsonObject toJson() {
     JsonObject json = new JsonObject().put("id", id).put("state", state.name()).put("port", port).put("pid", pid)
@@ -19,6 +22,8 @@ public record VmView(String id, VmState state, int port, int pid, Instant create
         .put("agentReady", agentReady).put("kernelCmdline", kernelCmdline);
     ttlDeadline.ifPresent(d -> json.put("ttlDeadline", d.toString()));
     hostData.ifPresent(h -> json.put("hostData", h));
+    json.put("cpuModel", cpuModel);
+    launchMeasurement.ifPresent(m -> json.put("launchMeasurement", m));
     return json;
   }
 
@@ -27,6 +32,7 @@ public record VmView(String id, VmState state, int port, int pid, Instant create
         json.getInteger("pid"), Instant.parse(json.getString("created")),
         Optional.ofNullable(json.getString("ttlDeadline")).map(Instant::parse), json.getString("bootMode"),
         Tee.valueOf(json.getString("tee")), json.getBoolean("paused"), json.getBoolean("agentReady", false),
-        json.getString("kernelCmdline"), Optional.ofNullable(json.getString("hostData")));
+        json.getString("kernelCmdline"), Optional.ofNullable(json.getString("hostData")),
+        json.getString("cpuModel", ""), Optional.ofNullable(json.getString("launchMeasurement")));
   }
 }

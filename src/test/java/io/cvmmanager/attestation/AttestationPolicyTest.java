@@ -3,6 +3,7 @@ package io.cvmmanager.attestation;
 import static io.cvmmanager.attestation.IndependentCbor.at;
 import static io.cvmmanager.attestation.IndependentCbor.hex;
 import static io.cvmmanager.attestation.IndependentCbor.untag;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -146,6 +147,16 @@ class AttestationPolicyTest {
     }
   }
 
+  /** The launch measurement (0x1000) of a signed SEV-SNP policy, decoded by the independent decoder. */
+  private byte[] launchDigest(UnaryCall.Result<AttestationPolicyRes> answer) throws Exception {
+    assertEquals(GrpcStatus.OK, answer.status(), answer.message());
+    JsonObject dump = IndependentCbor.dump(answer.response().getInfo().toByteArray(), dir);
+    Object payload = ((JsonObject) ((JsonArray) untag(dump.getValue("item"), 18)).getValue(2)).getValue("cbor");
+    Object comid = CorimEncoderTest.comid(new JsonObject().put("item", payload),
+        "snp-corim-" + answer.response().getId());
+    return HexFormat.of().parseHex(hex(at(measurement((JsonArray) at(comid, 4, 0, 0, 1), 0x1000), 1, 2, 0, 1)));
+  }
+
   @Test
   void sevSnpPolicyStatesTheLaunchMeasurementAndTheHostDataQemuGotSigned(@TempDir Path stateDir)
       throws Exception {
@@ -192,7 +203,19 @@ class AttestationPolicyTest {
       assertEquals("0403000000000015", hex(untag(at(measurement(measurements, 0x1003), 1, 4), 560)));
 
       assertEquals(GrpcStatus.OK, policy(manager, id).status());
-      assertEquals(1, Files.readAllLines(Path.of(igvm + ".runs")).size(), "the second policy came from the cache");
+      assertEquals(1, Files.readAllLines(Path.of(igvm + ".runs")).size(),
+          "measured once, at CreateVm; the policies use that");
+
+      // The IGVM file is replaced while the VM runs: its policy still states the file it was launched with, and a
+      // new VM gets the new file's measurement.
+      byte[] original = Files.readAllBytes(igvm);
+      Files.write(igvm, "a rebuilt IGVM file".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      assertArrayEquals(expected, launchDigest(policy(manager, id)), "the running VM's own launch");
+      String next = created(manager);
+      assertArrayEquals(MessageDigest.getInstance("SHA-384").digest(Files.readAllBytes(igvm)),
+          launchDigest(policy(manager, next)), "a VM launched after the change");
+      Files.write(igvm, original);
+      assertEquals(GrpcStatus.OK, manager.remove(next).status());
 
       assertEquals(GrpcStatus.OK, manager.remove(id).status());
       assertEquals(GrpcStatus.NOT_FOUND, policy(manager, id).status());

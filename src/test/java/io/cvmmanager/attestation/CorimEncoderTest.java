@@ -5,6 +5,7 @@ import static io.cvmmanager.attestation.IndependentCbor.hex;
 import static io.cvmmanager.attestation.IndependentCbor.untag;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -161,8 +162,17 @@ class CorimEncoderTest {
   @Test
   void sameInputGivesSameBytesWhateverTheOrderOfItsMaps() {
     PolicyInput input = snpInput();
-    PcrValues reordered = new PcrValues(Map.of("sha1", Map.of(0, PCR0_SHA1), "sha256",
-        Map.of(0, PCR0_SHA256, 7, PCR7_SHA256), "sha384", Map.of(0, PCR0_SHA384)));
+    // Banks and indexes inserted in the reverse of the input's order (Map.of's order is not a reordering).
+    java.util.LinkedHashMap<Integer, byte[]> sha256 = new java.util.LinkedHashMap<>();
+    sha256.put(7, PCR7_SHA256);
+    sha256.put(0, PCR0_SHA256);
+    java.util.LinkedHashMap<String, Map<Integer, byte[]>> banks = new java.util.LinkedHashMap<>();
+    banks.put("sha384", Map.of(0, PCR0_SHA384));
+    banks.put("sha256", sha256);
+    banks.put("sha1", Map.of(0, PCR0_SHA1));
+    PcrValues reordered = new PcrValues(banks);
+    assertNotEquals(List.copyOf(input.pcrValues().banks().keySet()), List.copyOf(reordered.banks().keySet()),
+        "the banks really come in another order");
     PolicyInput same = new PolicyInput(input.vmId(), input.tee(), input.cpuModel(), input.measurement(),
         input.svn(), input.hostData(), input.minLaunchTcb(), input.tdxRegisters(), reordered);
     assertArrayEquals(CorimEncoder.encode(input), CorimEncoder.encode(same));

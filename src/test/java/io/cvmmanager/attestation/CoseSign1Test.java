@@ -76,6 +76,16 @@ class CoseSign1Test {
   }
 
   @Test
+  void takesAKeyWrittenWithItsEcParametersBlock(@TempDir Path dir) throws Exception {
+    // Without -noout, openssl writes "EC PARAMETERS" (the curve) before "EC PRIVATE KEY".
+    Path key = opensslKey(dir, "with-params", "openssl", "ecparam", "-name", "prime256v1", "-genkey");
+    assertTrue(Files.readString(key).startsWith("-----BEGIN EC PARAMETERS-----"), Files.readString(key));
+    signsSoOpensslVerifies(key, dir);
+    Path p384 = opensslKey(dir, "p384-with-params", "openssl", "ecparam", "-name", "secp384r1", "-genkey");
+    assertRefused("EC parameters of another curve than P-256", p384, true);
+  }
+
+  @Test
   void signsWithPkcs8KeySoOpensslVerifies(@TempDir Path dir) throws Exception {
     signsSoOpensslVerifies(pkcs8P256(dir), dir);
   }

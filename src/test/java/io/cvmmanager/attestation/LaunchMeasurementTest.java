@@ -157,6 +157,23 @@ class LaunchMeasurementTest {
   }
 
   @Test
+  void aReplacementKeepingSizeAndModificationTimeIsMeasuredAgain() throws Exception {
+    LaunchMeasurement measurement = measurement(STANDIN.toString());
+    String original = Files.readString(igvm);
+    byte[] before = measureOnce(measurement);
+    // As cp -p or rsync -t would put a rebuilt file of the same size in place: a new inode, the old mtime.
+    java.nio.file.attribute.FileTime mtime = Files.getLastModifiedTime(igvm);
+    Path replacement = dir.resolve("replacement.igvm");
+    Files.writeString(replacement, original.toUpperCase(java.util.Locale.ROOT));
+    Files.setLastModifiedTime(replacement, mtime);
+    Files.move(replacement, igvm, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    assertEquals(mtime, Files.getLastModifiedTime(igvm));
+    byte[] after = measureOnce(measurement);
+    assertArrayEquals(sha384(igvm), after);
+    assertFalse(java.util.Arrays.equals(before, after));
+  }
+
+  @Test
   void aDirectoryHoldingIgvmmeasureNamesTheTool() throws Exception {
     Path tools = Files.createDirectories(dir.resolve("bin"));
     Files.createSymbolicLink(tools.resolve("igvmmeasure"), STANDIN);

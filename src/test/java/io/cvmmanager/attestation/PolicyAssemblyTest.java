@@ -35,7 +35,7 @@ class PolicyAssemblyTest {
 
   private static VmView vm(Tee tee, Optional<String> hostData) {
     return new VmView(ID, VmState.RUNNING, 6100, 4242, Instant.parse("2026-11-28T12:00:00Z"), Optional.empty(),
-        "kernel", tee, false, false, "console=null", hostData);
+        "kernel", tee, false, false, "console=null", hostData, "", Optional.empty());
   }
 
   @Test
@@ -88,6 +88,16 @@ class PolicyAssemblyTest {
     assertEquals(Optional.empty(), input.hostData());
     assertEquals(0, input.minLaunchTcb(), "the SEV-SNP minimum TCB is no part of a TDX policy");
     assertEquals(PCR, input.pcrValues());
+  }
+
+  @Test
+  void theCpuModelTheVmWasLaunchedWithWinsOverTodaysConfiguration() throws InvalidConfigException {
+    VmView launchedEarlier = new VmView(ID, VmState.RUNNING, 6100, 4242, Instant.parse("2026-11-28T12:00:00Z"),
+        Optional.empty(), "kernel", Tee.TDX, false, false, "console=null", Optional.empty(), "EPYC-Milan",
+        Optional.empty());
+    PolicyInput input = PolicyAssembly.input(launchedEarlier, config(Map.of("MANAGER_QEMU_CPU", "EPYC-v4")),
+        Optional.empty(), PcrValues.NONE);
+    assertEquals("EPYC-Milan", input.cpuModel());
   }
 
   @Test

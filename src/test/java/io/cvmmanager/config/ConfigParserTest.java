@@ -171,6 +171,7 @@ class ConfigParserTest {
         Arguments.of("MANAGER_GRPC_TIMEOUT", "-5s"),
         Arguments.of("MANAGER_QEMU_HOST_DATA", "not base64!"),
         Arguments.of("MANAGER_QEMU_HOST_DATA", Base64.getEncoder().encodeToString(sixteen)),
+        Arguments.of("MANAGER_QEMU_HOST_DATA", Base64.getEncoder().withoutPadding().encodeToString(new byte[32])),
         Arguments.of("COCOS_JAEGER_TRACE_RATIO", "2"),
         Arguments.of("COCOS_JAEGER_URL", "localhost:4318"),
         Arguments.of("MANAGER_QEMU_GPU_BDF", "garbage"),

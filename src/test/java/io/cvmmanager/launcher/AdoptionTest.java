@@ -25,7 +25,7 @@ class AdoptionTest {
   private static VmRecord record(VmState state, long pid) {
     return new VmRecord(ID, state, NOW.minusSeconds(60), NOW.minusSeconds(30), Tee.NONE, false, true,
         "console=ttyS0", Optional.of(NOW.plusSeconds(600)), 6105, pid, 4242, pid > 0 ? COMMAND : List.of(),
-        List.of(), new JsonObject(), Optional.empty());
+        List.of(), new JsonObject(), Optional.empty(), Optional.empty());
   }
 
   private static ProcessSnapshot process(long pid, char state, long startTime, List<String> command,
