@@ -68,7 +68,9 @@ class HostDataTest {
 
   @Test
   void forVmTakesTheConfiguredValueVerbatim() throws InvalidConfigException {
-    String configured = Base64.getEncoder().encodeToString(new byte[32]).replace('A', 'B');
+    byte[] bytes = new byte[32];
+    java.util.Arrays.fill(bytes, (byte) 0x5a);
+    String configured = Base64.getEncoder().encodeToString(bytes);
     assertEquals(Optional.of(configured), HostData.forVm(Tee.SEV_SNP, snp(Map.of(
         "MANAGER_QEMU_ENABLE_HOST_DATA", "true", "MANAGER_QEMU_HOST_DATA", configured)), CA, CERT, URL));
   }
