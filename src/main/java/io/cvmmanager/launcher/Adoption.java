@@ -99,8 +99,11 @@ final class Adoption {
     return new Adopt(record, running, thenRemove, Optional.empty());
   }
 
-  /** A live (not zombie) process whose command line names this VM ({@code -name cvm-<id>}). */
-  private static Optional<ProcessSnapshot> ourQemu(String id, Optional<ProcessSnapshot> process) {
+  /**
+   * A live (not zombie) process whose command line names this VM ({@code -name cvm-<id>}): how a PID from a pid
+   * file is trusted, at adoption and before the launcher signals QEMU through sudo.
+   */
+  static Optional<ProcessSnapshot> ourQemu(String id, Optional<ProcessSnapshot> process) {
     return process.filter(p -> !p.isZombie()).filter(p -> {
       int name = p.commandLine().indexOf("-name");
       return name >= 0 && name + 1 < p.commandLine().size() && p.commandLine().get(name + 1).equals("cvm-" + id);

@@ -731,7 +731,7 @@ public final class VmLauncherVerticle extends VerticleBase {
     }
     return vertx.fileSystem().readFile(vm.paths.pidFile().toString())
         .compose(text -> ProcessSnapshot.read(vertx, Long.parseLong(text.toString().trim())))
-        .compose(process -> process.filter(p -> !p.isZombie() && p.commandLine().contains("cvm-" + vm.id))
+        .compose(process -> Adoption.ourQemu(vm.id, process)
             .map(Future::succeededFuture)
             .orElseGet(() -> Future.failedFuture("qemu.pid names no running QEMU of this VM")))
         .compose(qemuProcess -> ChildProcess.run(context,
