@@ -14,6 +14,7 @@ import io.vertx.core.VertxOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
@@ -59,7 +60,7 @@ public final class Main {
           config.instanceId(), checked.tee(), config.qemu().enableKvm() ? "on" : "off (TCG)", config.stateDir());
       Tracing tracing = Tracing.start(config);
       Manager manager = Manager.start(vertx, config, checked.tee(), metrics, tracing).await();
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> shutdown(vertx, manager, tracing),
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> shutdown(vertx, manager, tracing, config.shutdownTimeout()),
           "cvm-manager-shutdown"));
     } catch (InvalidConfigException e) {
       e.problems().forEach(p -> System.err.println("cvm-manager: invalid configuration: " + p));
@@ -106,12 +107,15 @@ public final class Main {
     }
   }
 
-  /** The verticles (which stop the VMs), then the spans still queued, then Vert.x. */
-  private static void shutdown(Vertx vertx, Manager manager, Tracing tracing) {
+  /**
+   * The verticles (the API drains first, then the VMs are left or stopped), then the spans still queued, then
+   * Vert.x; all of it within MANAGER_SHUTDOWN_TIMEOUT.
+   */
+  private static void shutdown(Vertx vertx, Manager manager, Tracing tracing, Duration timeout) {
     LOG.info("stopping");
     try {
       manager.stop().eventually(tracing::close).eventually(vertx::close)
-          .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+          .toCompletionStage().toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (Exception e) {
       LOG.warn("shutdown did not finish cleanly: {}", e.toString());
     }

@@ -2,7 +2,6 @@ package io.cvmmanager.api;
 
 import com.google.protobuf.Timestamp;
 import io.cvmmanager.api.cvm.CvmServiceGrpcService;
-import io.cvmmanager.api.cvm.CvmServiceService;
 import io.cvmmanager.api.cvm.Event;
 import io.cvmmanager.api.cvm.GetVmRequest;
 import io.cvmmanager.api.cvm.ListVmsRequest;
@@ -26,6 +25,7 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.grpc.common.ServiceName;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerRequest;
 import io.vertx.grpc.server.GrpcServerResponse;
@@ -45,7 +45,7 @@ import org.slf4j.LoggerFactory;
  * never block the manager: a client that does not read loses messages (counted, logged once per stream) rather
  * than holding memory or an event loop; a cancelled stream unregisters its consumers at once.
  */
-final class CvmApi extends CvmServiceService {
+final class CvmApi {
   private static final Logger LOG = LoggerFactory.getLogger(CvmApi.class);
   /** The most bytes of console log read for a tail: enough for thousands of lines. */
   private static final int TAIL_BYTES = 1 << 20;
@@ -60,27 +60,24 @@ final class CvmApi extends CvmServiceService {
     this.delivery = new DeliveryOptions().setSendTimeout(config.grpcTimeout().toMillis());
   }
 
-  @Override
-  public Future<ListVmsResponse> listVms(ListVmsRequest request) {
+  /** Binds every method of {@code cvm.v1.CvmService}. */
+  void bind(GrpcCalls calls, GrpcServer server) {
+    ServiceName name = CvmServiceGrpcService.SERVICE_NAME;
+    calls.unary(server, name, "ListVms", ListVmsRequest.getDefaultInstance(), (request, call) -> listVms(request));
+    calls.unary(server, name, "GetVm", GetVmRequest.getDefaultInstance(), (request, call) -> getVm(request));
+    calls.<WatchEventsRequest, Event>stream(server, name, "WatchEvents", WatchEventsRequest.getDefaultInstance(),
+        (message, request) -> watchEvents(message, new Stream<>("WatchEvents", request, calls)));
+    calls.<StreamLogsRequest, LogLine>stream(server, name, "StreamLogs", StreamLogsRequest.getDefaultInstance(),
+        (message, request) -> streamLogs(message, new Stream<>("StreamLogs", request, calls)));
+  }
+
+  Future<ListVmsResponse> listVms(ListVmsRequest request) {
     return list().map(views -> ListVmsResponse.newBuilder().addAllVms(views.stream().map(CvmApi::toProto).toList())
         .build());
   }
 
-  @Override
-  public Future<Vm> getVm(GetVmRequest request) {
+  Future<Vm> getVm(GetVmRequest request) {
     return view("GetVm", request.getId()).map(CvmApi::toProto);
-  }
-
-  /**
-   * Binds the two server streams with their request at hand: a client's cancel (HTTP/2 RST_STREAM) reaches only
-   * the request's error handler in Vert.x 5.0.7, which the generated binding does not expose. The service itself
-   * is added with its unary methods only, so reflection still lists it whole.
-   */
-  void bindStreams(GrpcServer server) {
-    server.callHandler(CvmServiceGrpcService.WatchEvents,
-        request -> request.handler(message -> watchEvents(message, new Stream<>("WatchEvents", request))));
-    server.callHandler(CvmServiceGrpcService.StreamLogs,
-        request -> request.handler(message -> streamLogs(message, new Stream<>("StreamLogs", request))));
   }
 
   private void watchEvents(WatchEventsRequest request, Stream<Event> stream) {
@@ -245,14 +242,22 @@ final class CvmApi extends CvmServiceService {
     private final AtomicLong dropped = new AtomicLong();
     private boolean ended;
 
-    Stream(String rpc, GrpcServerRequest<?, T> request) {
+    /**
+     * A client's cancel (HTTP/2 RST_STREAM) reaches only the request's error handler in Vert.x 5.0.7; the manager's
+     * stop ends the stream with UNAVAILABLE, so that a drain does not wait for streams that never end.
+     */
+    Stream(String rpc, GrpcServerRequest<?, T> request, GrpcCalls calls) {
       this.rpc = rpc;
       this.response = request.response();
+      onEnd.add(calls.streamOpened(() -> fail(new StatusException(GrpcStatus.UNAVAILABLE,
+          rpc + ": the manager is stopping"))));
       request.errorHandler(error -> finish());
       request.exceptionHandler(error -> finish());
       response.exceptionHandler(error -> finish());
       // Headers now, so the client knows the stream is open before the first message (which may be long coming).
-      response.writeHead();
+      if (!ended) {
+        response.writeHead();
+      }
     }
 
     void onEnd(Runnable cleanUp) {

@@ -17,7 +17,8 @@ import io.vertx.grpc.health.HealthService;
 import io.vertx.grpc.reflection.ReflectionService;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerOptions;
-import java.util.List;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,6 +36,7 @@ public final class GrpcApiVerticle extends VerticleBase {
   private final ManagerMetrics metrics;
   private final Tracing tracing;
   private HttpServer server;
+  private GrpcCalls calls;
 
   public GrpcApiVerticle(ManagerConfig config, ManagerMetrics metrics, Tracing tracing) {
     this.config = config;
@@ -45,12 +47,16 @@ public final class GrpcApiVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(MAX_MESSAGE_BYTES));
-    grpc.addService(ManagerServiceGrpcService.of(new ManagerApi(vertx.eventBus(), config, metrics, tracing)));
+    calls = new GrpcCalls(vertx);
+    ManagerApi manager = new ManagerApi(vertx.eventBus(), config, metrics, tracing);
+    grpc.addService(GrpcCalls.service(ManagerServiceGrpcService.SERVICE_NAME,
+        ManagerServiceGrpcService.SERVICE_DESCRIPTOR, server -> manager.bind(calls, server)));
     CvmApi cvm = new CvmApi(vertx, config);
-    grpc.addService(CvmServiceGrpcService.builder(cvm)
-        .bind(List.of(CvmServiceGrpcService.ListVms, CvmServiceGrpcService.GetVm)).build());
-    cvm.bindStreams(grpc);
-    grpc.addService(HealthService.create(vertx).register(HEALTH_SERVICE_NAME, () -> Future.succeededFuture(true)));
+    grpc.addService(GrpcCalls.service(CvmServiceGrpcService.SERVICE_NAME, CvmServiceGrpcService.SERVICE_DESCRIPTOR,
+        server -> cvm.bind(calls, server)));
+    // NOT_SERVING while draining, so that a load balancer stops sending calls here.
+    grpc.addService(HealthService.create(vertx).register(HEALTH_SERVICE_NAME,
+        () -> Future.succeededFuture(!calls.draining())));
     grpc.addService(ReflectionService.v1());
 
     TlsFiles tls = config.grpcTls();
@@ -62,9 +68,19 @@ public final class GrpcApiVerticle extends VerticleBase {
     });
   }
 
+  /**
+   * Drains, as grpc-go's GracefulStop: no new call is taken, and the calls under way are answered or undone (a
+   * CreateVm whose client never got the id leaves no VM) within two thirds of MANAGER_SHUTDOWN_TIMEOUT; the
+   * HTTP/2 connections are told to go away meanwhile and closed after.
+   */
   @Override
   public Future<?> stop() {
-    return server == null ? Future.succeededFuture() : server.close();
+    if (server == null) {
+      return Future.succeededFuture();
+    }
+    Duration drain = config.shutdownTimeout().multipliedBy(2).dividedBy(3);
+    return Future.join(calls.drain(drain), server.shutdown(drain.toMillis(), TimeUnit.MILLISECONDS))
+        .transform(ar -> server.close());
   }
 
   /** A server on {@code endpoint}: plain text, TLS or mutual TLS (client certificate required) by {@code tls}. */

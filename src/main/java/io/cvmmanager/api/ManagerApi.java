@@ -8,7 +8,7 @@ import io.cvmmanager.api.manager.CVMInfoReq;
 import io.cvmmanager.api.manager.CVMInfoRes;
 import io.cvmmanager.api.manager.CreateReq;
 import io.cvmmanager.api.manager.CreateRes;
-import io.cvmmanager.api.manager.ManagerServiceService;
+import io.cvmmanager.api.manager.ManagerServiceGrpcService;
 import io.cvmmanager.api.manager.RemoveReq;
 import io.cvmmanager.bus.Addresses;
 import io.cvmmanager.config.ManagerConfig;
@@ -22,17 +22,22 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonObject;
 import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.grpc.common.ServiceName;
+import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.StatusException;
 import java.time.Duration;
+import java.util.UUID;
 import java.util.function.Function;
 
 /**
- * upstream's {@code manager.ManagerService}. Holds no VM state: CreateVm, RemoveVm and AttestationPolicy travel to
- * their owners over the event bus; CVMInfo answers from configuration. Every call is timed
+ * upstream's {@code manager.ManagerService}, bound by {@link GrpcCalls} (which parses and bounds the requests). Holds
+ * no VM state: CreateVm, RemoveVm and AttestationPolicy travel to their owners over the event bus; CVMInfo answers
+ * from configuration. A CreateVm whose reply does not reach its client is abandoned: the launcher cuts it short, or
+ * removes the VM it made. Every call is timed
  * ({@code cvm_grpc_requests}) and traced (a server span {@code manager.ManagerService/<method>}, whose context
  * travels with the event-bus request as {@code traceparent}).
  */
-final class ManagerApi extends ManagerServiceService {
+final class ManagerApi {
   static final String SERVICE = "manager.ManagerService";
   static final String VM_ID = "cvm.vm.id";
 
@@ -50,14 +55,28 @@ final class ManagerApi extends ManagerServiceService {
     this.delivery = new DeliveryOptions().setSendTimeout(config.grpcTimeout().toMillis());
   }
 
-  @Override
-  public Future<CreateRes> createVm(CreateReq req) {
+  /** Binds every method of upstream's service. */
+  void bind(GrpcCalls calls, GrpcServer server) {
+    ServiceName name = ManagerServiceGrpcService.SERVICE_NAME;
+    calls.unary(server, name, "CreateVm", CreateReq.getDefaultInstance(), this::createVm);
+    calls.unary(server, name, "RemoveVm", RemoveReq.getDefaultInstance(), (req, call) -> removeVm(req));
+    calls.unary(server, name, "CVMInfo", CVMInfoReq.getDefaultInstance(), (req, call) -> cVMInfo(req));
+    calls.unary(server, name, "AttestationPolicy", AttestationPolicyReq.getDefaultInstance(),
+        (req, call) -> attestationPolicy(req));
+  }
+
+  Future<CreateRes> createVm(CreateReq req, GrpcCalls.Call call) {
     VmCreateRequest request = new VmCreateRequest(req.getAgentLogLevel(), req.getAgentCvmServerCaCert().toByteArray(),
         req.getAgentCvmClientKey().toByteArray(), req.getAgentCvmClientCert().toByteArray(),
         req.getAgentCvmServerUrl(), req.getAgentCvmCaUrl(), req.getTtl(), req.getAgentCertsToken(),
         req.getAwsAccessKeyId(), req.getAwsSecretAccessKey(), req.getAwsEndpointUrl(), req.getAwsRegion(),
         req.getAaKbsParams());
-    return observed("CreateVm", span -> request("CreateVm", Addresses.VM_CREATE, request.toJson(), span)
+    // Names this create to the launcher, so that it can be abandoned before its id is known.
+    String callId = UUID.randomUUID().toString();
+    call.undoUnlessDelivered(() -> bus.request(Addresses.VM_CREATE_ABANDON, new JsonObject().put("callId", callId),
+        new DeliveryOptions(delivery)).<Void>mapEmpty().otherwiseEmpty());
+    return observed("CreateVm", span -> request("CreateVm", Addresses.VM_CREATE,
+        request.toJson().put("callId", callId), span)
         .map(reply -> {
           span.setAttribute(VM_ID, reply.getString("id"));
           return CreateRes.newBuilder()
@@ -67,8 +86,7 @@ final class ManagerApi extends ManagerServiceService {
         }));
   }
 
-  @Override
-  public Future<Empty> removeVm(RemoveReq req) {
+  Future<Empty> removeVm(RemoveReq req) {
     return observed("RemoveVm", span -> requireId("RemoveVm", req.getCvmId(), span)
         .compose(id -> request("RemoveVm", Addresses.VM_REMOVE, new JsonObject().put("id", id), span))
         .map(reply -> Empty.getDefaultInstance()));
@@ -78,8 +96,7 @@ final class ManagerApi extends ManagerServiceService {
    * As upstream, the host's QEMU settings (OVMF version, vCPUs, CPU model) and EOS version; better than upstream,
    * the VM's own kernel command line, and NOT_FOUND for an id that is not a VM of this manager.
    */
-  @Override
-  public Future<CVMInfoRes> cVMInfo(CVMInfoReq req) {
+  Future<CVMInfoRes> cVMInfo(CVMInfoReq req) {
     return observed("CVMInfo", span -> requireId("CVMInfo", req.getId(), span)
         .compose(id -> request("CVMInfo", Addresses.VM_GET, new JsonObject().put("id", id), span))
         .map(vm -> CVMInfoRes.newBuilder()
@@ -92,8 +109,7 @@ final class ManagerApi extends ManagerServiceService {
             .build()));
   }
 
-  @Override
-  public Future<AttestationPolicyRes> attestationPolicy(AttestationPolicyReq req) {
+  Future<AttestationPolicyRes> attestationPolicy(AttestationPolicyReq req) {
     return observed("AttestationPolicy", span -> requireId("AttestationPolicy", req.getId(), span)
         .compose(id -> request("AttestationPolicy", Addresses.ATTESTATION_POLICY, new JsonObject().put("id", id),
             span))

@@ -2,8 +2,17 @@ package io.cvmmanager.bus;
 
 /** Every event-bus address the verticles use, in one place. Requests are JSON objects, replies too. */
 public final class Addresses {
-  /** CreateVm: {@code io.cvmmanager.launcher.VmCreateRequest} as JSON; reply {@code {"id", "port"}}. */
+  /**
+   * CreateVm: {@code io.cvmmanager.launcher.VmCreateRequest} as JSON plus {@code "callId"} (the API's name for the
+   * call, see {@link #VM_CREATE_ABANDON}); reply {@code {"id", "port"}} once the VM's RUNNING record is on disk.
+   */
   public static final String VM_CREATE = "cvm.launcher.create";
+  /**
+   * A CreateVm whose reply did not reach its client (cancelled, deadline passed, connection lost, bus timeout):
+   * {@code {"callId"}} as the create carried it; reply once the create is cut short and undone, or the VM it made
+   * is removed (at once when no create has that call id).
+   */
+  public static final String VM_CREATE_ABANDON = "cvm.launcher.create-abandon";
   /** RemoveVm: {@code {"id"}}; reply once QEMU is gone and everything it had is released. */
   public static final String VM_REMOVE = "cvm.launcher.remove";
   /** AttestationPolicy: {@code {"id"}}; reply {@code {"id", "policy"}} (policy: base64 of the CoRIM bytes). */

@@ -101,7 +101,8 @@ public final class ConfigParser {
     }
     return new ManagerConfig(instanceId, grpc, grpcTimeout, grpcTls, http, httpTls, logLevel, logFormat, observation,
         maxVms,
-        str(MANAGER_EOS_VERSION), stateDir, bool(MANAGER_STOP_VMS_ON_EXIT), hostRoot, attestation, qemu, tracing,
+        str(MANAGER_EOS_VERSION), stateDir, bool(MANAGER_STOP_VMS_ON_EXIT),
+        positiveDuration(MANAGER_SHUTDOWN_TIMEOUT), hostRoot, attestation, qemu, tracing,
         List.copyOf(warnings));
   }
 

@@ -33,6 +33,11 @@ public enum ConfigVariable {
   MANAGER_STATE_DIR(""),
   /** Ours: stop every VM gracefully before the manager exits; by default VMs outlive it and are adopted. */
   MANAGER_STOP_VMS_ON_EXIT("false"),
+  /**
+   * Ours: the longest a SIGTERM shutdown takes. The gRPC server drains for up to two thirds of it (calls under way
+   * are answered or undone), the rest is for the VMs to be left to the next manager (or stopped).
+   */
+  MANAGER_SHUTDOWN_TIMEOUT("30s"),
   MANAGER_HOST_ROOT("/"),
   /** Names the YAML file; read before the others, listed so it is not reported as unknown. */
   MANAGER_CONFIG(""),

@@ -20,6 +20,7 @@ public record ManagerConfig(
     String eosVersion,
     Path stateDir,
     boolean stopVmsOnExit,
+    Duration shutdownTimeout,
     Path hostRoot,
     Attestation attestation,
     QemuConfig qemu,
@@ -57,6 +58,6 @@ public record ManagerConfig(
   public ManagerConfig withQemu(QemuConfig newQemu) {
     return new ManagerConfig(instanceId, grpc, grpcTimeout, grpcTls, http, httpTls, logLevel, logFormat, observation,
         maxVms, eosVersion,
-        stateDir, stopVmsOnExit, hostRoot, attestation, newQemu, tracing, warnings);
+        stateDir, stopVmsOnExit, shutdownTimeout, hostRoot, attestation, newQemu, tracing, warnings);
   }
 }

@@ -14,6 +14,10 @@ public record VmEvent(String type, String id, String from, String to, Instant at
   public static final String AGENT_READY = "agent-ready";
   public static final String AGENT_LOST = "agent-lost";
   public static final String GUEST_PANIC = "guest-panic";
+  /** A running VM's state.json could not be written; the write is retried until it lands. */
+  public static final String STATE_UNSAVED = "state-unsaved";
+  /** A running VM's state.json was written again after {@link #STATE_UNSAVED}. */
+  public static final String STATE_SAVED = "state-saved";
   /** A QMP event of QEMU's (POWERDOWN, SHUTDOWN, STOP, RESUME, ...), its name in {@code to}. */
   public static final String QMP = "qmp";
 

@@ -37,6 +37,7 @@ public final class HttpApiVerticle extends VerticleBase {
   private final ManagerConfig config;
   private final ManagerMetrics metrics;
   private volatile Map<String, Integer> lastCounts = Map.of();
+  private volatile int lastUnsaved;
   private HttpServer server;
 
   public HttpApiVerticle(ManagerConfig config, ManagerMetrics metrics) {
@@ -47,6 +48,7 @@ public final class HttpApiVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     metrics.vmStates(() -> lastCounts);
+    metrics.unsavedVms(() -> lastUnsaved);
     server = vertx.createHttpServer(GrpcApiVerticle.serverOptions(config.http(), config.httpTls()))
         .requestHandler(this::handle);
     return server.listen().onSuccess(s -> LOG.info("HTTP (health, metrics) listening on {}:{} ({})",
@@ -84,6 +86,11 @@ public final class HttpApiVerticle extends VerticleBase {
         JsonObject vms = new JsonObject();
         ar.result().forEach(vms::put);
         body.put("status", "ok").put("vms", vms);
+        if (lastUnsaved > 0) {
+          // Still 200: the VMs run and calls are served; a restart would not bring the disk space back.
+          body.put("status", "degraded").put("reason", "state.json of " + lastUnsaved
+              + " VM(s) could not be written; retrying (is the state dir's disk full?)");
+        }
       } else {
         status = 503;
         body.put("status", "degraded").put("reason", "the VM launcher does not answer: " + ar.cause().getMessage());
@@ -114,6 +121,7 @@ public final class HttpApiVerticle extends VerticleBase {
           reply.body().getJsonArray("vms").forEach(vm -> counts.merge(((JsonObject) vm).getString("state"), 1,
               Integer::sum));
           lastCounts = Map.copyOf(counts);
+          lastUnsaved = reply.body().getInteger("unsaved", 0);
           return counts;
         });
   }

@@ -41,8 +41,15 @@ final class Vm {
   long pidStartTime;
   /** The last state.json write; each write waits for the one before, so they land in order. */
   Future<Void> saved = Future.succeededFuture();
-  /** Set by a manager stop while the VM is still being created: its saga fails at the next step and undoes. */
-  boolean cancelled;
+  /**
+   * Why the create must not go on (the manager stops, or the API abandoned the call): set while the VM is being
+   * created, its saga fails at the next step and undoes what it made. Empty while the create may go on.
+   */
+  Optional<String> cancelled = Optional.empty();
+  /** The API's name for the CreateVm call that made this VM, by which the call is abandoned; empty if adopted. */
+  String callId = "";
+  /** Its last state.json write failed and is being retried; the record on disk is older than the VM. */
+  boolean unsaved;
   /** The create saga, until it has succeeded or been undone. */
   Future<Void> creation = Future.succeededFuture();
   /** The VM's directory exists (made at FILES_PREPARE, gone at release): only then is state.json written. */

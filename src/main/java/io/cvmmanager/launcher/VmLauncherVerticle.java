@@ -7,6 +7,7 @@ import io.cvmmanager.config.ManagerConfig;
 import io.cvmmanager.config.QemuConfig;
 import io.cvmmanager.disk.DiskVerticle;
 import io.cvmmanager.disk.VmFilesRequest;
+import io.cvmmanager.error.ClientText;
 import io.cvmmanager.error.ErrorKind;
 import io.cvmmanager.error.ManagerException;
 import io.cvmmanager.process.ChildProcess;
@@ -59,6 +60,9 @@ public final class VmLauncherVerticle extends VerticleBase {
   static final Duration STOP_STEP_TIMEOUT = Duration.ofSeconds(5);
   /** How long an adopted QEMU gets to answer on its QMP socket. */
   static final Duration ADOPT_QMP_TIMEOUT = Duration.ofSeconds(10);
+  /** The first retry of a failed state.json write of a running VM; each next one waits twice as long, up to a minute. */
+  static final Duration STATE_RETRY_FIRST = Duration.ofSeconds(1);
+  static final Duration STATE_RETRY_MAX = Duration.ofMinutes(1);
   /** Longest a CreateVm waits for the IGVM file's launch measurement (normally cached, or well under a second). */
   static final Duration CREATE_MEASURE_TIMEOUT = Duration.ofSeconds(10);
 
@@ -88,13 +92,15 @@ public final class VmLauncherVerticle extends VerticleBase {
     qmpNet = QmpClient.netClient(vertx);
     sockets = new SocketWatcher();
     vertx.eventBus().<JsonObject>consumer(Addresses.VM_CREATE, this::onCreate);
+    vertx.eventBus().<JsonObject>consumer(Addresses.VM_CREATE_ABANDON, this::onAbandon);
     vertx.eventBus().<JsonObject>consumer(Addresses.VM_REMOVE, this::onRemove);
     vertx.eventBus().<JsonObject>consumer(Addresses.VM_GET, this::onGet);
     vertx.eventBus().<JsonObject>consumer(Addresses.VM_OBSERVED, this::onObserved);
     vertx.eventBus().<JsonObject>consumer(Addresses.VM_LIST, message -> {
       io.vertx.core.json.JsonArray list = new io.vertx.core.json.JsonArray();
       vms.values().forEach(vm -> list.add(vm.view().toJson()));
-      message.reply(new JsonObject().put("vms", list));
+      message.reply(new JsonObject().put("vms", list)
+          .put("unsaved", vms.values().stream().filter(vm -> vm.unsaved).count()));
     });
     vertx.eventBus().<JsonObject>consumer(Addresses.VM_QMP_QUERY, this::onQmpQuery);
     // The API is deployed after this verticle: no call is taken before the VMs of the last run are back.
@@ -112,7 +118,7 @@ public final class VmLauncherVerticle extends VerticleBase {
     List<Future<Void>> all = new ArrayList<>(stopping.values());
     for (Vm vm : List.copyOf(vms.values())) {
       if (vm.state != VmState.RUNNING) {
-        vm.cancelled = true;
+        vm.cancelled = Optional.of("the manager is stopping");
         all.add(vm.creation.otherwiseEmpty());
       } else if (config.stopVmsOnExit()) {
         all.add(remove(vm, "manager stopping", null));
@@ -162,6 +168,7 @@ public final class VmLauncherVerticle extends VerticleBase {
       fail(message, e);
       return;
     }
+    vm.callId = message.body().getString("callId", "");
     vms.put(id, vm);
     LOG.info("vm {}: creating ({})", id, request);
     publish(VmEvent.state(id, "", VmState.CREATING.name(), "CreateVm"));
@@ -226,14 +233,22 @@ public final class VmLauncherVerticle extends VerticleBase {
         .compose(v -> goOn(vm))
         .compose(v -> {
           transition(vm, VmState.RUNNING, vm.paused ? "QMP ready; paused (-S)" : "QMP ready");
-          armTtl(vm);
-          watch(vm);
           // The reply waits for the RUNNING record: a manager that dies right after replying must find a VM its
-          // client knows as running, not as a create cut short (which it would remove). A failed write is logged;
-          // the VM runs all the same.
-          return vm.saved.otherwiseEmpty();
+          // client knows as running, not as a create cut short (which it would remove). A record that cannot be
+          // made durable fails the create, which is undone: never an OK for a VM a restart would not keep.
+          return vm.saved.recover(e -> Future.failedFuture(e instanceof ManagerException ? e
+              : new ManagerException(ErrorKind.UNAVAILABLE, "the VM's RUNNING record could not be written: "
+                  + e.getMessage())));
+        })
+        .compose(v -> goOn(vm))
+        .compose(v -> {
+          armTtl(vm);
+          // An exit meanwhile is seen here: watch() finds the process's exit or QMP's end already complete.
+          watch(vm);
+          return Future.<Void>succeededFuture();
         })
         .recover(error -> {
+          cancelTtl(vm);
           if (!vm.state.isFinal()) {
             transition(vm, VmState.FAILED, "create failed: " + error.getMessage());
           }
@@ -268,10 +283,37 @@ public final class VmLauncherVerticle extends VerticleBase {
         });
   }
 
-  /** A create that a manager stop cut short fails at its next step, so that its own undo releases what it made. */
+  /**
+   * A create that a manager stop or its abandoned call cut short fails at its next step, so that its own undo
+   * releases what it made.
+   */
   private static Future<Void> goOn(Vm vm) {
-    return vm.cancelled ? Future.failedFuture(new ManagerException(ErrorKind.UNAVAILABLE, "the manager is stopping"))
-        : Future.succeededFuture();
+    return vm.cancelled.<Future<Void>>map(why -> Future.failedFuture(new ManagerException(ErrorKind.UNAVAILABLE,
+        why))).orElseGet(Future::succeededFuture);
+  }
+
+  /**
+   * A CreateVm whose reply did not reach its client: the create is cut short (its saga undoes what it made), or the
+   * VM it made is removed. Replies once that is done, so that a draining API waits for it.
+   */
+  private void onAbandon(Message<JsonObject> message) {
+    String callId = message.body().getString("callId", "");
+    Optional<Vm> found = callId.isEmpty() ? Optional.empty()
+        : vms.values().stream().filter(vm -> vm.callId.equals(callId)).findFirst();
+    if (found.isEmpty()) {
+      message.reply(new JsonObject());
+      return;
+    }
+    Vm vm = found.get();
+    String why = "CreateVm reply not delivered";
+    if (!vm.creation.isComplete()) {
+      LOG.info("vm {}: {}; cutting its create short", vm.id, why);
+      vm.cancelled = Optional.of(why);
+    }
+    vm.creation
+        .transform(created -> created.succeeded() && vms.get(vm.id) == vm && vm.state == VmState.RUNNING
+            ? remove(vm, why, null) : Future.<Void>succeededFuture())
+        .onComplete(ar -> message.reply(new JsonObject()));
   }
 
   private static Optional<Duration> ttl(String text) {
@@ -614,11 +656,11 @@ public final class VmLauncherVerticle extends VerticleBase {
     String id = message.body().getString("id");
     Vm vm = vms.get(id);
     if (vm == null) {
-      fail(message, new ManagerException(ErrorKind.NOT_FOUND, "VM " + id + " not found"));
+      fail(message, new ManagerException(ErrorKind.NOT_FOUND, "VM " + ClientText.quote(id) + " not found"));
       return;
     }
     if (vm.state != VmState.RUNNING) {
-      fail(message, new ManagerException(ErrorKind.UNAVAILABLE, "VM " + id + " is " + vm.state
+      fail(message, new ManagerException(ErrorKind.UNAVAILABLE, "VM " + vm.id + " is " + vm.state
           + "; retry once it is running"));
       return;
     }
@@ -780,16 +822,49 @@ public final class VmLauncherVerticle extends VerticleBase {
   }
 
   /**
-   * Queues a state.json write of the VM as it is now, after the VM's earlier writes. A failed write is logged and
-   * does not stop the VM: the next write (or the record already on disk) stands in for it.
+   * Queues a state.json write of the VM as it is now, after the VM's earlier writes. A failed write of a VM being
+   * created fails its create (the saga waits for its records); of a running VM, it is retried until a write lands,
+   * and reported meanwhile (event, {@code cvm_state_write_failures_total}, {@code /health} degraded).
    */
   private void persist(Vm vm) {
+    persist(vm, STATE_RETRY_FIRST);
+  }
+
+  private void persist(Vm vm, Duration nextRetry) {
     if (!vm.persistent) {
       return;
     }
     VmRecord record = vm.record();
-    vm.saved = vm.saved.transform(ar -> StateFile.write(vertx, vm.paths, record))
-        .onFailure(e -> LOG.warn("vm {}: writing state.json failed: {}", vm.id, e.toString()));
+    Future<Void> write = vm.saved.transform(ar -> StateFile.write(vertx, vm.paths, record));
+    vm.saved = write;
+    write.onComplete(ar -> {
+      if (ar.succeeded()) {
+        if (vm.unsaved && vm.saved == write) {
+          vm.unsaved = false;
+          LOG.info("vm {}: state.json written again", vm.id);
+          publish(VmEvent.of(VmEvent.STATE_SAVED, vm.id, "state.json written again"));
+        }
+        return;
+      }
+      metrics.stateWriteFailed();
+      LOG.warn("vm {}: writing state.json failed: {}", vm.id, ar.cause().getMessage());
+      boolean created = vm.creation.isComplete() && vm.creation.succeeded() && vm.state == VmState.RUNNING;
+      if (!created || vms.get(vm.id) != vm) {
+        return;
+      }
+      if (!vm.unsaved) {
+        vm.unsaved = true;
+        publish(VmEvent.of(VmEvent.STATE_UNSAVED, vm.id, "writing state.json failed: " + ar.cause().getMessage()
+            + "; retrying"));
+      }
+      vertx.setTimer(nextRetry.toMillis(), t -> {
+        // A newer write stands in for this one; a VM gone meanwhile needs none.
+        if (vm.saved == write && vms.get(vm.id) == vm) {
+          Duration doubled = nextRetry.multipliedBy(2);
+          persist(vm, doubled.compareTo(STATE_RETRY_MAX) > 0 ? STATE_RETRY_MAX : doubled);
+        }
+      });
+    });
   }
 
   /** What state.json keeps of the configuration a VM was launched with. */
@@ -834,7 +909,7 @@ public final class VmLauncherVerticle extends VerticleBase {
     String id = message.body().getString("id");
     Vm vm = vms.get(id);
     if (vm == null) {
-      fail(message, new ManagerException(ErrorKind.NOT_FOUND, "VM " + id + " not found"));
+      fail(message, new ManagerException(ErrorKind.NOT_FOUND, "VM " + ClientText.quote(id) + " not found"));
     } else {
       message.reply(vm.view().toJson());
     }
@@ -845,7 +920,7 @@ public final class VmLauncherVerticle extends VerticleBase {
     String command = message.body().getString("command", "");
     Vm vm = vms.get(id);
     if (vm == null || vm.qmp == null) {
-      fail(message, new ManagerException(ErrorKind.NOT_FOUND, "VM " + id + " not found"));
+      fail(message, new ManagerException(ErrorKind.NOT_FOUND, "VM " + ClientText.quote(id) + " not found"));
     } else if (!command.matches("query-[a-z0-9-]+")) {
       fail(message, new ManagerException(ErrorKind.INVALID_ARGUMENT, "only query-* QMP commands are allowed"));
     } else {

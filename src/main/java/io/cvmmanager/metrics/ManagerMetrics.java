@@ -37,6 +37,7 @@ public final class ManagerMetrics {
 
   private final PrometheusMeterRegistry registry;
   private final AtomicReference<Supplier<Map<String, Integer>>> vmCounts = new AtomicReference<>(Map::of);
+  private final AtomicReference<Supplier<Integer>> unsaved = new AtomicReference<>(() -> 0);
 
   private ManagerMetrics(PrometheusMeterRegistry registry) {
     this.registry = registry;
@@ -46,6 +47,9 @@ public final class ManagerMetrics {
           .tag("state", state.name())
           .register(registry);
     }
+    Gauge.builder("cvm.vms.unsaved", () -> unsaved.get().get())
+        .description("Running VMs whose last state.json write failed and is being retried")
+        .register(registry);
   }
 
   /** A fresh registry; what tests that do not look at metrics pass as well. */
@@ -112,6 +116,20 @@ public final class ManagerMetrics {
   public void adoption(String outcome) {
     Counter.builder("cvm.adoptions").description("VMs of an earlier run found at start-up, by outcome")
         .tag("outcome", outcome).register(registry).increment();
+  }
+
+  /** A state.json write failed (it is retried for a running VM; a create fails). */
+  public void stateWriteFailed() {
+    Counter.builder("cvm.state.write.failures").description("state.json writes that failed")
+        .register(registry).increment();
+  }
+
+  /**
+   * Where {@code cvm_vms_unsaved} reads from: running VMs whose last state.json write failed and is being retried.
+   * Called on the scraping thread; a later call replaces the earlier supplier.
+   */
+  public void unsavedVms(Supplier<Integer> count) {
+    unsaved.set(count);
   }
 
   /**

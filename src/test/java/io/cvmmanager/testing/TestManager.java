@@ -67,6 +67,12 @@ public final class TestManager implements AutoCloseable {
     return start(ConfigParser.parse(values(stateDir, ports, overrides), Path.of("/root"), true), Tee.NONE);
   }
 
+  /** As {@link #start(Path, PortRange, Map)}, on a Vert.x built with {@code options} (e.g. a tighter blocked-thread check). */
+  public static TestManager start(Path stateDir, PortRange ports, Map<String, String> overrides, VertxOptions options)
+      throws Exception {
+    return start(ConfigParser.parse(values(stateDir, ports, overrides), Path.of("/root"), true), Tee.NONE, options);
+  }
+
   /**
    * As {@link #start(Path, PortRange, Map)}, with the jar's host checks ({@link StartupChecks}) deciding the TEE and
    * the QEMU binary: with MANAGER_HOST_ROOT on a fake tree and a QEMU stand-in, SEV-SNP and TDX run end to end.
@@ -105,9 +111,13 @@ public final class TestManager implements AutoCloseable {
   }
 
   private static TestManager start(ManagerConfig config, Tee tee) throws Exception {
+    return start(config, tee, new VertxOptions());
+  }
+
+  private static TestManager start(ManagerConfig config, Tee tee, VertxOptions options) throws Exception {
     Files.createDirectories(config.stateDir().resolve("vms"));
     ManagerMetrics metrics = ManagerMetrics.create();
-    Vertx vertx = metrics.vertxBuilder(new VertxOptions()).build();
+    Vertx vertx = metrics.vertxBuilder(options).build();
     Tracing tracing = Tracing.start(config);
     Manager manager = Manager.start(vertx, config, tee, metrics, tracing).await();
     return new TestManager(vertx, manager, config, tracing);
@@ -138,6 +148,11 @@ public final class TestManager implements AutoCloseable {
 
   public UnaryCall.Result<CreateRes> create(CreateReq request) {
     return call("CreateVm", request, CreateRes.newBuilder());
+  }
+
+  /** A call of upstream's service with {@code payload} as its request bytes, as they are. */
+  public UnaryCall.Result<io.vertx.core.buffer.Buffer> raw(String method, io.vertx.core.buffer.Buffer payload) {
+    return UnaryCall.raw(client, server, MANAGER, method, payload).await();
   }
 
   public Future<UnaryCall.Result<CreateRes>> createAsync(CreateReq request) {

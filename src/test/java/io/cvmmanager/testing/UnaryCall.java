@@ -61,6 +61,19 @@ public final class UnaryCall {
         .compose(resp -> collect(resp, responses));
   }
 
+  /** A unary call whose request is {@code payload} as it is, for bytes no protobuf encoder would write. */
+  public static Future<Result<io.vertx.core.buffer.Buffer>> raw(GrpcClient client, SocketAddress server,
+      String service, String method, io.vertx.core.buffer.Buffer payload) {
+    int dot = service.lastIndexOf('.');
+    ServiceMethod<io.vertx.core.buffer.Buffer, io.vertx.core.buffer.Buffer> serviceMethod = ServiceMethod.client(
+        ServiceName.create(service.substring(0, dot), service.substring(dot + 1)), method,
+        GrpcMessageEncoder.IDENTITY, GrpcMessageDecoder.IDENTITY);
+    List<io.vertx.core.buffer.Buffer> responses = new ArrayList<>();
+    return client.request(server, serviceMethod)
+        .compose(req -> req.send(payload))
+        .compose(resp -> collect(resp, responses));
+  }
+
   private static <Req, Resp> Future<Result<Resp>> collect(GrpcClientResponse<Req, Resp> resp, List<Resp> out) {
     resp.handler(out::add);
     // end() fails on any status but OK; the status is what the tests look at.

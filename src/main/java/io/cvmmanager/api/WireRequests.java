@@ -1,0 +1,91 @@
+package io.cvmmanager.api;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.Descriptors.Descriptor;
+import com.google.protobuf.Descriptors.FieldDescriptor;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import com.google.protobuf.WireFormat;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.grpc.server.StatusException;
+import java.io.IOException;
+import java.util.Map;
+
+/**
+ * A request's bytes to its message, in our code rather than in the gRPC library's decoder (which cancels the call
+ * when a message does not parse, and lets invalid UTF-8 through in proto3 strings). Before anything is parsed,
+ * one pass over the wire form checks every length-delimited field against its bound and every string field for
+ * valid UTF-8, so that no field reaches a parser, a log line or a file unbounded. Linear in the request's size.
+ */
+final class WireRequests {
+  /** A VM id is a UUID (36 characters); a little margin for what clients may add (braces, a URN prefix). */
+  static final int ID_MAX_BYTES = 64;
+  /** Longer than any Go duration a person writes ("2562047h47m16.854775807s" is the longest that fits). */
+  static final int TTL_MAX_BYTES = 64;
+  /** URLs, log levels, tokens, AWS names, KBS parameters: far above what they need. */
+  static final int TEXT_MAX_BYTES = 8192;
+
+  /** Fields bounded more tightly than {@link #TEXT_MAX_BYTES}, by name; bytes fields are bounded only by the message. */
+  private static final Map<String, Integer> FIELD_MAX_BYTES = Map.of(
+      "id", ID_MAX_BYTES,
+      "cvm_id", ID_MAX_BYTES,
+      "ttl", TTL_MAX_BYTES);
+
+  private WireRequests() {}
+
+  /** The message of {@code prototype}'s type in {@code payload}, or INVALID_ARGUMENT saying what is wrong with it. */
+  @SuppressWarnings("unchecked")
+  static <T extends Message> T parse(String rpc, Buffer payload, T prototype) throws StatusException {
+    byte[] bytes = payload.getBytes();
+    try {
+      check(prototype.getDescriptorForType(), bytes);
+      return (T) prototype.getParserForType().parseFrom(bytes);
+    } catch (InvalidFieldException e) {
+      throw new StatusException(GrpcStatus.INVALID_ARGUMENT, rpc + ": " + e.getMessage());
+    } catch (InvalidProtocolBufferException e) {
+      throw new StatusException(GrpcStatus.INVALID_ARGUMENT, rpc + ": malformed request (" + e.getMessage() + ")");
+    } catch (IOException e) {
+      throw new StatusException(GrpcStatus.INVALID_ARGUMENT, rpc + ": unreadable request (" + e.getMessage() + ")");
+    }
+  }
+
+  private static void check(Descriptor type, byte[] bytes) throws IOException {
+    CodedInputStream in = CodedInputStream.newInstance(bytes);
+    for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+      FieldDescriptor field = type.findFieldByNumber(WireFormat.getTagFieldNumber(tag));
+      if (field == null || WireFormat.getTagWireType(tag) != WireFormat.WIRETYPE_LENGTH_DELIMITED) {
+        in.skipField(tag);
+        continue;
+      }
+      int length = in.readRawVarint32();
+      int max = maxBytes(field);
+      if (length > max) {
+        throw new InvalidFieldException(field.getName() + " is " + length + " bytes long; at most " + max);
+      }
+      if (length < 0 || length > bytes.length - in.getTotalBytesRead()) {
+        throw new InvalidProtocolBufferException("field " + field.getName() + " is cut short");
+      }
+      boolean text = field.getType() == FieldDescriptor.Type.STRING;
+      if (text && !ByteString.copyFrom(bytes, in.getTotalBytesRead(), length).isValidUtf8()) {
+        throw new InvalidFieldException(field.getName() + " is not valid UTF-8");
+      }
+      in.skipRawBytes(length);
+    }
+  }
+
+  private static int maxBytes(FieldDescriptor field) {
+    if (field.getType() == FieldDescriptor.Type.BYTES || field.getType() == FieldDescriptor.Type.MESSAGE) {
+      return GrpcApiVerticle.MAX_MESSAGE_BYTES;
+    }
+    return FIELD_MAX_BYTES.getOrDefault(field.getName(), TEXT_MAX_BYTES);
+  }
+
+  /** A field over its bound or not UTF-8: said as it is, without protobuf's "while parsing" wording. */
+  private static final class InvalidFieldException extends InvalidProtocolBufferException {
+    InvalidFieldException(String message) {
+      super(message);
+    }
+  }
+}

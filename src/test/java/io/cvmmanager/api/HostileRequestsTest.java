@@ -1,0 +1,176 @@
+package io.cvmmanager.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import com.google.protobuf.ByteString;
+import io.cvmmanager.api.cvm.GetVmRequest;
+import io.cvmmanager.api.cvm.Vm;
+import io.cvmmanager.api.manager.AttestationPolicyReq;
+import io.cvmmanager.api.manager.AttestationPolicyRes;
+import io.cvmmanager.api.manager.CreateReq;
+import io.cvmmanager.config.PortRange;
+import io.cvmmanager.testing.TestManager;
+import io.cvmmanager.testing.UnaryCall;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.grpc.common.GrpcStatus;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Requests a hostile or broken client sends, through a real client over a real socket: each gets its own status at
+ * once, with a message short enough for any client's metadata limit, and nothing is made. No QEMU starts: every
+ * request here is refused before the launcher would spawn one.
+ */
+class HostileRequestsTest {
+  private static final String LONG_ID = "4b0f7f0e-".repeat(1000);
+
+  @TempDir
+  Path stateDir;
+
+  private TestManager start(int firstPort) throws Exception {
+    return TestManager.start(stateDir, new PortRange(firstPort, firstPort + 1),
+        Map.of("MANAGER_QEMU_START_PAUSED", "true"));
+  }
+
+  private static void assertRefused(GrpcStatus expected, UnaryCall.Result<?> result, String messagePart) {
+    assertEquals(expected, result.status(), "status; message: " + result.message());
+    assertTrue(result.message().contains(messagePart), "message \"" + result.message() + "\" lacks " + messagePart);
+    assertTrue(result.message().length() < 300, "message of " + result.message().length() + " characters");
+  }
+
+  /** Field 7 of CreateReq (ttl, a string) holding {@code value} as raw bytes. */
+  private static Buffer ttlField(byte... value) {
+    return Buffer.buffer().appendByte((byte) (7 << 3 | 2)).appendByte((byte) value.length).appendBytes(value);
+  }
+
+  @Test
+  void invalidUtf8InAStringFieldIsInvalidArgument() throws Exception {
+    try (TestManager manager = start(27300)) {
+      assertRefused(GrpcStatus.INVALID_ARGUMENT, manager.raw("CreateVm", ttlField((byte) 0xff, (byte) 0xfe)),
+          "ttl is not valid UTF-8");
+      // agent_log_level (field 1) after a valid ttl: every string field is checked, not only the first.
+      Buffer logLevel = ttlField((byte) '1', (byte) 'h').appendByte((byte) (1 << 3 | 2)).appendByte((byte) 2)
+          .appendByte((byte) 0xc3).appendByte((byte) 0x28);
+      assertRefused(GrpcStatus.INVALID_ARGUMENT, manager.raw("CreateVm", logLevel), "agent_log_level");
+      manager.assertNothingLeft();
+    }
+  }
+
+  @Test
+  void truncatedMessagesAreInvalidArgumentNotCancelled() throws Exception {
+    try (TestManager manager = start(27302)) {
+      // A ttl that says 16 bytes and has 1; a tag with no value; a varint cut in the middle.
+      for (Buffer cut : List.of(Buffer.buffer(new byte[] {7 << 3 | 2, 16, 'a'}),
+          Buffer.buffer(new byte[] {7 << 3 | 2}), Buffer.buffer(new byte[] {(byte) 0x80}))) {
+        assertRefused(GrpcStatus.INVALID_ARGUMENT, manager.raw("CreateVm", cut), "malformed request");
+        assertRefused(GrpcStatus.INVALID_ARGUMENT, manager.raw("RemoveVm", cut), "malformed request");
+      }
+      manager.assertNothingLeft();
+    }
+  }
+
+  @Test
+  void aRequestOverTheMessageLimitIsResourceExhaustedNamingTheLimit() throws Exception {
+    try (TestManager manager = start(27304)) {
+      CreateReq big = CreateReq.newBuilder()
+          .setAgentCvmServerCaCert(ByteString.copyFrom(new byte[5 * 1024 * 1024])).build();
+      assertRefused(GrpcStatus.RESOURCE_EXHAUSTED, manager.create(big),
+          "message limit of " + GrpcApiVerticle.MAX_MESSAGE_BYTES + " bytes");
+      manager.assertNothingLeft();
+    }
+  }
+
+  @Test
+  void longIdsAreRefusedWithAShortMessageByEveryMethod() throws Exception {
+    try (TestManager manager = start(27306)) {
+      assertRefused(GrpcStatus.INVALID_ARGUMENT, manager.remove(LONG_ID), "cvm_id is 9000 bytes long; at most 64");
+      assertRefused(GrpcStatus.INVALID_ARGUMENT, manager.info(LONG_ID), "id is 9000 bytes long");
+      assertRefused(GrpcStatus.INVALID_ARGUMENT, manager.call("AttestationPolicy",
+          AttestationPolicyReq.newBuilder().setId(LONG_ID).build(), AttestationPolicyRes.newBuilder()), "id is");
+      assertRefused(GrpcStatus.INVALID_ARGUMENT, manager.call("cvm.v1.CvmService", "GetVm",
+          GetVmRequest.newBuilder().setId(LONG_ID).build(), Vm.newBuilder()), "id is");
+      // Within the bound but no VM's: NOT_FOUND, quoting the id as it is.
+      String unknown = "x".repeat(64);
+      assertRefused(GrpcStatus.NOT_FOUND, manager.info(unknown), unknown);
+    }
+  }
+
+  @Test
+  void longTtlsAreRefusedAtOnceWithAShortMessage() throws Exception {
+    try (TestManager manager = start(27308)) {
+      assertRefused(GrpcStatus.INVALID_ARGUMENT, manager.create(CreateReq.newBuilder()
+          .setTtl("9".repeat(2_000_000) + "ns").build()), "ttl is 2000002 bytes long; at most 64");
+      assertRefused(GrpcStatus.INVALID_ARGUMENT, manager.create(CreateReq.newBuilder().setTtl("1h".repeat(5000))
+          .build()), "ttl is 10000 bytes long");
+      manager.assertNothingLeft();
+    }
+  }
+
+  /**
+   * Every field filled up to the message limit, with the event loops' limit lowered from 2 s to 50 ms: Vert.x's
+   * blocked-thread checker reports nothing, so no request, whatever its size, holds an event loop.
+   */
+  @Test
+  void requestsUpToTheMessageLimitNeverBlockAnEventLoop() throws Exception {
+    ListAppender<ILoggingEvent> warnings = new ListAppender<>();
+    Logger root = ((LoggerContext) LoggerFactory.getILoggerFactory()).getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    warnings.start();
+    root.addAppender(warnings);
+    VertxOptions tight = new VertxOptions().setMaxEventLoopExecuteTime(50)
+        .setMaxEventLoopExecuteTimeUnit(TimeUnit.MILLISECONDS).setBlockedThreadCheckInterval(10)
+        .setBlockedThreadCheckIntervalUnit(TimeUnit.MILLISECONDS).setWarningExceptionTime(50)
+        .setWarningExceptionTimeUnit(TimeUnit.MILLISECONDS);
+    int nearLimit = GrpcApiVerticle.MAX_MESSAGE_BYTES - 64;
+    try (TestManager manager = TestManager.start(stateDir, new PortRange(27310, 27311),
+        Map.of("MANAGER_QEMU_START_PAUSED", "true"), tight)) {
+      // The first round loads classes (tens of ms each on a busy 2-core machine); the second is what counts.
+      sendEveryFieldAtTheLimit(manager, nearLimit);
+      warnings.list.clear();
+      sendEveryFieldAtTheLimit(manager, nearLimit);
+      manager.assertNothingLeft();
+    } finally {
+      root.detachAppender(warnings);
+    }
+    List<String> blocked = warnings.list.stream().filter(e -> e.getFormattedMessage().contains("has been blocked"))
+        .map(e -> e.getFormattedMessage() + (e.getThrowableProxy() == null ? "" : " at " + java.util.Arrays.stream(
+            e.getThrowableProxy().getStackTraceElementProxyArray()).limit(25)
+            .map(Object::toString).collect(java.util.stream.Collectors.joining(" | "))))
+        .toList();
+    assertEquals(List.of(), blocked);
+  }
+
+  private static void sendEveryFieldAtTheLimit(TestManager manager, int nearLimit) {
+    String text = "9".repeat(nearLimit);
+    ByteString bytes = ByteString.copyFrom(new byte[nearLimit]);
+    List<UnaryCall.Result<?>> refused = List.of(
+        manager.create(CreateReq.newBuilder().setTtl(text).build()),
+        manager.create(CreateReq.newBuilder().setAgentCvmServerUrl(text).build()),
+        manager.create(CreateReq.newBuilder().setAaKbsParams(text).build()),
+        manager.remove(text),
+        manager.info(text),
+        manager.call("cvm.v1.CvmService", "GetVm", GetVmRequest.newBuilder().setId(text).build(),
+            Vm.newBuilder()));
+    refused.forEach(result -> assertRefused(GrpcStatus.INVALID_ARGUMENT, result, "bytes long"));
+    // Certificates and keys may be as large as the message: such a VM is made (paused) and removed.
+    for (CreateReq big : List.of(CreateReq.newBuilder().setAgentCvmServerCaCert(bytes).build(),
+        CreateReq.newBuilder().setAgentCvmClientKey(bytes).build())) {
+      UnaryCall.Result<io.cvmmanager.api.manager.CreateRes> created = manager.create(big);
+      if (created.status() == GrpcStatus.OK) {
+        assertEquals(GrpcStatus.OK, manager.remove(created.response().getCvmId()).status());
+      } else {
+        assertTrue(created.message().length() < 300, created.status() + " " + created.message().length());
+      }
+    }
+  }
+}
