@@ -13,6 +13,7 @@
 #   no-socket            never creates the QMP socket; runs on
 #   no-greeting          accepts QMP connections, never greets
 #   hang-after-greeting  greets, then never answers
+# (each of these four, and die-after, says on stderr what it does: the manager's errors quote QEMU's stderr)
 #   ignore-powerdown     answers system_powerdown, as a guest that ignores ACPI does nothing more
 #   ignore-quit          answers quit and runs on
 #   ignore-sigterm       SIGTERM does nothing (SIGKILL still ends it)
@@ -92,6 +93,7 @@ class Fake:
             with open(self.console, "a") as f:
                 f.write("fake-qemu: no guest runs here\n")
         if self.has("no-socket"):
+            say("making no QMP socket, as told")
             while True:
                 signal.pause()
         server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -108,12 +110,14 @@ class Fake:
     def serve(self, conn):
         """One QMP client, until it hangs up (then the next one is served) or a command ends the fake."""
         if self.has("no-greeting"):
+            say("sending no QMP greeting, as told")
             drain(conn)
             return
         self.hold("greeting")
         send(conn, {"QMP": {"version": {"qemu": {"micro": 0, "minor": 0, "major": 10}, "package": "fake"},
                             "capabilities": []}})
         if self.has("hang-after-greeting"):
+            say("answering nothing after the QMP greeting, as told")
             drain(conn)
             return
         for command in commands(conn):
