@@ -78,6 +78,15 @@ class Fake:
                 pass
         os._exit(code)
 
+    def write(self, path, mode, text):
+        """As QEMU does with its pid file: a failed write ends it, saying why."""
+        try:
+            with open(path, mode) as f:
+                f.write(text)
+        except OSError as e:
+            say("cannot write %s: %s" % (path, e.strerror))
+            self.exit(1)
+
     def hold(self, command):
         if command not in self.switches.get("hold", []):
             return
@@ -87,11 +96,9 @@ class Fake:
             time.sleep(0.005)
 
     def run(self):
-        with open(self.pidfile, "w") as f:
-            f.write("%d\n" % os.getpid())
+        self.write(self.pidfile, "w", "%d\n" % os.getpid())
         if self.console:
-            with open(self.console, "a") as f:
-                f.write("fake-qemu: no guest runs here\n")
+            self.write(self.console, "a", "fake-qemu: no guest runs here\n")
         if self.has("no-socket"):
             say("making no QMP socket, as told")
             while True:

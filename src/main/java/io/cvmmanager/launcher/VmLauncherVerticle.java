@@ -9,6 +9,7 @@ import io.cvmmanager.disk.DiskVerticle;
 import io.cvmmanager.disk.VmFilesRequest;
 import io.cvmmanager.error.ErrorKind;
 import io.cvmmanager.error.ManagerException;
+import io.cvmmanager.error.NoSpaceLeft;
 import io.cvmmanager.process.ChildProcess;
 import io.cvmmanager.qemu.QemuCommand;
 import io.cvmmanager.qemu.Tee;
@@ -331,8 +332,11 @@ public final class VmLauncherVerticle extends VerticleBase {
     Path socket = vm.paths.qmpSocket();
     vm.process.exit().onSuccess(code -> {
       sockets.forget(socket);
-      ready.tryFail(new ManagerException(ErrorKind.FAILED_PRECONDITION,
-          "QEMU exited at once (" + exitDescription(code) + "): " + vm.stderrSummary()));
+      String exited = "QEMU exited at once (" + exitDescription(code) + "): " + vm.stderrSummary();
+      // Out of space for its pid file or console in the state dir, or for guest memory: exhausted, not misconfigured.
+      ready.tryFail(NoSpaceLeft.in(vm.stderrSummary())
+          ? new ManagerException(ErrorKind.RESOURCE_EXHAUSTED, exited + " (state dir " + config.stateDir() + ")")
+          : new ManagerException(ErrorKind.FAILED_PRECONDITION, exited));
     });
     Duration timeout = qemu.qmpTimeout();
     long deadline = System.nanoTime() + timeout.toNanos();
