@@ -1,7 +1,9 @@
 package io.cvmmanager.testing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cvmmanager.api.cvm.GetVmRequest;
 import io.cvmmanager.api.cvm.Vm;
@@ -12,6 +14,8 @@ import io.vertx.core.Future;
 import io.vertx.grpc.common.GrpcStatus;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,8 +26,13 @@ class FakeQemuTest {
   Path stateDir;
 
   private TestManager start(int port, String... faults) throws Exception {
-    return TestManager.start(stateDir, new PortRange(port, port),
-        Map.of("MANAGER_QEMU_BIN_PATH", FakeQemu.binary(stateDir, faults).toString()));
+    return start(port, Map.of(), faults);
+  }
+
+  private TestManager start(int port, Map<String, String> extra, String... faults) throws Exception {
+    Map<String, String> settings = new HashMap<>(extra);
+    settings.put("MANAGER_QEMU_BIN_PATH", FakeQemu.binary(stateDir, faults).toString());
+    return TestManager.start(stateDir, new PortRange(port, port), settings);
   }
 
   @Test
@@ -57,6 +66,47 @@ class FakeQemuTest {
       assertEquals("RUNNING", state(manager, id));
       assertEquals(GrpcStatus.OK, manager.remove(id).status());
       manager.assertNothingLeft();
+    }
+  }
+
+  @Test
+  void aHoldBeforeTheGreetingWorksLikeOneAtACommand() throws Exception {
+    try (TestManager manager = start(27202, "hold=greeting")) {
+      Future<UnaryCall.Result<CreateRes>> create = manager.createAsync(CreateReq.getDefaultInstance());
+      Path vmDir = FakeQemu.awaitHeldVm(stateDir, "greeting");
+      assertFalse(create.isComplete(), "CreateVm answered before QEMU greeted");
+      FakeQemu.release(vmDir, "greeting");
+      UnaryCall.Result<CreateRes> created = create.await();
+      assertEquals(GrpcStatus.OK, created.status(), created.message());
+      assertEquals(GrpcStatus.OK, manager.remove(created.response().getCvmId()).status());
+      manager.assertNothingLeft();
+    }
+  }
+
+  /** Powerdown, quit and SIGTERM ignored: the stop sequence ends with SIGKILL, and nothing is left. */
+  @Test
+  void aFakeThatIgnoresPowerdownQuitAndSigtermIsKilled() throws Exception {
+    try (TestManager manager = start(27203, Map.of("MANAGER_QEMU_STOP_GRACE", "0s"),
+        "ignore-powerdown", "ignore-quit", "ignore-sigterm")) {
+      String id = manager.create(CreateReq.getDefaultInstance()).response().getCvmId();
+      long started = System.nanoTime();
+      assertEquals(GrpcStatus.OK, manager.remove(id).status());
+      Duration took = Duration.ofNanos(System.nanoTime() - started);
+      assertTrue(took.compareTo(Duration.ofSeconds(9)) > 0, "quit and SIGTERM each waited for; took " + took);
+      manager.assertNothingLeft();
+    }
+  }
+
+  /** A fake that dies by itself, as a crashing QEMU does: the VM is gone, and so is everything it had. */
+  @Test
+  void aFakeThatDiesEndsItsVm() throws Exception {
+    try (TestManager manager = start(27204, "die-after=1500")) {
+      UnaryCall.Result<CreateRes> created = manager.create(CreateReq.getDefaultInstance());
+      assertEquals(GrpcStatus.OK, created.status(), created.message());
+      String id = created.response().getCvmId();
+      await().atMost(Duration.ofSeconds(20)).until(() -> manager.<GetVmRequest, Vm>call("cvm.v1.CvmService", "GetVm",
+          GetVmRequest.newBuilder().setId(id).build(), Vm.newBuilder()).status() == GrpcStatus.NOT_FOUND);
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(manager::assertNothingLeft);
     }
   }
 
