@@ -13,79 +13,36 @@ import os
 import signal
 import socket
 import sys
-import time
 
-
-def option(argv, name):
-    values = [argv[i + 1] for i in range(len(argv) - 1) if argv[i] == name]
-    return values
-
-
-def qmp_socket_path(argv):
-    for value in option(argv, "-qmp"):
-        if value.startswith("unix:"):
-            return value[len("unix:"):].split(",")[0]
-    sys.exit("qemu-standin: no -qmp unix:<path>")
-
-
-def console_path(argv):
-    for value in option(argv, "-chardev"):
-        parts = value.split(",")
-        if parts[0] == "file":
-            for part in parts[1:]:
-                if part.startswith("path="):
-                    return part[len("path="):]
-    return None
-
-
-def event(name, data):
-    now = time.time()
-    return {"event": name, "data": data,
-            "timestamp": {"seconds": int(now), "microseconds": int((now % 1) * 1e6)}}
-
-
-def send(conn, message):
-    conn.sendall((json.dumps(message) + "\r\n").encode())
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fake-qemu"))
+from qemu_side import commands, console_path, event, option, qmp_socket_path, send  # noqa: E402
 
 
 def serve(conn, paused):
     """One QMP client; returns True when the stand-in should exit (powerdown or quit)."""
     send(conn, {"QMP": {"version": {"qemu": {"micro": 0, "minor": 0, "major": 10}, "package": "standin"},
                         "capabilities": []}})
-    buffer = b""
-    decoder = json.JSONDecoder()
-    while True:
-        chunk = conn.recv(65536)
-        if not chunk:
-            return False
-        buffer += chunk
-        text = buffer.decode(errors="replace").lstrip()
-        while text:
-            try:
-                command, end = decoder.raw_decode(text)
-            except ValueError:
-                break
-            text = text[end:].lstrip()
-            reply = {"id": command["id"]} if "id" in command else {}
-            name = command.get("execute")
-            if name in ("qmp_capabilities", "cont", "stop"):
-                send(conn, dict(reply, **{"return": {}}))
-            elif name == "query-status":
-                send(conn, dict(reply, **{"return": {"status": "prelaunch" if paused else "running",
-                                                     "singlestep": False, "running": not paused}}))
-            elif name == "system_powerdown":
-                send(conn, dict(reply, **{"return": {}}))
-                send(conn, event("POWERDOWN", {}))
-                send(conn, event("SHUTDOWN", {"guest": True, "reason": "guest-shutdown"}))
-                return True
-            elif name == "quit":
-                send(conn, dict(reply, **{"return": {}}))
-                send(conn, event("SHUTDOWN", {"guest": False, "reason": "host-qmp-quit"}))
-                return True
-            else:
-                send(conn, dict(reply, **{"error": {"class": "CommandNotFound",
-                                                     "desc": "The command %s has not been found" % name}}))
-        buffer = text.encode()
+    for command in commands(conn):
+        reply = {"id": command["id"]} if "id" in command else {}
+        name = command.get("execute")
+        if name in ("qmp_capabilities", "cont", "stop"):
+            send(conn, dict(reply, **{"return": {}}))
+        elif name == "query-status":
+            send(conn, dict(reply, **{"return": {"status": "prelaunch" if paused else "running",
+                                                 "singlestep": False, "running": not paused}}))
+        elif name == "system_powerdown":
+            send(conn, dict(reply, **{"return": {}}))
+            send(conn, event("POWERDOWN", {}))
+            send(conn, event("SHUTDOWN", {"guest": True, "reason": "guest-shutdown"}))
+            return True
+        elif name == "quit":
+            send(conn, dict(reply, **{"return": {}}))
+            send(conn, event("SHUTDOWN", {"guest": False, "reason": "host-qmp-quit"}))
+            return True
+        else:
+            send(conn, dict(reply, **{"error": {"class": "CommandNotFound",
+                                                 "desc": "The command %s has not been found" % name}}))
+    return False
 
 
 def main():
@@ -104,6 +61,8 @@ def main():
         with open(console, "a") as f:
             f.write("qemu-standin: no guest runs here (no SEV-SNP/TDX hardware)\n")
     path = qmp_socket_path(argv)
+    if not path:
+        sys.exit("qemu-standin: no -qmp unix:<path>")
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(path)
     server.listen(1)

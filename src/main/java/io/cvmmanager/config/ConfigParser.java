@@ -157,7 +157,8 @@ public final class ConfigParser {
     return new QemuConfig(binPath, bool(MANAGER_QEMU_USE_SUDO), name(MANAGER_QEMU_MACHINE), name(MANAGER_QEMU_CPU),
         bool(MANAGER_QEMU_ENABLE_KVM), bool(MANAGER_QEMU_NO_GRAPHIC), monitor, memory,
         new QemuConfig.Smp(smpCount, smpMax), ovmf, net, kernel, disk, sevSnp, tdx, gpu,
-        bool(MANAGER_QEMU_START_PAUSED), nonNegativeDuration(MANAGER_QEMU_STOP_GRACE));
+        bool(MANAGER_QEMU_START_PAUSED), nonNegativeDuration(MANAGER_QEMU_STOP_GRACE),
+        positiveDuration(MANAGER_QEMU_QMP_TIMEOUT));
   }
 
   /** Default: /var/lib/cvm-manager for root, else the XDG state dir of the user. */

@@ -143,6 +143,7 @@ public enum ConfigVariable {
   MANAGER_QEMU_GPU_FW_CFG_MMIO_MB("262144"),
   MANAGER_QEMU_START_PAUSED("false"),
   MANAGER_QEMU_STOP_GRACE("10s"),
+  MANAGER_QEMU_QMP_TIMEOUT("30s"),
 
   // Observability
   COCOS_JAEGER_URL("http://localhost:4318"),

@@ -22,7 +22,8 @@ public record QemuConfig(
     Tdx tdx,
     Gpu gpu,
     boolean startPaused,
-    Duration stopGrace) {
+    Duration stopGrace,
+    Duration qmpTimeout) {
 
   public record Memory(String size, int slots, String max, String id) {}
 
@@ -49,6 +50,6 @@ public record QemuConfig(
 
   public QemuConfig withBinPath(String resolved) {
     return new QemuConfig(resolved, useSudo, machine, cpu, enableKvm, noGraphic, monitor, memory, smp, ovmf, net,
-        kernel, disk, sevSnp, tdx, gpu, startPaused, stopGrace);
+        kernel, disk, sevSnp, tdx, gpu, startPaused, stopGrace, qmpTimeout);
   }
 }

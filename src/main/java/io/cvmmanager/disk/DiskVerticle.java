@@ -5,6 +5,7 @@ import io.cvmmanager.config.DiskClone;
 import io.cvmmanager.config.QemuConfig;
 import io.cvmmanager.error.ErrorKind;
 import io.cvmmanager.error.ManagerException;
+import io.cvmmanager.error.NoSpaceLeft;
 import io.cvmmanager.process.ChildProcess;
 import io.cvmmanager.qemu.VmPaths;
 import io.vertx.core.Future;
@@ -80,7 +81,7 @@ public final class DiskVerticle extends VerticleBase {
           writeSmallFiles(paths, request);
           return null;
         }, false)
-        .compose(v -> request.disk() ? makeDisk(paths) : Future.succeededFuture())
+        .compose(v -> request.disk() ? makeDisk(request.id(), paths) : Future.succeededFuture())
         .onSuccess(v -> message.reply(new JsonObject().put("dir", paths.dir().toString())))
         .onFailure(e -> {
           LOG.warn("vm {}: preparing files failed: {}", request.id(), e.getMessage());
@@ -89,24 +90,52 @@ public final class DiskVerticle extends VerticleBase {
         });
   }
 
-  /** The VM directory (0700), its OVMF_VARS copy, and the certs and env directories (0700) and files (0600). */
+  /**
+   * The VM directory (0700), its OVMF_VARS copy, and the certs and env directories (0700) and files (0600). A
+   * source that cannot be read is FAILED_PRECONDITION naming its variable; a full state dir is RESOURCE_EXHAUSTED
+   * naming the file being written.
+   */
   private void writeSmallFiles(VmPaths paths, VmFilesRequest request) throws IOException {
-    Files.createDirectory(paths.dir(), DIR_MODE);
+    String id = request.id();
+    writing(id, "the VM directory", () -> Files.createDirectory(paths.dir(), DIR_MODE));
     if (request.ovmfVars()) {
-      String source = qemu.ovmf().varsFile();
-      try (InputStream in = Files.newInputStream(Path.of(source))) {
-        writeNew(paths.ovmfVars(), in.readAllBytes());
-      } catch (IOException e) {
-        throw new ManagerException(ErrorKind.FAILED_PRECONDITION,
-            "cannot copy MANAGER_QEMU_OVMF_VARS_FILE " + source + ": " + e);
-      }
+      byte[] vars = readOvmfVars();
+      writing(id, "OVMF_VARS.fd (copy of MANAGER_QEMU_OVMF_VARS_FILE)", () -> writeNew(paths.ovmfVars(), vars));
     }
-    Files.createDirectory(paths.certs(), DIR_MODE);
+    writing(id, "certs/", () -> Files.createDirectory(paths.certs(), DIR_MODE));
     for (Map.Entry<String, byte[]> file : request.certs().entrySet()) {
-      writeNew(paths.certs().resolve(file.getKey()), file.getValue());
+      writing(id, "certs/" + file.getKey(), () -> writeNew(paths.certs().resolve(file.getKey()), file.getValue()));
     }
-    Files.createDirectory(paths.env(), DIR_MODE);
-    writeNew(paths.env().resolve("environment"), request.environment().getBytes(StandardCharsets.UTF_8));
+    writing(id, "env/", () -> Files.createDirectory(paths.env(), DIR_MODE));
+    writing(id, "env/environment",
+        () -> writeNew(paths.env().resolve("environment"), request.environment().getBytes(StandardCharsets.UTF_8)));
+  }
+
+  private byte[] readOvmfVars() {
+    String source = qemu.ovmf().varsFile();
+    try (InputStream in = Files.newInputStream(Path.of(source))) {
+      return in.readAllBytes();
+    } catch (IOException e) {
+      throw new ManagerException(ErrorKind.FAILED_PRECONDITION,
+          "cannot read MANAGER_QEMU_OVMF_VARS_FILE " + source + ": " + e);
+    }
+  }
+
+  /** One write into the state dir. */
+  private interface Write {
+    void run() throws IOException;
+  }
+
+  /** Runs {@code write}; a full file system becomes RESOURCE_EXHAUSTED naming the state dir and {@code what}. */
+  private void writing(String vmId, String what, Write write) throws IOException {
+    try {
+      write.run();
+    } catch (IOException e) {
+      if (NoSpaceLeft.in(e)) {
+        throw NoSpaceLeft.writing(stateDir, what, vmId);
+      }
+      throw e;
+    }
   }
 
   /** Created 0600 from the start: a key is never readable by others, not even for a moment. */
@@ -120,7 +149,7 @@ public final class DiskVerticle extends VerticleBase {
     }
   }
 
-  private Future<Void> makeDisk(VmPaths paths) {
+  private Future<Void> makeDisk(String vmId, VmPaths paths) {
     String reference = Path.of(qemu.disk().srcFile()).toAbsolutePath().toString();
     String target = paths.disk().toString();
     return qemuImg(List.of("info", "--output=json", "-U", reference), "reading reference image " + reference)
@@ -137,7 +166,8 @@ public final class DiskVerticle extends VerticleBase {
           for (List<String> step : steps) {
             done = done.compose(r -> qemuImg(step, "making the VM disk from " + reference));
           }
-          return done.<Void>mapEmpty();
+          return done.<Void>mapEmpty().recover(e -> Future.failedFuture(NoSpaceLeft.in(e)
+              ? NoSpaceLeft.writing(stateDir, "disk.qcow2 (" + e.getMessage() + ")", vmId) : e));
         });
   }
 

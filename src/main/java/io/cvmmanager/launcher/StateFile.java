@@ -1,5 +1,6 @@
 package io.cvmmanager.launcher;
 
+import io.cvmmanager.error.NoSpaceLeft;
 import io.cvmmanager.qemu.VmPaths;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -17,7 +18,8 @@ import java.nio.file.attribute.PosixFilePermissions;
  * Writes a VM's {@code state.json} so that a crash at any moment leaves either the old file or the new one, never
  * a torn one: a temp file beside it, fsync, rename over it, fsync the directory (so the rename itself survives a
  * power cut). fsync has no asynchronous API, hence one executeBlocking job per write, unordered across VMs so many
- * VMs' writes run at once; the launcher chains each VM's writes so they land in order.
+ * VMs' writes run at once; the launcher chains each VM's writes so they land in order. A full disk fails the write
+ * with RESOURCE_EXHAUSTED naming the state dir.
  */
 final class StateFile {
   private StateFile() {}
@@ -25,7 +27,14 @@ final class StateFile {
   static Future<Void> write(Vertx vertx, VmPaths paths, VmRecord record) {
     byte[] bytes = record.toJson().encodePrettily().getBytes(StandardCharsets.UTF_8);
     return vertx.executeBlocking(() -> {
-      writeAtomically(paths.stateFile(), bytes);
+      try {
+        writeAtomically(paths.stateFile(), bytes);
+      } catch (IOException e) {
+        if (NoSpaceLeft.in(e)) {
+          throw NoSpaceLeft.writing(paths.stateDir(), "state.json", record.id());
+        }
+        throw e;
+      }
       return null;
     }, false);
   }
@@ -40,6 +49,10 @@ final class StateFile {
         channel.write(buffer);
       }
       channel.force(true);
+    } catch (IOException e) {
+      // A torn temp file is no use to anyone, and on a full disk it holds space a retry needs.
+      Files.deleteIfExists(temp);
+      throw e;
     }
     Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     try (FileChannel dir = FileChannel.open(target.getParent(), StandardOpenOption.READ)) {

@@ -10,6 +10,7 @@ import io.cvmmanager.disk.VmFilesRequest;
 import io.cvmmanager.error.ClientText;
 import io.cvmmanager.error.ErrorKind;
 import io.cvmmanager.error.ManagerException;
+import io.cvmmanager.error.NoSpaceLeft;
 import io.cvmmanager.process.ChildProcess;
 import io.cvmmanager.qemu.QemuCommand;
 import io.cvmmanager.qemu.Tee;
@@ -24,6 +25,7 @@ import io.cvmmanager.process.ExitStatus;
 import io.cvmmanager.process.AdoptedProcess;
 import io.cvmmanager.process.ProcessSnapshot;
 import io.cvmmanager.qmp.QmpClient;
+import io.cvmmanager.qmp.QmpException;
 import io.cvmmanager.qmp.QmpMessage;
 import io.cvmmanager.qmp.SocketWatcher;
 import io.vertx.core.Future;
@@ -34,6 +36,7 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetClient;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -42,6 +45,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,8 +58,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class VmLauncherVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(VmLauncherVerticle.class);
-  /** How long QEMU gets from exec to a working QMP connection. */
-  static final Duration QMP_READY_TIMEOUT = Duration.ofSeconds(30);
   /** How long each of quit, SIGTERM and SIGKILL gets to end QEMU before the next is tried. */
   static final Duration STOP_STEP_TIMEOUT = Duration.ofSeconds(5);
   /** How long an adopted QEMU gets to answer on its QMP socket. */
@@ -363,26 +365,38 @@ public final class VmLauncherVerticle extends VerticleBase {
     });
   }
 
-  /** QMP ready, or QEMU's exit with its stderr, whichever comes first. */
+  /**
+   * QMP ready, or QEMU's exit with its stderr, whichever comes first; else, after MANAGER_QEMU_QMP_TIMEOUT,
+   * UNAVAILABLE saying how far QEMU got: no socket, a socket but no greeting, or no answer to qmp_capabilities.
+   */
   private Future<Void> connectQmp(Vm vm) {
     Promise<Void> ready = Promise.promise();
+    Path socket = vm.paths.qmpSocket();
     vm.process.exit().onSuccess(code -> {
-      sockets.forget(vm.paths.qmpSocket());
-      ready.tryFail(new ManagerException(ErrorKind.FAILED_PRECONDITION,
-          "QEMU exited at once (" + exitDescription(code) + "): " + vm.stderrSummary()));
+      sockets.forget(socket);
+      String exited = "QEMU exited at once (" + exitDescription(code) + "): " + vm.stderrSummary();
+      // Out of space for its pid file or console in the state dir, or for guest memory: exhausted, not misconfigured.
+      ready.tryFail(NoSpaceLeft.in(vm.stderrSummary())
+          ? new ManagerException(ErrorKind.RESOURCE_EXHAUSTED, exited + " (state dir " + config.stateDir() + ")")
+          : new ManagerException(ErrorKind.FAILED_PRECONDITION, exited));
     });
-    long timer = vertx.setTimer(QMP_READY_TIMEOUT.toMillis(), t -> {
-      sockets.forget(vm.paths.qmpSocket());
-      ready.tryFail(new ManagerException(ErrorKind.INTERNAL, "QEMU made no QMP socket within "
-          + QMP_READY_TIMEOUT.toSeconds() + " s; stderr: " + vm.stderrSummary()));
-    });
-    ready.future().onComplete(ar -> vertx.cancelTimer(timer));
-    sockets.appearance(context, vm.paths.qmpSocket())
-        .compose(v -> QmpClient.connect(vertx, qmpNet, vm.paths.qmpSocket(), QMP_READY_TIMEOUT))
+    Duration timeout = qemu.qmpTimeout();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    sockets.appearance(context, socket)
+        .timeout(timeout.toNanos(), TimeUnit.NANOSECONDS)
+        .recover(e -> {
+          sockets.forget(socket);
+          return Future.failedFuture(e instanceof java.util.concurrent.TimeoutException
+              ? new QmpException("Timeout", "QEMU made no QMP socket " + socket) : e);
+        })
+        .compose(v -> QmpClient.connect(vertx, qmpNet, socket, Duration.ofNanos(deadline - System.nanoTime())))
+        // A QEMU that closes QMP is exiting: its exit, with its stderr, is the better answer.
+        .recover(e -> e instanceof QmpException q && "Disconnected".equals(q.errorClass())
+            ? exitWithin(vm, STOP_STEP_TIMEOUT).transform(ignored -> Future.failedFuture(e))
+            : Future.failedFuture(e))
         .onComplete(ar -> {
           if (ar.failed()) {
-            ready.tryFail(new ManagerException(ErrorKind.INTERNAL, "QEMU's QMP did not answer: "
-                + ar.cause().getMessage() + "; stderr: " + vm.stderrSummary()));
+            ready.tryFail(qmpUnavailable(ar.cause(), timeout, vm.stderrSummary()));
           } else if (ready.future().isComplete()) {
             ar.result().close();
           } else {
@@ -392,6 +406,14 @@ public final class VmLauncherVerticle extends VerticleBase {
           }
         });
     return ready.future();
+  }
+
+  /** A new QEMU whose QMP did not come up: what happened, the bound if it ran out, and QEMU's stderr. */
+  private static ManagerException qmpUnavailable(Throwable cause, Duration timeout, String stderr) {
+    boolean timedOut = cause instanceof QmpException q && "Timeout".equals(q.errorClass());
+    return new ManagerException(ErrorKind.UNAVAILABLE, cause.getMessage()
+        + (timedOut ? " within " + timeout.toMillis() + " ms (MANAGER_QEMU_QMP_TIMEOUT)" : "")
+        + "; QEMU's stderr: " + stderr);
   }
 
   private static String exitDescription(int code) {

@@ -8,6 +8,11 @@ public record VmPaths(Path dir) {
     return new VmPaths(stateDir.resolve("vms").resolve(vmId));
   }
 
+  /** The state dir this VM's directory is in. */
+  public Path stateDir() {
+    return dir.getParent().getParent();
+  }
+
   public Path stateFile() {
     return dir.resolve("state.json");
   }

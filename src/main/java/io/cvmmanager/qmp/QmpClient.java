@@ -26,14 +26,18 @@ public final class QmpClient {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(QmpClient.class);
 
   private final NetSocket socket;
+  private final String path;
   private final Map<String, Promise<Object>> pending = new HashMap<>();
+  /** QEMU's greeting came: the handshake waits on qmp_capabilities from then on. */
+  private boolean greeted;
   private final Promise<Void> ready = Promise.promise();
   private final Promise<Void> closed = Promise.promise();
   private Handler<QmpMessage.Event> eventHandler = event -> { };
   private long nextId;
 
-  private QmpClient(NetSocket socket) {
+  private QmpClient(NetSocket socket, String path) {
     this.socket = socket;
+    this.path = path;
     RecordParser lines = RecordParser.newDelimited("\n", line -> onLine(line.toString().trim()));
     socket.handler(lines);
     socket.closeHandler(v -> onClosed());
@@ -43,7 +47,9 @@ public final class QmpClient {
 
   /**
    * Connects to {@code socketPath}, retrying while QEMU has not created or not yet listens on it, and completes
-   * once {@code qmp_capabilities} has been accepted: the VM is then under our control.
+   * once {@code qmp_capabilities} has been accepted: the VM is then under our control. A failure is a
+   * {@link QmpException} that says how far it got: no connection, no greeting, or no answer to qmp_capabilities
+   * (class {@code Timeout} when the time ran out; {@code Disconnected} when QEMU closed the connection).
    */
   public static Future<QmpClient> connect(Vertx vertx, NetClient netClient, Path socketPath, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
@@ -53,7 +59,10 @@ public final class QmpClient {
         .compose(client -> client.ready.future()
             .timeout(Math.max(1, deadline - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS)
             .map(client)
-            .recover(e -> client.close().transform(ignored -> Future.failedFuture(e))));
+            .recover(e -> {
+              QmpException failure = client.handshakeFailure(e);
+              return client.close().transform(ignored -> Future.failedFuture(failure));
+            }));
   }
 
   /** A NetClient fit for QMP sockets; share one among all VMs. */
@@ -62,10 +71,10 @@ public final class QmpClient {
   }
 
   private static Future<QmpClient> attempt(Vertx vertx, NetClient netClient, SocketAddress address, long deadline) {
-    return netClient.connect(address).map(QmpClient::new).recover(error -> {
+    return netClient.connect(address).map(socket -> new QmpClient(socket, address.path())).recover(error -> {
       if (System.nanoTime() > deadline) {
         return Future.failedFuture(new QmpException("Timeout",
-            "QMP socket " + address.path() + " did not accept a connection: " + error.getMessage()));
+            "QMP socket " + address.path() + " exists but accepted no connection (" + error.getMessage() + ")"));
       }
       Promise<QmpClient> retry = Promise.promise();
       vertx.setTimer(RETRY_MS, t -> attempt(vertx, netClient, address, deadline).onComplete(retry));
@@ -114,7 +123,10 @@ public final class QmpClient {
     }
     QmpMessage message = QmpMessage.parse(line);
     if (message instanceof QmpMessage.Greeting) {
-      execute("qmp_capabilities").onSuccess(v -> ready.tryComplete()).onFailure(ready::tryFail);
+      greeted = true;
+      execute("qmp_capabilities").onSuccess(v -> ready.tryComplete()).onFailure(e -> ready.tryFail(
+          e instanceof QmpException q && !"Disconnected".equals(q.errorClass())
+              ? new QmpException(q.errorClass(), "QEMU refused qmp_capabilities: " + q.getMessage()) : e));
     } else if (message instanceof QmpMessage.Return r) {
       complete(r.id(), r.value(), null);
     } else if (message instanceof QmpMessage.Error e) {
@@ -136,6 +148,17 @@ public final class QmpClient {
     } else {
       reply.fail(error);
     }
+  }
+
+  /** Why the handshake failed, as far as it got: {@code e} is its timeout or what ended it. */
+  private QmpException handshakeFailure(Throwable e) {
+    if (e instanceof QmpException qmp && !"Disconnected".equals(qmp.errorClass())) {
+      return qmp;
+    }
+    String where = greeted ? "QEMU greeted on QMP socket " + path + " but did not answer qmp_capabilities"
+        : "QMP socket " + path + " accepted the connection but QEMU sent no greeting";
+    return e instanceof QmpException ? new QmpException("Disconnected", where + ": QEMU closed the connection")
+        : new QmpException("Timeout", where);
   }
 
   private void onClosed() {

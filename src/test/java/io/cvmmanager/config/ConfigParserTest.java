@@ -102,6 +102,7 @@ class ConfigParserTest {
     assertEquals(new QemuConfig.Gpu(Optional.empty(), "pci.1", "pcie.0", 262144), q.gpu());
     assertFalse(q.startPaused());
     assertEquals(Duration.ofSeconds(10), q.stopGrace());
+    assertEquals(Duration.ofSeconds(30), q.qmpTimeout());
   }
 
   @Test
@@ -137,11 +138,13 @@ class ConfigParserTest {
   void setValuesReplaceDefaults() throws InvalidConfigException {
     ManagerConfig c = parse(Map.of("MANAGER_GRPC_PORT", "7101", "MANAGER_QEMU_MEMORY_SIZE", "4096M",
         "MANAGER_QEMU_HOST_FWD_RANGE", "7000-7000", "MANAGER_QEMU_STOP_GRACE", "1m30s", "MANAGER_LOG_LEVEL", "debug",
+        "MANAGER_QEMU_QMP_TIMEOUT", "2500ms",
         "MANAGER_QEMU_ENABLE_SEV_SNP", "false", "MANAGER_QEMU_ENABLE_TDX", "true", "MANAGER_MAX_VMS", "0"));
     assertEquals(7101, c.grpc().port());
     assertEquals("4096M", c.qemu().memory().size());
     assertEquals(new PortRange(7000, 7000), c.qemu().net().hostFwdRange());
     assertEquals(Duration.ofSeconds(90), c.qemu().stopGrace());
+    assertEquals(Duration.ofMillis(2500), c.qemu().qmpTimeout());
     assertEquals(ManagerConfig.LogLevel.DEBUG, c.logLevel());
     assertEquals(Tristate.FALSE, c.qemu().sevSnp().enable());
     assertEquals(Tristate.TRUE, c.qemu().tdx().enable());
@@ -166,6 +169,8 @@ class ConfigParserTest {
         Arguments.of("MANAGER_LOG_LEVEL", "verbose"),
         Arguments.of("MANAGER_QEMU_STOP_GRACE", "10"),
         Arguments.of("MANAGER_QEMU_STOP_GRACE", "-1s"),
+        Arguments.of("MANAGER_QEMU_QMP_TIMEOUT", "0s"),
+        Arguments.of("MANAGER_QEMU_QMP_TIMEOUT", "30"),
         Arguments.of("MANAGER_GRPC_TIMEOUT", "0s"),
         Arguments.of("MANAGER_GRPC_TIMEOUT", "abc"),
         Arguments.of("MANAGER_GRPC_TIMEOUT", "-5s"),

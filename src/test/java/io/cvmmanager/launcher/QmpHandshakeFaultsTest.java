@@ -1,0 +1,77 @@
+package io.cvmmanager.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cvmmanager.api.manager.CreateReq;
+import io.cvmmanager.config.PortRange;
+import io.cvmmanager.testing.FakeQemu;
+import io.cvmmanager.testing.TestManager;
+import io.cvmmanager.testing.UnaryCall;
+import io.vertx.grpc.common.GrpcStatus;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A new QEMU whose QMP does not come up (the fake QEMU's faults): the CreateVm error says how far it got, within
+ * MANAGER_QEMU_QMP_TIMEOUT, with QEMU's stderr; a QEMU that exits is FAILED_PRECONDITION with its stderr; nothing
+ * is left behind (the fake's process, whose arguments name the state dir, its files, its port).
+ */
+class QmpHandshakeFaultsTest {
+  private static final String QMP_TIMEOUT = "2s";
+
+  @TempDir
+  Path stateDir;
+
+  private UnaryCall.Result<?> createWith(int port, String... faults) throws Exception {
+    try (TestManager manager = TestManager.start(stateDir, new PortRange(port, port), Map.of(
+        "MANAGER_QEMU_BIN_PATH", FakeQemu.binary(stateDir, faults).toString(),
+        "MANAGER_QEMU_QMP_TIMEOUT", QMP_TIMEOUT))) {
+      UnaryCall.Result<?> result = manager.create(CreateReq.getDefaultInstance());
+      manager.assertNothingLeft();
+      return result;
+    }
+  }
+
+  private static void assertFailure(UnaryCall.Result<?> result, GrpcStatus status, String... parts) {
+    assertEquals(status, result.status(), "status; message: " + result.message());
+    for (String part : parts) {
+      assertTrue(result.message().contains(part), "message \"" + result.message() + "\" lacks " + part);
+    }
+  }
+
+  @Test
+  void noSocketIsUnavailableNamingTheSocketAndTheBound() throws Exception {
+    assertFailure(createWith(27202, "no-socket"), GrpcStatus.UNAVAILABLE, "QEMU made no QMP socket",
+        "qmp.sock", "within 2000 ms (MANAGER_QEMU_QMP_TIMEOUT)", "fake-qemu: making no QMP socket, as told");
+  }
+
+  @Test
+  void aSocketThatNeverGreetsIsUnavailableSayingSo() throws Exception {
+    assertFailure(createWith(27203, "no-greeting"), GrpcStatus.UNAVAILABLE,
+        "accepted the connection but QEMU sent no greeting", "within 2000 ms (MANAGER_QEMU_QMP_TIMEOUT)",
+        "fake-qemu: sending no QMP greeting, as told");
+  }
+
+  @Test
+  void aGreetingWithoutAnAnswerToQmpCapabilitiesIsUnavailableSayingSo() throws Exception {
+    assertFailure(createWith(27204, "hang-after-greeting"), GrpcStatus.UNAVAILABLE,
+        "greeted on QMP socket", "did not answer qmp_capabilities", "within 2000 ms (MANAGER_QEMU_QMP_TIMEOUT)",
+        "fake-qemu: answering nothing after the QMP greeting, as told");
+  }
+
+  @Test
+  void aQemuThatExitsAtOnceIsFailedPreconditionWithItsStderr() throws Exception {
+    assertFailure(createWith(27205, "exit=3"), GrpcStatus.FAILED_PRECONDITION,
+        "QEMU exited at once (exit code or signal 3)", "fake-qemu: exiting with 3 as told");
+  }
+
+  @Test
+  void aQemuThatDiesDuringTheHandshakeIsFailedPreconditionWithItsStderr() throws Exception {
+    // It greets, holds qmp_capabilities unanswered, and dies: QMP ends first, then the process.
+    assertFailure(createWith(27206, "hold=qmp_capabilities", "die-after=500"), GrpcStatus.FAILED_PRECONDITION,
+        "QEMU exited at once (exit code or signal 1)", "fake-qemu: dying after 500 ms as told");
+  }
+}
