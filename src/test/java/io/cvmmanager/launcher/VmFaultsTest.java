@@ -58,6 +58,21 @@ class VmFaultsTest {
     }
   }
 
+  /** Go refuses non-ASCII digits; a TTL of 2,000,000 digits is refused at once and quoted by its start only. */
+  @Test
+  void ttlsGoWouldRefuseAreRefusedAtOnceAndQuotedShort() throws Exception {
+    try (TestManager manager = start(27100, 27101, Map.of())) {
+      for (String ttl : List.of("\u0661h", "\uff11h", "9".repeat(2_000_000) + "ns")) {
+        long started = System.nanoTime();
+        UnaryCall.Result<?> result = manager.create(CreateReq.newBuilder().setTtl(ttl).build());
+        assertTrue(System.nanoTime() - started < 5_000_000_000L, "took " + (System.nanoTime() - started) + " ns");
+        assertStatus(GrpcStatus.INVALID_ARGUMENT, result, "ttl");
+        assertTrue(result.message().length() < 200, result.message());
+        manager.assertNothingLeft();
+      }
+    }
+  }
+
   @Test
   void valuesThatCouldInjectIntoTheEnvironmentFileAreRefused() throws Exception {
     try (TestManager manager = start(26202, 26203, Map.of())) {
