@@ -13,9 +13,12 @@ import io.cvmmanager.testing.TestManager;
 import io.cvmmanager.testing.UnaryCall;
 import io.vertx.core.Future;
 import io.vertx.grpc.common.GrpcStatus;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -70,6 +73,25 @@ class VmFaultsTest {
         assertTrue(result.message().length() < 200, result.message());
         manager.assertNothingLeft();
       }
+    }
+  }
+
+  /** The refusal is logged (text format, as the dev profile and these tests have it) with the value escaped. */
+  @Test
+  void aTtlWithALineBreakCannotForgeALogLine() throws Exception {
+    try (TestManager manager = start(27104, 27105, Map.of())) {
+      ByteArrayOutputStream captured = new ByteArrayOutputStream();
+      PrintStream stderr = System.err;
+      System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+      try {
+        assertStatus(GrpcStatus.INVALID_ARGUMENT,
+            manager.create(CreateReq.newBuilder().setTtl("1x\nFORGED line\u0000").build()), "ttl");
+      } finally {
+        System.setErr(stderr);
+      }
+      String log = captured.toString(StandardCharsets.UTF_8);
+      assertTrue(log.contains("1x\\nFORGED line\\u0000"), log);
+      assertTrue(log.lines().noneMatch(line -> line.startsWith("FORGED")) && log.indexOf('\u0000') < 0, log);
     }
   }
 
