@@ -72,6 +72,15 @@ class AgentPortProbeTest {
     assertTrue(probe.answers(server(socket -> socket.write("cvm-agent ready id=x certs=\n"))).await());
   }
 
+  /** As a plaintext gRPC agent does: its SETTINGS at once, then it drops a client whose first bytes are no preface. */
+  @Test
+  void bytesThenCloseIsAnAnswer() {
+    assertTrue(probe.answers(server(socket -> {
+      socket.write("settings");
+      socket.handler(data -> socket.close());
+    })).await());
+  }
+
   @Test
   void aServerThatSpeaksOnlyWhenSpokenToIsAnswered() {
     assertTrue(probe.answers(server(socket -> socket.handler(data -> socket.write("?")))).await());
