@@ -5,14 +5,11 @@ import io.cvmmanager.config.ManagerConfig;
 import io.cvmmanager.events.VmEvent;
 import io.cvmmanager.events.VmLogLine;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.file.OpenOptions;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.net.NetClient;
-import io.vertx.core.net.NetClientOptions;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.HashMap;
@@ -30,12 +27,11 @@ import org.slf4j.LoggerFactory;
 public final class MonitorVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(MonitorVerticle.class);
   static final long CONSOLE_POLL_MS = 200;
-  private static final int PROBE_TIMEOUT_MS = 1500;
   private static final int READ_CHUNK = 64 * 1024;
 
   private final ManagerConfig.Observation observation;
   private final Map<String, Watched> watched = new HashMap<>();
-  private NetClient probes;
+  private AgentPortProbe agentPort;
 
   /** One VM under watch. Touched on this verticle's event loop only. */
   private static final class Watched {
@@ -61,7 +57,7 @@ public final class MonitorVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    probes = vertx.createNetClient(new NetClientOptions().setConnectTimeout(PROBE_TIMEOUT_MS));
+    agentPort = new AgentPortProbe(vertx);
     vertx.eventBus().<JsonObject>consumer(Addresses.MONITOR_WATCH, this::onWatch);
     vertx.eventBus().<JsonObject>consumer(Addresses.MONITOR_UNWATCH, this::onUnwatch);
     vertx.setPeriodic(CONSOLE_POLL_MS, t -> watched.values().forEach(this::readConsole));
@@ -74,7 +70,7 @@ public final class MonitorVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    return probes.close();
+    return agentPort.close();
   }
 
   private void onWatch(Message<JsonObject> message) {
@@ -171,27 +167,13 @@ public final class MonitorVerticle extends VerticleBase {
 
   // ---- agent port ----
 
-  /**
-   * The agent answers when a connection to its forwarded port gets data, or stays open: QEMU's user networking
-   * accepts at once and closes again with no data while nothing listens in the guest.
-   */
+  /** One probe at a time per VM; the launcher hears of changes only. */
   private void probe(Watched vm) {
     if (vm.probing) {
       return;
     }
     vm.probing = true;
-    Promise<Boolean> answered = Promise.promise();
-    probes.connect(vm.port, "127.0.0.1").onComplete(ar -> {
-      if (ar.failed()) {
-        answered.tryComplete(false);
-        return;
-      }
-      ar.result().handler(data -> answered.tryComplete(true));
-      ar.result().closeHandler(v -> answered.tryComplete(false));
-      vertx.setTimer(PROBE_TIMEOUT_MS, t -> answered.tryComplete(true));
-      answered.future().onComplete(done -> ar.result().close());
-    });
-    answered.future().onSuccess(ready -> {
+    agentPort.answers(vm.port).onSuccess(ready -> {
       vm.probing = false;
       if (ready != vm.agentReady && watched.get(vm.id) == vm) {
         vm.agentReady = ready;

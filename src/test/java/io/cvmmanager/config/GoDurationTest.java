@@ -2,6 +2,7 @@ package io.cvmmanager.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
@@ -27,7 +28,26 @@ class GoDurationTest {
         Arguments.of("15ns", Duration.ofNanos(15)),
         Arguments.of("+10s", Duration.ofSeconds(10)),
         Arguments.of("-5s", Duration.ofSeconds(-5)),
-        Arguments.of("-1m30s", Duration.ofSeconds(-90)));
+        Arguments.of("-1m30s", Duration.ofSeconds(-90)),
+        // From Go's own table (time_test.go, parseDurationTests).
+        Arguments.of("-0", Duration.ZERO),
+        Arguments.of("5.s", Duration.ofSeconds(5)),
+        Arguments.of(".5s", Duration.ofMillis(500)),
+        Arguments.of("1.0040s", Duration.ofMillis(1004)),
+        Arguments.of("12\u03bcs", Duration.ofNanos(12_000)),
+        Arguments.of("10.5s4m", Duration.ofMillis(250_500)),
+        Arguments.of("1h2m3s4ms5us6ns", Duration.ofNanos(3_723_004_005_006L)),
+        Arguments.of("9007199254740993ns", Duration.ofNanos((1L << 53) + 1)),
+        Arguments.of("0.3333333333333333333h", Duration.ofMinutes(20)),
+        Arguments.of("0.100000000000000000000h", Duration.ofMinutes(6)),
+        Arguments.of("0.830103483285477580700h", Duration.ofNanos(2_988_372_539_827L)),
+        Arguments.of("9223372036854775807ns", Duration.ofNanos(Long.MAX_VALUE)),
+        Arguments.of("9223372036854775.807us", Duration.ofNanos(Long.MAX_VALUE)),
+        Arguments.of("9223372036s854ms775us807ns", Duration.ofNanos(Long.MAX_VALUE)),
+        Arguments.of("-9223372036854775808ns", Duration.ofNanos(Long.MIN_VALUE)),
+        Arguments.of("-9223372036854775.808us", Duration.ofNanos(Long.MIN_VALUE)),
+        Arguments.of("-2562047h47m16.854775808s", Duration.ofNanos(Long.MIN_VALUE)),
+        Arguments.of("0".repeat(GoDuration.MAX_LENGTH - 2) + "1s", Duration.ofSeconds(1)));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -42,9 +62,44 @@ class GoDurationTest {
   }
 
   @ParameterizedTest(name = "\"{0}\"")
-  @ValueSource(strings = {"abc", "10", "", "1x", ".s", "1..5s", "-", "+", "s", "5s3", "1 s"})
+  @ValueSource(strings = {"abc", "10", "", "1x", ".s", "1..5s", "-", "+", "s", "5s3", "1 s", ".", "-.", "+.s",
+      "1d", "\u0085\u0085", "\ufffd", "-+1s", "1s "})
   void rejectsInvalidDurations(String text) {
     assertThrows(IllegalArgumentException.class, () -> GoDuration.parse(text));
+  }
+
+  /** Go's time.ParseDuration takes '0'..'9' only; Character.isDigit would also read these as 1 h. */
+  @ParameterizedTest(name = "\"{0}\"")
+  @ValueSource(strings = {"\u0661h", "\uff11h", "1\u0661h", "\u0967s", "1.\u0661h"})
+  void rejectsDigitsThatAreNotAscii(String text) {
+    assertThrows(IllegalArgumentException.class, () -> GoDuration.parse(text));
+  }
+
+  @ParameterizedTest(name = "\"{0}\"")
+  @ValueSource(strings = {"9223372036854775808ns", "9223372036854775810ns", "-9223372036854775809ns",
+      "9223372036854776us", "3000000h", "9223372036854775.808us", "9223372036854ms775us808ns",
+      "99999999999999999999s", "9223372036854775808ns9223372036854775808ns",
+      "-9223372036854775808ns9223372036854775808ns", "2562048h"})
+  void rejectsOverflow(String text) {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> GoDuration.parse(text));
+    assertTrue(e.getMessage().startsWith("invalid duration"), e.getMessage());
+  }
+
+  @Test
+  void refusesTextOverTheLimitBeforeParsingIt() {
+    String huge = "9".repeat(2_000_000) + "ns";
+    IllegalArgumentException e = assertTimeoutPreemptively(Duration.ofSeconds(1),
+        () -> assertThrows(IllegalArgumentException.class, () -> GoDuration.parse(huge)));
+    assertTrue(e.getMessage().contains("2000002 characters") && e.getMessage().contains("longer than 64"),
+        e.getMessage());
+    assertTrue(e.getMessage().length() < 100, e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> GoDuration.parse("0".repeat(GoDuration.MAX_LENGTH) + "s"));
+  }
+
+  @Test
+  void quotesLongTextByItsStartAndLength() {
+    assertEquals("\"1h\"", GoDuration.quote("1h"));
+    assertEquals("\"" + "7".repeat(20) + "…\" (10000 characters)", GoDuration.quote("7".repeat(10_000)));
   }
 
   @Test

@@ -13,9 +13,12 @@ import io.cvmmanager.testing.TestManager;
 import io.cvmmanager.testing.UnaryCall;
 import io.vertx.core.Future;
 import io.vertx.grpc.common.GrpcStatus;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -55,6 +58,40 @@ class VmFaultsTest {
         assertStatus(GrpcStatus.INVALID_ARGUMENT, manager.create(CreateReq.newBuilder().setTtl(ttl).build()), "ttl");
         manager.assertNothingLeft();
       }
+    }
+  }
+
+  /** Go refuses non-ASCII digits; a TTL of 2,000,000 digits is refused at once and quoted by its start only. */
+  @Test
+  void ttlsGoWouldRefuseAreRefusedAtOnceAndQuotedShort() throws Exception {
+    try (TestManager manager = start(27100, 27101, Map.of())) {
+      for (String ttl : List.of("\u0661h", "\uff11h", "9".repeat(2_000_000) + "ns")) {
+        long started = System.nanoTime();
+        UnaryCall.Result<?> result = manager.create(CreateReq.newBuilder().setTtl(ttl).build());
+        assertTrue(System.nanoTime() - started < 5_000_000_000L, "took " + (System.nanoTime() - started) + " ns");
+        assertStatus(GrpcStatus.INVALID_ARGUMENT, result, "ttl");
+        assertTrue(result.message().length() < 200, result.message());
+        manager.assertNothingLeft();
+      }
+    }
+  }
+
+  /** The refusal is logged (text format, as the dev profile and these tests have it) with the value escaped. */
+  @Test
+  void aTtlWithALineBreakCannotForgeALogLine() throws Exception {
+    try (TestManager manager = start(27104, 27105, Map.of())) {
+      ByteArrayOutputStream captured = new ByteArrayOutputStream();
+      PrintStream stderr = System.err;
+      System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+      try {
+        assertStatus(GrpcStatus.INVALID_ARGUMENT,
+            manager.create(CreateReq.newBuilder().setTtl("1x\nFORGED line\u0000").build()), "ttl");
+      } finally {
+        System.setErr(stderr);
+      }
+      String log = captured.toString(StandardCharsets.UTF_8);
+      assertTrue(log.contains("1x\\nFORGED line\\u0000"), log);
+      assertTrue(log.lines().noneMatch(line -> line.startsWith("FORGED")) && log.indexOf('\u0000') < 0, log);
     }
   }
 

@@ -107,16 +107,14 @@ class VmObservationTest {
       manager.stream(CVM, "StreamLogs", StreamLogsRequest.newBuilder().setId(id).setFollow(true).setTail(100).build(),
           LogLine.newBuilder(), (LogLine l) -> logs.add(l)).await();
 
-      await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250)).until(() -> {
-        synchronized (logs) {
-          return logs.stream().anyMatch(l -> l.getStream().equals("console") && l.getLine().contains("cvm-guest: up"));
-        }
-      });
-      await().atMost(Duration.ofSeconds(30)).until(() -> {
-        synchronized (events) {
-          return events.stream().anyMatch(e -> e.getId().equals(id) && e.getType().equals(VmEvent.AGENT_READY));
-        }
-      });
+      // Booting, the guest cannot answer (QEMU holds the probe's connection open meanwhile): the agent is not ready
+      // before the kernel even runs /init, seconds before the agent listens.
+      await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250))
+          .failFast("agent ready while the guest was booting", () -> agentReadySeen(events, id))
+          .until(() -> consoleShows(logs, "Run /init as init process"));
+      await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250))
+          .until(() -> consoleShows(logs, "cvm-guest: up"));
+      await().atMost(Duration.ofSeconds(30)).until(() -> agentReadySeen(events, id));
       // The flag follows the probes (a probe missed under load flips it back for a second): it is seen set.
       await().atMost(Duration.ofSeconds(10)).until(() -> manager.<GetVmRequest, Vm>call(CVM, "GetVm",
           GetVmRequest.newBuilder().setId(id).build(), Vm.newBuilder()).response().getAgentReady());
@@ -131,6 +129,21 @@ class VmObservationTest {
       Future<?> gone = manager.stream(CVM, "StreamLogs", StreamLogsRequest.newBuilder().setId(id).build(),
           LogLine.newBuilder(), (LogLine l) -> none.add(l)).compose(r -> r.end());
       assertTrue(gone.transform(ar -> Future.succeededFuture(ar.failed())).await(), "StreamLogs of a gone VM");
+    }
+  }
+
+  /** A paused guest cannot answer, though QEMU accepts the probe's connection and keeps it open. */
+  @Test
+  void aPausedGuestsAgentIsNeverReady(@TempDir Path stateDir) throws Exception {
+    try (TestManager manager = TestManager.start(stateDir, new PortRange(27102, 27103),
+        Map.of("MANAGER_QEMU_START_PAUSED", "true", "MANAGER_AGENT_PROBE_INTERVAL", "500ms"))) {
+      List<Event> events = watch(manager, WatchEventsRequest.getDefaultInstance());
+      String id = manager.create(CreateReq.getDefaultInstance()).response().getCvmId();
+      // Several probes' worth (each waits out its timeout against a silent connection).
+      await().during(Duration.ofSeconds(3 * AgentPortProbe.TIMEOUT_MS / 1000 + 2)).atMost(Duration.ofSeconds(20))
+          .until(() -> !manager.<GetVmRequest, Vm>call(CVM, "GetVm", GetVmRequest.newBuilder().setId(id).build(),
+              Vm.newBuilder()).response().getAgentReady() && !agentReadySeen(events, id));
+      assertEquals(GrpcStatus.OK, manager.remove(id).status());
     }
   }
 
@@ -198,6 +211,18 @@ class VmObservationTest {
       await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertEquals(before, handlers(manager)));
       other.close().await();
       assertEquals(GrpcStatus.OK, manager.remove(id).status());
+    }
+  }
+
+  private static boolean agentReadySeen(List<Event> events, String id) {
+    synchronized (events) {
+      return events.stream().anyMatch(e -> e.getId().equals(id) && e.getType().equals(VmEvent.AGENT_READY));
+    }
+  }
+
+  private static boolean consoleShows(List<LogLine> logs, String text) {
+    synchronized (logs) {
+      return logs.stream().anyMatch(l -> l.getStream().equals("console") && l.getLine().contains(text));
     }
   }
 
