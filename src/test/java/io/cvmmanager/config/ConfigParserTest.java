@@ -241,6 +241,13 @@ class ConfigParserTest {
   }
 
   @Test
+  void upstreamCertNamesWithAServerCaMeanMutualTlsVerifiedAgainstIt() throws InvalidConfigException {
+    TlsFiles tls = parse(Map.of("MANAGER_GRPC_CLIENT_CERT", "/legacy.pem", "MANAGER_GRPC_CLIENT_KEY", "/legacy.key",
+        "MANAGER_GRPC_SERVER_CA_CERTS", "/server-ca.pem")).grpcTls();
+    assertEquals(Optional.of("/server-ca.pem"), tls.clientTrust());
+  }
+
+  @Test
   void serverCaWithoutCertIsPlainTextAsUpstream() throws InvalidConfigException {
     TlsFiles tls = parse(Map.of("MANAGER_GRPC_SERVER_CA_CERTS", "/server-ca.pem")).grpcTls();
     assertFalse(tls.tls());
