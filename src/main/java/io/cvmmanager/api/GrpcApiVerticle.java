@@ -61,11 +61,8 @@ public final class GrpcApiVerticle extends VerticleBase {
 
     TlsFiles tls = config.grpcTls();
     server = vertx.createHttpServer(serverOptions(config.grpc(), tls)).requestHandler(grpc);
-    return server.listen().onSuccess(s -> {
-      LOG.info("gRPC listening on {}:{} ({})", config.grpc().host(), s.actualPort(), describe(tls));
-      tls.serverCaCerts().ifPresent(ca -> LOG.info("MANAGER_GRPC_SERVER_CA_CERTS {} is accepted as upstream does;"
-          + " a server does not use it", ca));
-    });
+    return server.listen().onSuccess(s -> LOG.info("gRPC listening on {}:{} ({})", config.grpc().host(),
+        s.actualPort(), describe("MANAGER_GRPC_", tls)));
   }
 
   /**
@@ -83,25 +80,38 @@ public final class GrpcApiVerticle extends VerticleBase {
         .transform(ar -> server.close());
   }
 
-  /** A server on {@code endpoint}: plain text, TLS or mutual TLS (client certificate required) by {@code tls}. */
+  /**
+   * A server on {@code endpoint}: plain text, TLS, or mutual TLS (a client certificate required and verified against
+   * {@link TlsFiles#clientTrust()}) by {@code tls}.
+   */
   public static HttpServerOptions serverOptions(ManagerConfig.Endpoint endpoint, TlsFiles tls) {
     HttpServerOptions options = new HttpServerOptions().setHost(endpoint.host()).setPort(endpoint.port());
     if (tls.tls()) {
       options.setSsl(true).setUseAlpn(true)
           .setKeyCertOptions(new PemKeyCertOptions().setCertPath(tls.cert().get()).setKeyPath(tls.key().get()));
-      if (tls.mutual()) {
-        options.setTrustOptions(new PemTrustOptions().addCertPath(tls.clientCaCerts().get()))
-            .setClientAuth(ClientAuth.REQUIRED);
-      }
+      tls.clientTrust().ifPresent(ca -> options.setTrustOptions(new PemTrustOptions().addCertPath(ca))
+          .setClientAuth(ClientAuth.REQUIRED));
     }
     return options;
   }
 
-  /** "plain text", "TLS, certificate from ..." or "mutual TLS, ...", for the listening line. */
-  public static String describe(TlsFiles tls) {
+  /**
+   * The mode for the listening line, naming the variables ({@code prefix}: {@code MANAGER_GRPC_} or
+   * {@code MANAGER_HTTP_}) that chose it and what a client must present.
+   */
+  public static String describe(String prefix, TlsFiles tls) {
     if (!tls.tls()) {
-      return "plain text";
+      return "plain text" + tls.serverCaCerts().map(ca -> "; " + prefix + "SERVER_CA_CERTS is unused without a"
+          + " server certificate").orElse("");
     }
-    return (tls.mutual() ? "mutual TLS" : "TLS") + ", certificate from " + tls.certSource();
+    String served = "certificate from " + tls.certSource();
+    if (!tls.mutual()) {
+      return "TLS, " + served + ", no client certificate asked for";
+    }
+    String trust = tls.clientCaCerts().isPresent()
+        ? prefix + "CLIENT_CA_CERTS " + tls.clientCaCerts().get()
+            + tls.serverCaCerts().map(ca -> " (" + prefix + "SERVER_CA_CERTS not used for clients)").orElse("")
+        : prefix + "SERVER_CA_CERTS " + tls.serverCaCerts().get() + " (" + prefix + "CLIENT_CA_CERTS unset)";
+    return "mutual TLS, " + served + ", client certificate required, verified against " + trust;
   }
 }

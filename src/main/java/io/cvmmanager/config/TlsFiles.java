@@ -3,9 +3,12 @@ package io.cvmmanager.config;
 import java.util.Optional;
 
 /**
- * The PEM files of one server's TLS. No certificate: plain text. A certificate and key: TLS. A client CA as well:
- * mutual TLS, client certificates required. {@code serverCaCerts} is accepted as upstream does; a Go server puts it
- * in {@code RootCAs}, which a server never consults, and so do we (it is validated, and logged as unused).
+ * The PEM files of one server's TLS, read as upstream's server (Magistrala's {@code pkg/server/grpc}) reads them.
+ * No certificate: plain text. A certificate and key: TLS, no client certificate asked for. Either CA file as well:
+ * mutual TLS, a client certificate is required and verified against {@code clientCaCerts} when it is set, else
+ * against {@code serverCaCerts}. Upstream requires a client certificate in both cases too; it verifies one against
+ * the client CA only (a Go server never consults the server CA, so with that file alone it falls back to the
+ * system's CAs), which would leave a server-CA-only configuration open to any publicly issued certificate.
  */
 public record TlsFiles(Optional<String> cert, Optional<String> key, Optional<String> serverCaCerts,
     Optional<String> clientCaCerts, String certSource) {
@@ -19,6 +22,11 @@ public record TlsFiles(Optional<String> cert, Optional<String> key, Optional<Str
   }
 
   public boolean mutual() {
-    return tls() && clientCaCerts.isPresent();
+    return clientTrust().isPresent();
+  }
+
+  /** The CA file that client certificates are verified against: none without TLS or without a CA file. */
+  public Optional<String> clientTrust() {
+    return tls() ? clientCaCerts.or(() -> serverCaCerts) : Optional.empty();
   }
 }

@@ -52,7 +52,7 @@ public final class HttpApiVerticle extends VerticleBase {
     server = vertx.createHttpServer(GrpcApiVerticle.serverOptions(config.http(), config.httpTls()))
         .requestHandler(this::handle);
     return server.listen().onSuccess(s -> LOG.info("HTTP (health, metrics) listening on {}:{} ({})",
-        config.http().host(), s.actualPort(), GrpcApiVerticle.describe(config.httpTls())));
+        config.http().host(), s.actualPort(), GrpcApiVerticle.describe("MANAGER_HTTP_", config.httpTls())));
   }
 
   @Override

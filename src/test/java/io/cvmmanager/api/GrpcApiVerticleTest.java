@@ -22,7 +22,6 @@ import io.cvmmanager.tracing.Tracing;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpVersion;
-import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.PemTrustOptions;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.grpc.client.GrpcClient;
@@ -32,10 +31,12 @@ import io.vertx.grpc.health.v1.HealthCheckResponse;
 import io.vertx.grpc.reflection.v1.ServerReflectionRequest;
 import io.vertx.grpc.reflection.v1.ServerReflectionResponse;
 import io.vertx.grpc.reflection.v1.ServiceResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -80,6 +81,14 @@ class GrpcApiVerticleTest {
     return config;
   }
 
+  /** A server with the test certificate and key, and {@code caFiles}. */
+  private ManagerConfig deployTls(TestCerts certs, Map<String, String> caFiles) throws Exception {
+    Map<String, String> tls = new HashMap<>(caFiles);
+    tls.put("MANAGER_GRPC_SERVER_CERT", certs.serverCert().toString());
+    tls.put("MANAGER_GRPC_SERVER_KEY", certs.serverKey().toString());
+    return deploy(tls);
+  }
+
   private void deployPlain() throws Exception {
     deploy(Map.of());
     client = UnaryCall.client(vertx, new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2)
@@ -111,9 +120,7 @@ class GrpcApiVerticleTest {
   @Test
   void callsAreUnavailableWhenTheLauncherIsNotRunning() throws Exception {
     deployPlain();
-    UnaryCall.Result<CreateRes> result = UnaryCall.<CreateReq, CreateRes>call(client, server, MANAGER, "CreateVm",
-        CreateReq.newBuilder().setTtl("1h").build(), CreateRes.newBuilder()).await();
-    assertEquals(GrpcStatus.UNAVAILABLE, result.status());
+    assertEquals(GrpcStatus.UNAVAILABLE, createVm().status());
   }
 
   @Test
@@ -147,28 +154,43 @@ class GrpcApiVerticleTest {
   }
 
   @Test
-  void tlsServesClientsThatTrustItsCa(@TempDir Path dir) throws Exception {
+  void serverCaAloneRequiresAClientCertificateThatItSigned(@TempDir Path dir) throws Exception {
     TestCerts certs = TestCerts.create(dir);
-    deploy(Map.of("MANAGER_GRPC_SERVER_CERT", certs.serverCert().toString(),
-        "MANAGER_GRPC_SERVER_KEY", certs.serverKey().toString()));
-    client = UnaryCall.client(vertx, tlsClient(certs.caCert()));
-    assertEquals(HealthCheckResponse.ServingStatus.SERVING, health());
+    ManagerConfig config = deployTls(certs, Map.of("MANAGER_GRPC_SERVER_CA_CERTS", certs.caCert().toString()));
+    assertServedOnly(certs, Set.of("valid"));
+    assertTrue(GrpcApiVerticle.describe("MANAGER_GRPC_", config.grpcTls())
+        .contains("client certificate required, verified against MANAGER_GRPC_SERVER_CA_CERTS"));
   }
 
   @Test
-  void mutualTlsRefusesAClientWithoutCertificateAndServesOneWithIt(@TempDir Path dir) throws Exception {
+  void clientCaRequiresAClientCertificateThatItSigned(@TempDir Path dir) throws Exception {
     TestCerts certs = TestCerts.create(dir);
-    deploy(Map.of("MANAGER_GRPC_SERVER_CERT", certs.serverCert().toString(),
-        "MANAGER_GRPC_SERVER_KEY", certs.serverKey().toString(),
-        "MANAGER_GRPC_CLIENT_CA_CERTS", certs.caCert().toString()));
+    deployTls(certs, Map.of("MANAGER_GRPC_CLIENT_CA_CERTS", certs.caCert().toString()));
+    assertServedOnly(certs, Set.of("valid"));
+  }
 
-    client = UnaryCall.client(vertx, tlsClient(certs.caCert()));
-    assertThrows(Exception.class, this::health, "a client without certificate must be refused");
-    client.close().await();
+  @Test
+  void withBothCasClientsAreVerifiedAgainstTheClientCaOnly(@TempDir Path dir) throws Exception {
+    TestCerts certs = TestCerts.create(dir);
+    deployTls(certs, Map.of("MANAGER_GRPC_SERVER_CA_CERTS", certs.caCert().toString(),
+        "MANAGER_GRPC_CLIENT_CA_CERTS", certs.otherCaCert().toString()));
+    assertServedOnly(certs, Set.of("foreign CA"));
+  }
 
-    client = UnaryCall.client(vertx, tlsClient(certs.caCert()).setKeyCertOptions(
-        new PemKeyCertOptions().setCertPath(certs.clientCert().toString()).setKeyPath(certs.clientKey().toString())));
-    assertEquals(HealthCheckResponse.ServingStatus.SERVING, health());
+  @Test
+  void everyCaInACaFileIsTrusted(@TempDir Path dir) throws Exception {
+    TestCerts certs = TestCerts.create(dir);
+    Path bundle = Files.writeString(dir.resolve("bundle.pem"),
+        Files.readString(certs.caCert()) + Files.readString(certs.otherCaCert()));
+    deployTls(certs, Map.of("MANAGER_GRPC_CLIENT_CA_CERTS", bundle.toString()));
+    assertServedOnly(certs, Set.of("valid", "foreign CA"));
+  }
+
+  @Test
+  void tlsWithoutCaFilesServesEveryClientThatTrustsIt(@TempDir Path dir) throws Exception {
+    TestCerts certs = TestCerts.create(dir);
+    deployTls(certs, Map.of());
+    assertServedOnly(certs, certs.clientIdentities().keySet());
   }
 
   @Test
@@ -179,6 +201,32 @@ class GrpcApiVerticleTest {
     assertTrue(config.grpcTls().certSource().contains("CLIENT_CERT"));
     client = UnaryCall.client(vertx, tlsClient(certs.caCert()));
     assertEquals(HealthCheckResponse.ServingStatus.SERVING, health());
+  }
+
+  /**
+   * Each of {@code certs}' client identities, on a connection of its own that trusts the server: those named in
+   * {@code served} get the health check and reach CreateVm (UNAVAILABLE: no launcher runs here); every other one is
+   * refused in the handshake, so its CreateVm fails without any gRPC status.
+   */
+  private void assertServedOnly(TestCerts certs, Set<String> served) throws Exception {
+    certs.clientIdentities().forEach((name, identity) -> {
+      HttpClientOptions options = tlsClient(certs.caCert());
+      identity.ifPresent(options::setKeyCertOptions);
+      client = UnaryCall.client(vertx, options);
+      if (served.contains(name)) {
+        assertEquals(HealthCheckResponse.ServingStatus.SERVING, health(), name);
+        assertEquals(GrpcStatus.UNAVAILABLE, createVm().status(), name);
+      } else {
+        assertThrows(Exception.class, this::createVm, "a client with " + name + " must be refused");
+      }
+      client.close().await();
+      client = null;
+    });
+  }
+
+  private UnaryCall.Result<CreateRes> createVm() {
+    return UnaryCall.<CreateReq, CreateRes>call(client, server, MANAGER, "CreateVm",
+        CreateReq.newBuilder().setTtl("1h").build(), CreateRes.newBuilder()).await();
   }
 
   /** A call that needs no VM: the health check. */

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -225,9 +226,44 @@ class ConfigParserTest {
 
   @Test
   void clientCaWithCertAndKeyMeansMutualTls() throws InvalidConfigException {
-    TlsFiles tls = parse(Map.of("MANAGER_GRPC_SERVER_CERT", "/c.pem", "MANAGER_GRPC_SERVER_KEY", "/k.pem",
-        "MANAGER_GRPC_CLIENT_CA_CERTS", "/ca.pem")).grpcTls();
+    TlsFiles tls = grpcTlsWithCertAnd(Map.of("MANAGER_GRPC_CLIENT_CA_CERTS", "/ca.pem"));
     assertTrue(tls.mutual());
+    assertEquals(Optional.of("/ca.pem"), tls.clientTrust());
+  }
+
+  @Test
+  void serverCaAloneWithCertAndKeyMeansMutualTlsVerifiedAgainstIt() throws InvalidConfigException {
+    TlsFiles tls = grpcTlsWithCertAnd(Map.of("MANAGER_GRPC_SERVER_CA_CERTS", "/server-ca.pem"));
+    assertTrue(tls.mutual());
+    assertEquals(Optional.of("/server-ca.pem"), tls.clientTrust());
+  }
+
+  @Test
+  void withBothCasClientsAreVerifiedAgainstTheClientCa() throws InvalidConfigException {
+    TlsFiles tls = grpcTlsWithCertAnd(Map.of("MANAGER_GRPC_SERVER_CA_CERTS", "/server-ca.pem",
+        "MANAGER_GRPC_CLIENT_CA_CERTS", "/client-ca.pem"));
+    assertEquals(Optional.of("/client-ca.pem"), tls.clientTrust());
+  }
+
+  @Test
+  void upstreamCertNamesWithAServerCaMeanMutualTlsVerifiedAgainstIt() throws InvalidConfigException {
+    TlsFiles tls = parse(Map.of("MANAGER_GRPC_CLIENT_CERT", "/legacy.pem", "MANAGER_GRPC_CLIENT_KEY", "/legacy.key",
+        "MANAGER_GRPC_SERVER_CA_CERTS", "/server-ca.pem")).grpcTls();
+    assertEquals(Optional.of("/server-ca.pem"), tls.clientTrust());
+  }
+
+  @Test
+  void serverCaWithoutCertIsPlainTextAsUpstream() throws InvalidConfigException {
+    TlsFiles tls = parse(Map.of("MANAGER_GRPC_SERVER_CA_CERTS", "/server-ca.pem")).grpcTls();
+    assertFalse(tls.tls());
+    assertFalse(tls.mutual());
+  }
+
+  private static TlsFiles grpcTlsWithCertAnd(Map<String, String> caFiles) throws InvalidConfigException {
+    Map<String, String> values = new HashMap<>(caFiles);
+    values.put("MANAGER_GRPC_SERVER_CERT", "/c.pem");
+    values.put("MANAGER_GRPC_SERVER_KEY", "/k.pem");
+    return parse(values).grpcTls();
   }
 
   @Test
