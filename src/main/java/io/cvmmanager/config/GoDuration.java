@@ -1,5 +1,6 @@
 package io.cvmmanager.config;
 
+import io.cvmmanager.error.ClientText;
 import java.time.Duration;
 import java.util.Map;
 
@@ -15,7 +16,6 @@ import java.util.Map;
  */
 public final class GoDuration {
   public static final int MAX_LENGTH = 64;
-  private static final int QUOTED_PREFIX = 20;
   private static final Map<String, Long> NANOS_PER_UNIT = Map.of(
       "ns", 1L, "us", 1_000L, "\u00b5s", 1_000L, "\u03bcs", 1_000L, "ms", 1_000_000L,
       "s", 1_000_000_000L, "m", 60_000_000_000L, "h", 3_600_000_000_000L);
@@ -36,7 +36,7 @@ public final class GoDuration {
       throw new IllegalArgumentException("empty duration");
     }
     if (text.length() > MAX_LENGTH) {
-      throw new IllegalArgumentException("duration " + quote(text) + " is longer than " + MAX_LENGTH
+      throw new IllegalArgumentException("duration " + ClientText.quote(text) + " is longer than " + MAX_LENGTH
           + " characters");
     }
     boolean negative = text.charAt(0) == '-';
@@ -55,15 +55,6 @@ public final class GoDuration {
       throw invalid(text);
     }
     return Duration.ofNanos(nanos);
-  }
-
-  /**
-   * {@code text} in quotes, or for text longer than {@link #MAX_LENGTH} its first characters, an ellipsis and its
-   * length: error messages must not echo a client's megabyte back.
-   */
-  public static String quote(String text) {
-    return text.length() <= MAX_LENGTH ? "\"" + text + "\""
-        : "\"" + text.substring(0, QUOTED_PREFIX) + "…\" (" + text.length() + " characters)";
   }
 
   /** The sum of every number × unit from {@link #at} on, as an unsigned 64-bit value at most 1<<63. */
@@ -150,12 +141,12 @@ public final class GoDuration {
       at++;
     }
     if (at == unitStart) {
-      throw new IllegalArgumentException("missing unit in duration " + quote(text));
+      throw new IllegalArgumentException("missing unit in duration " + ClientText.quote(text));
     }
     String unit = text.substring(unitStart, at);
     Long perUnit = NANOS_PER_UNIT.get(unit);
     if (perUnit == null) {
-      throw new IllegalArgumentException("unknown unit " + quote(unit) + " in duration " + quote(text));
+      throw new IllegalArgumentException("unknown unit " + ClientText.quote(unit) + " in duration " + ClientText.quote(text));
     }
     return perUnit;
   }
@@ -171,6 +162,6 @@ public final class GoDuration {
   }
 
   private static IllegalArgumentException invalid(String text) {
-    return new IllegalArgumentException("invalid duration " + quote(text));
+    return new IllegalArgumentException("invalid duration " + ClientText.quote(text));
   }
 }

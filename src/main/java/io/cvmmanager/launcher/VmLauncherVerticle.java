@@ -330,7 +330,7 @@ public final class VmLauncherVerticle extends VerticleBase {
           + " (Go duration syntax, e.g. 90s, 1h30m)");
     }
     if (ttl.isNegative() || ttl.isZero()) {
-      throw new ManagerException(ErrorKind.INVALID_ARGUMENT, "ttl: " + GoDuration.quote(text)
+      throw new ManagerException(ErrorKind.INVALID_ARGUMENT, "ttl: " + ClientText.quote(text)
           + " must be more than zero");
     }
     return Optional.of(ttl);

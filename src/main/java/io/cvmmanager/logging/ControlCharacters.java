@@ -5,15 +5,15 @@ package io.cvmmanager.logging;
  * a client's value forge the next one; NUL and ESC confuse readers and terminals), DEL, the C1 controls (NEL breaks
  * lines for some readers) and U+2028/U+2029 (line and paragraph separators).
  */
-final class ControlCharacters {
+public final class ControlCharacters {
   private ControlCharacters() {}
 
-  static boolean isControl(int c) {
+  public static boolean isControl(int c) {
     return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x2028 || c == 0x2029;
   }
 
   /** {@code text} with each control character written as {@code \n}, {@code \r}, {@code \t} or {@code \}{@code uXXXX}. */
-  static String escape(String text) {
+  public static String escape(String text) {
     int first = 0;
     while (first < text.length() && !isControl(text.charAt(first))) {
       first++;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.cvmmanager.error.ClientText;
 import java.time.Duration;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -98,8 +99,10 @@ class GoDurationTest {
 
   @Test
   void quotesLongTextByItsStartAndLength() {
-    assertEquals("\"1h\"", GoDuration.quote("1h"));
-    assertEquals("\"" + "7".repeat(20) + "…\" (10000 characters)", GoDuration.quote("7".repeat(10_000)));
+    IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+        () -> GoDuration.parse("7".repeat(10_000)));
+    assertTrue(refused.getMessage().contains("\"" + "7".repeat(ClientText.MAX_CHARS) + "…\" (10000 characters)"),
+        refused.getMessage());
   }
 
   @Test
