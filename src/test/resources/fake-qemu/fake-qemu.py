@@ -54,6 +54,7 @@ def faults():
 class Fake:
     def __init__(self, argv, switches):
         self.switches = switches
+        self.conn = None
         self.paused = "-S" in argv
         pidfile = option(argv, "-pidfile")
         if not pidfile:
@@ -114,6 +115,15 @@ class Fake:
             with conn:
                 self.serve(conn)
 
+    def terminated(self):
+        """SIGTERM: as QEMU, a SHUTDOWN event (host-signal) to the QMP client, if one is connected, then exit 0."""
+        if self.conn is not None:
+            try:
+                send(self.conn, event("SHUTDOWN", {"guest": False, "reason": "host-signal"}))
+            except OSError:
+                pass
+        self.exit(0)
+
     def serve(self, conn):
         """One QMP client, until it hangs up (then the next one is served) or a command ends the fake."""
         if self.has("no-greeting"):
@@ -127,6 +137,7 @@ class Fake:
             say("answering nothing after the QMP greeting, as told")
             drain(conn)
             return
+        self.conn = conn
         for command in commands(conn):
             self.hold(command.get("execute"))
             self.answer(conn, command)
@@ -142,8 +153,9 @@ class Fake:
             send(conn, dict(reply, **{"return": {}}))
         elif name == "system_powerdown":
             send(conn, dict(reply, **{"return": {}}))
+            # QEMU reports the button press whatever the guest then does with it.
+            send(conn, event("POWERDOWN", {}))
             if not self.has("ignore-powerdown"):
-                send(conn, event("POWERDOWN", {}))
                 send(conn, event("SHUTDOWN", {"guest": True, "reason": "guest-shutdown"}))
                 self.exit(0)
         elif name == "quit":
@@ -172,7 +184,7 @@ def main():
     if fake.has("ignore-sigterm"):
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
     else:
-        signal.signal(signal.SIGTERM, lambda *_: fake.exit(0))
+        signal.signal(signal.SIGTERM, lambda *_: fake.terminated())
     if fake.has("die-after"):
         millis = int(switches["die-after"][0])
 

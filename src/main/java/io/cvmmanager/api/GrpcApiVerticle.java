@@ -47,7 +47,7 @@ public final class GrpcApiVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(MAX_MESSAGE_BYTES));
-    calls = new GrpcCalls(vertx);
+    calls = new GrpcCalls(vertx, config.grpcTimeout());
     ManagerApi manager = new ManagerApi(vertx.eventBus(), config, metrics, tracing);
     grpc.addService(GrpcCalls.service(ManagerServiceGrpcService.SERVICE_NAME,
         ManagerServiceGrpcService.SERVICE_DESCRIPTOR, server -> manager.bind(calls, server)));
@@ -67,8 +67,9 @@ public final class GrpcApiVerticle extends VerticleBase {
 
   /**
    * Drains, as grpc-go's GracefulStop: no new call is taken, and the calls under way are answered or undone (a
-   * CreateVm whose client never got the id leaves no VM) within two thirds of MANAGER_SHUTDOWN_TIMEOUT; the
-   * HTTP/2 connections are told to go away meanwhile and closed after.
+   * CreateVm whose client never got the id leaves no VM) within two thirds of MANAGER_SHUTDOWN_TIMEOUT. The HTTP/2
+   * connections are told to go away at once, and closed as soon as the calls are settled: streams that never end
+   * by themselves (a health watch, reflection) must not hold the stop for the whole bound.
    */
   @Override
   public Future<?> stop() {
@@ -76,8 +77,8 @@ public final class GrpcApiVerticle extends VerticleBase {
       return Future.succeededFuture();
     }
     Duration drain = config.shutdownTimeout().multipliedBy(2).dividedBy(3);
-    return Future.join(calls.drain(drain), server.shutdown(drain.toMillis(), TimeUnit.MILLISECONDS))
-        .transform(ar -> server.close());
+    server.shutdown(drain.toMillis(), TimeUnit.MILLISECONDS);
+    return calls.drain(drain).transform(ar -> server.close());
   }
 
   /**

@@ -26,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,14 +47,17 @@ final class GrpcCalls {
   interface Unary<Req, Resp> extends BiFunction<Req, Call, Future<Resp>> {}
 
   private final Vertx vertx;
+  /** How long a call may take to send its request message. */
+  private final Duration receiveTimeout;
   /** Calls under way: each completes once its reply is written or its undo is done. */
   private final Set<Future<Void>> unsettled = new LinkedHashSet<>();
   /** What ends each open server stream when the manager stops. */
   private final Set<Runnable> openStreams = new LinkedHashSet<>();
   private boolean draining;
 
-  GrpcCalls(Vertx vertx) {
+  GrpcCalls(Vertx vertx, Duration receiveTimeout) {
     this.vertx = vertx;
+    this.receiveTimeout = receiveTimeout;
   }
 
   boolean draining() {
@@ -129,7 +133,11 @@ final class GrpcCalls {
     return ServiceMethod.server(service, method, GrpcMessageEncoder.encoder(), GrpcMessageDecoder.IDENTITY);
   }
 
-  /** The first message of {@code request}, bounded and parsed, to {@code onRequest}; every failure answered here. */
+  /**
+   * The first message of {@code request}, inflated if compressed (bounded), then bounded and parsed, to
+   * {@code onRequest}; every failure answered here. A call whose message does not come within
+   * {@link #receiveTimeout} is answered too, so that no call waits for ever on a client that sends nothing.
+   */
   private <Req extends Message, Resp> void receive(String method, GrpcServerRequest<Buffer, Resp> request,
       Req prototype, Consumer<Req> onRequest) {
     GrpcServerResponse<Buffer, Resp> response = request.response();
@@ -138,27 +146,48 @@ final class GrpcCalls {
       return;
     }
     boolean[] received = {false};
-    request.invalidMessageHandler(invalid -> {
-      received[0] = true;
-      String size = invalid instanceof MessageSizeOverflowException overflow
-          ? overflow.messageSize() + " bytes" : "a request";
-      answer(response, new StatusException(GrpcStatus.RESOURCE_EXHAUSTED, method + ": " + size
-          + " is over the message limit of " + GrpcApiVerticle.MAX_MESSAGE_BYTES + " bytes"));
-    });
-    request.endHandler(v -> {
+    long timer = vertx.setTimer(receiveTimeout.toMillis(), t -> {
       if (!received[0]) {
         received[0] = true;
-        answer(response, new StatusException(GrpcStatus.INVALID_ARGUMENT, method + ": no request message"));
+        answer(response, new StatusException(GrpcStatus.INVALID_ARGUMENT, method + ": no complete request message"
+            + " within " + receiveTimeout.toSeconds() + " s"));
       }
     });
-    request.handler(payload -> {
+    // The first of message, end and invalid message decides; later ones (a second message) change nothing.
+    Predicate<Void> first = v -> {
       if (received[0]) {
-        return;
+        return false;
       }
       received[0] = true;
+      vertx.cancelTimer(timer);
+      return true;
+    };
+    request.invalidMessageHandler(invalid -> {
+      if (first.test(null)) {
+        String size = invalid instanceof MessageSizeOverflowException overflow
+            ? overflow.messageSize() + " bytes" : "a request";
+        answer(response, new StatusException(GrpcStatus.RESOURCE_EXHAUSTED, method + ": " + size
+            + " is over the message limit of " + GrpcApiVerticle.MAX_MESSAGE_BYTES + " bytes"));
+      }
+    });
+    request.endHandler(v -> {
+      if (first.test(null)) {
+        answer(response, new StatusException(GrpcStatus.INVALID_ARGUMENT, method + ": the request ended without"
+            + " a complete message"));
+      }
+    });
+    // The raw message, not handler(): the library's decoder would inflate a compressed one without a bound.
+    request.messageHandler(message -> {
+      if (!first.test(null)) {
+        return;
+      }
+      if (draining) {
+        answer(response, new StatusException(GrpcStatus.UNAVAILABLE, method + ": the manager is stopping"));
+        return;
+      }
       Req parsed;
       try {
-        parsed = WireRequests.parse(method, payload, prototype);
+        parsed = WireRequests.parse(method, WireRequests.payload(method, message), prototype);
       } catch (StatusException e) {
         answer(response, e);
         return;

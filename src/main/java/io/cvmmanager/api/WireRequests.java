@@ -7,17 +7,24 @@ import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.WireFormat;
+import io.cvmmanager.error.ClientText;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.grpc.common.GrpcMessage;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.StatusException;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.util.Map;
+import java.util.zip.GZIPInputStream;
 
 /**
  * A request's bytes to its message, in our code rather than in the gRPC library's decoder (which cancels the call
- * when a message does not parse, and lets invalid UTF-8 through in proto3 strings). Before anything is parsed,
- * one pass over the wire form checks every length-delimited field against its bound and every string field for
- * valid UTF-8, so that no field reaches a parser, a log line or a file unbounded. Linear in the request's size.
+ * when a message does not parse, lets invalid UTF-8 through in proto3 strings, and inflates a compressed message
+ * without a bound). A gzip message is inflated to at most the message limit; before anything is parsed, one pass
+ * over the wire form checks every top-level length-delimited field against its bound and every top-level string
+ * field for valid UTF-8 (requests have no nested messages), so that no field reaches a parser, a log line or a
+ * file unbounded. Linear in the request's size.
  */
 final class WireRequests {
   /** A VM id is a UUID (36 characters); a little margin for what clients may add (braces, a URN prefix). */
@@ -34,6 +41,32 @@ final class WireRequests {
       "ttl", TTL_MAX_BYTES);
 
   private WireRequests() {}
+
+  /** The message's bytes as sent, inflated if gzip; other encodings and JSON are refused. */
+  static Buffer payload(String rpc, GrpcMessage message) throws StatusException {
+    if (message.format() != io.vertx.grpc.common.WireFormat.PROTOBUF) {
+      throw new StatusException(GrpcStatus.INVALID_ARGUMENT, rpc + ": only protobuf requests are taken");
+    }
+    return switch (message.encoding()) {
+      case "identity" -> message.payload();
+      case "gzip" -> inflate(rpc, message.payload());
+      default -> throw new StatusException(GrpcStatus.UNIMPLEMENTED, rpc + ": encoding "
+          + ClientText.quote(message.encoding()) + " is not supported (identity, gzip)");
+    };
+  }
+
+  private static Buffer inflate(String rpc, Buffer compressed) throws StatusException {
+    try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(compressed.getBytes()))) {
+      byte[] inflated = in.readNBytes(GrpcApiVerticle.MAX_MESSAGE_BYTES + 1);
+      if (inflated.length > GrpcApiVerticle.MAX_MESSAGE_BYTES) {
+        throw new StatusException(GrpcStatus.RESOURCE_EXHAUSTED, rpc + ": the request inflates to more than the"
+            + " message limit of " + GrpcApiVerticle.MAX_MESSAGE_BYTES + " bytes");
+      }
+      return Buffer.buffer(inflated);
+    } catch (IOException e) {
+      throw new StatusException(GrpcStatus.INVALID_ARGUMENT, rpc + ": not valid gzip (" + e.getMessage() + ")");
+    }
+  }
 
   /** The message of {@code prototype}'s type in {@code payload}, or INVALID_ARGUMENT saying what is wrong with it. */
   @SuppressWarnings("unchecked")

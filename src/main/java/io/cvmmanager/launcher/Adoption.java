@@ -63,7 +63,7 @@ final class Adoption {
               "the manager stopped while creating it; QEMU never ran"));
     }
     Optional<ProcessSnapshot> process = found.recordedProcess();
-    if (process.isEmpty() || !process.get().isSameProcess(record.pid(), record.pidStartTime(), record.command())
+    if (process.isEmpty() || !isRecordedProcess(record, process.get())
         || process.get().isZombie()) {
       // Under sudo the recorded PID is sudo's: should sudo be gone while QEMU runs, its pid file still finds it.
       Optional<ProcessSnapshot> orphan = ourQemu(found.id(), found.pidFileProcess())
@@ -80,7 +80,7 @@ final class Adoption {
           + " was down; its exit status is unknown (another process reaped it)");
     }
     ProcessSnapshot running = process.get();
-    if (!running.isSameProcess(record.pid(), record.pidStartTime(), record.command())) {
+    if (!isRecordedProcess(record, running)) {
       return new Ended(found.id(), from, VmState.FAILED, "PID " + record.pid() + " belongs to another process now"
           + " (its start time or command line differ from the record); not adopted, not signalled");
     }
@@ -100,14 +100,28 @@ final class Adoption {
   }
 
   /**
+   * The record's process: same PID and start time, and the command line it was started with — or, where a wrapper
+   * script or an interpreter makes /proc show another one (Debian's {@code kvm} script, a QEMU stand-in), a
+   * command line that names this VM ({@code -name cvm-<id>}). PID and start time alone already tell processes of
+   * one boot apart; the command line guards against a record that is not this manager's.
+   */
+  static boolean isRecordedProcess(VmRecord record, ProcessSnapshot process) {
+    return process.isSameProcess(record.pid(), record.pidStartTime(), record.command())
+        || process.pid() == record.pid() && process.startTime() == record.pidStartTime()
+        && namesVm(record.id(), process);
+  }
+
+  private static boolean namesVm(String id, ProcessSnapshot p) {
+    int name = p.commandLine().indexOf("-name");
+    return name >= 0 && name + 1 < p.commandLine().size() && p.commandLine().get(name + 1).equals("cvm-" + id);
+  }
+
+  /**
    * A live (not zombie) process whose command line names this VM ({@code -name cvm-<id>}): how a PID from a pid
    * file is trusted, at adoption and before the launcher signals QEMU through sudo.
    */
   static Optional<ProcessSnapshot> ourQemu(String id, Optional<ProcessSnapshot> process) {
-    return process.filter(p -> !p.isZombie()).filter(p -> {
-      int name = p.commandLine().indexOf("-name");
-      return name >= 0 && name + 1 < p.commandLine().size() && p.commandLine().get(name + 1).equals("cvm-" + id);
-    });
+    return process.filter(p -> !p.isZombie()).filter(p -> namesVm(id, p));
   }
 
   private static VmRecord withProcess(VmRecord record, ProcessSnapshot process) {

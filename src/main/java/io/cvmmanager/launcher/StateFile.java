@@ -50,13 +50,28 @@ final class StateFile {
       }
       channel.force(true);
     } catch (IOException e) {
-      // A torn temp file is no use to anyone, and on a full disk it holds space a retry needs.
-      Files.deleteIfExists(temp);
-      throw e;
+      throw deleting(temp, e);
     }
-    Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    try {
+      Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException e) {
+      throw deleting(temp, e);
+    }
     try (FileChannel dir = FileChannel.open(target.getParent(), StandardOpenOption.READ)) {
       dir.force(true);
     }
+  }
+
+  /**
+   * {@code failure}, once the torn temp file is gone: it is no use to anyone, and on a full disk it holds space a
+   * retry needs. A failed delete is kept with it, never in its place (ENOSPC must stay what is reported).
+   */
+  private static IOException deleting(Path temp, IOException failure) {
+    try {
+      Files.deleteIfExists(temp);
+    } catch (IOException e) {
+      failure.addSuppressed(e);
+    }
+    return failure;
   }
 }

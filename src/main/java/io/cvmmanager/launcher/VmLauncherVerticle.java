@@ -119,7 +119,8 @@ public final class VmLauncherVerticle extends VerticleBase {
   public Future<?> stop() {
     List<Future<Void>> all = new ArrayList<>(stopping.values());
     for (Vm vm : List.copyOf(vms.values())) {
-      if (vm.state != VmState.RUNNING) {
+      // Until its RUNNING record is durable a VM is still being created, even once its state says RUNNING.
+      if (!vm.creation.isComplete()) {
         vm.cancelled = Optional.of("the manager is stopping");
         all.add(vm.creation.otherwiseEmpty());
       } else if (config.stopVmsOnExit()) {
@@ -228,7 +229,7 @@ public final class VmLauncherVerticle extends VerticleBase {
         .compose(v -> goOn(vm))
         .compose(v -> step("spawn", vm, trace, () -> spawn(vm)))
         .compose(v -> {
-          saga.onUndo("QEMU", () -> stopProcess(vm));
+          saga.onUndo("QEMU", () -> stopProcess(vm, false));
           return recordIdentity(vm);
         })
         .compose(v -> step("qmp-handshake", vm, trace, () -> connectQmp(vm)))
@@ -314,7 +315,7 @@ public final class VmLauncherVerticle extends VerticleBase {
     }
     vm.creation
         .transform(created -> created.succeeded() && vms.get(vm.id) == vm && vm.state == VmState.RUNNING
-            ? remove(vm, why, null) : Future.<Void>succeededFuture())
+            ? remove(vm, why, null, false) : Future.<Void>succeededFuture())
         .onComplete(ar -> message.reply(new JsonObject()));
   }
 
@@ -377,7 +378,7 @@ public final class VmLauncherVerticle extends VerticleBase {
       sockets.forget(socket);
       String exited = "QEMU exited at once (" + exitDescription(code) + "): " + vm.stderrSummary();
       // Out of space for its pid file or console in the state dir, or for guest memory: exhausted, not misconfigured.
-      ready.tryFail(NoSpaceLeft.in(vm.stderrSummary())
+      ready.tryFail(NoSpaceLeft.in(vm.stderrSummary()) && vm.stderrSummary().contains(config.stateDir().toString())
           ? new ManagerException(ErrorKind.RESOURCE_EXHAUSTED, exited + " (state dir " + config.stateDir() + ")")
           : new ManagerException(ErrorKind.FAILED_PRECONDITION, exited));
     });
@@ -502,7 +503,7 @@ public final class VmLauncherVerticle extends VerticleBase {
     metrics.qemuExited(orderly ? "orderly" : how.contains("signal") ? "killed" : "crashed");
     LOG.info("vm {}: ended by itself: {}; releasing its resources", vm.id, reason);
     transition(vm, orderly ? VmState.STOPPED : VmState.FAILED, reason);
-    Future<Void> release = stopAndRelease(vm);
+    Future<Void> release = stopAndRelease(vm, false);
     stopping.put(vm.id, release);
     release.onComplete(ar -> stopping.remove(vm.id));
   }
@@ -668,6 +669,10 @@ public final class VmLauncherVerticle extends VerticleBase {
     }
     vertx.eventBus().send(Addresses.MONITOR_UNWATCH, new JsonObject().put("id", vm.id));
     persist(vm);
+    if (vm.unsaved) {
+      LOG.warn("vm {}: its last state.json write failed; the next manager finds the record written before it",
+          vm.id);
+    }
     LOG.info("vm {}: left running for the next manager (pid {}, port {})", vm.id, vm.process.pid(), vm.port);
     Future<Void> closed = vm.qmp == null ? Future.succeededFuture() : vm.qmp.close().otherwiseEmpty();
     return closed.transform(ar -> vm.saved.otherwiseEmpty());
@@ -682,9 +687,9 @@ public final class VmLauncherVerticle extends VerticleBase {
       fail(message, new ManagerException(ErrorKind.NOT_FOUND, "VM " + ClientText.quote(id) + " not found"));
       return;
     }
-    if (vm.state != VmState.RUNNING) {
-      fail(message, new ManagerException(ErrorKind.UNAVAILABLE, "VM " + vm.id + " is " + vm.state
-          + "; retry once it is running"));
+    if (!vm.creation.isComplete() || vm.state != VmState.RUNNING) {
+      fail(message, new ManagerException(ErrorKind.UNAVAILABLE, "VM " + vm.id + " is "
+          + (vm.creation.isComplete() ? vm.state : "being created") + "; retry once it is running"));
       return;
     }
     remove(vm, "RemoveVm", Tracing.extract(message.headers())).onComplete(ar -> {
@@ -696,15 +701,22 @@ public final class VmLauncherVerticle extends VerticleBase {
     });
   }
 
-  /** Takes the VM out of the table now (its id is NOT_FOUND from here on), then stops it and releases all. */
   private Future<Void> remove(Vm vm, String why, SpanContext parent) {
+    return remove(vm, why, parent, true);
+  }
+
+  /**
+   * Takes the VM out of the table now (its id is NOT_FOUND from here on), then stops it and releases all;
+   * {@code graceful}: the guest first gets its ACPI powerdown and MANAGER_QEMU_STOP_GRACE.
+   */
+  private Future<Void> remove(Vm vm, String why, SpanContext parent, boolean graceful) {
     vms.remove(vm.id);
     cancelTtl(vm);
     transition(vm, VmState.STOPPING, why);
     LOG.info("vm {}: stopping ({})", vm.id, why);
     long started = System.nanoTime();
     Future<Void> done = tracing.span("cvm.remove", parent, Map.of("cvm.vm.id", vm.id, "cvm.reason", why),
-        span -> stopAndRelease(vm)).onComplete(ar -> {
+        span -> stopAndRelease(vm, graceful)).onComplete(ar -> {
       if (ar.succeeded()) {
         metrics.vmRemoved(Duration.ofNanos(System.nanoTime() - started));
         metrics.qemuExited("removed");
@@ -725,8 +737,8 @@ public final class VmLauncherVerticle extends VerticleBase {
    * Stops QEMU, then releases its port and files. A QEMU that outlives every step keeps them until it exits (its
    * exit is still watched): the files of a live VM are never deleted, nor its port handed to another.
    */
-  private Future<Void> stopAndRelease(Vm vm) {
-    return stopProcess(vm).compose(v -> release(vm), error -> {
+  private Future<Void> stopAndRelease(Vm vm, boolean graceful) {
+    return stopProcess(vm, graceful).compose(v -> release(vm), error -> {
       LOG.error("vm {}: {}; its port and files are kept until it exits", vm.id, error.getMessage());
       vm.process.exit().onComplete(ar -> release(vm));
       return Future.failedFuture(error);
@@ -734,18 +746,20 @@ public final class VmLauncherVerticle extends VerticleBase {
   }
 
   /**
-   * ACPI powerdown (not for a paused VM: its guest cannot act on it), MANAGER_QEMU_STOP_GRACE to obey, then QMP
-   * quit, SIGTERM, SIGKILL, each given a few seconds; completes once the process has exited and been reaped.
+   * When {@code graceful}, ACPI powerdown (not for a paused VM: its guest cannot act on it) and
+   * MANAGER_QEMU_STOP_GRACE to obey; then QMP quit (when there is a QMP connection to send it on), SIGTERM,
+   * SIGKILL, each given a few seconds; completes once the process has exited and been reaped. A create being
+   * undone is not graceful: its guest has barely started, and no client knows it.
    */
-  private Future<Void> stopProcess(Vm vm) {
+  private Future<Void> stopProcess(Vm vm, boolean graceful) {
     if (vm.process == null) {
       return Future.succeededFuture();
     }
-    Future<Boolean> powerdown = vm.paused || vm.qmp == null
+    Future<Boolean> powerdown = !graceful || vm.paused || vm.qmp == null
         ? Future.succeededFuture(vm.exited())
         : qmpQuietly(vm, "system_powerdown").compose(v -> exitWithin(vm, qemu.stopGrace()));
     return powerdown
-        .compose(gone -> gone ? Future.succeededFuture(true)
+        .compose(gone -> gone || vm.qmp == null ? Future.succeededFuture(gone)
             : qmpQuietly(vm, "quit").compose(v -> exitWithin(vm, STOP_STEP_TIMEOUT)))
         .compose(gone -> gone ? Future.succeededFuture(true)
             : signal(vm, false).compose(v -> exitWithin(vm, STOP_STEP_TIMEOUT)))

@@ -142,7 +142,7 @@ class AttestationPolicyTest {
 
       UnaryCall.Result<AttestationPolicyRes> unknown = policy(manager, "4b0f7f0e-0000-4000-8000-000000000000");
       assertEquals(GrpcStatus.NOT_FOUND, unknown.status());
-      assertEquals("VM 4b0f7f0e-0000-4000-8000-000000000000 not found", unknown.message());
+      assertEquals("VM \"4b0f7f0e-0000-4000-8000-000000000000\" not found", unknown.message());
       assertEquals(GrpcStatus.OK, manager.remove(id).status());
     }
   }

@@ -7,17 +7,16 @@ import com.google.protobuf.ByteString;
 import io.cvmmanager.api.manager.CreateReq;
 import io.cvmmanager.config.PortRange;
 import io.cvmmanager.testing.FakeQemu;
+import io.cvmmanager.testing.SmallTmpfs;
 import io.cvmmanager.testing.TestManager;
 import io.cvmmanager.testing.UnaryCall;
 import io.vertx.grpc.common.GrpcStatus;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,23 +36,19 @@ class DiskFullTest {
   Path work;
   private Path stateDir;
   private Path varsFile;
-  private boolean mounted;
+  private SmallTmpfs tmpfs;
 
   @BeforeEach
   void mountSmallTmpfs() throws Exception {
-    stateDir = Files.createDirectory(work.resolve("state"));
-    Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", stateDir.toString())
-        .redirectErrorStream(true).start();
-    String output = new String(mount.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-    Assumptions.assumeTrue(mount.waitFor() == 0, "cannot mount a tmpfs as the state dir (root needed): " + output);
-    mounted = true;
+    stateDir = work.resolve("state");
+    tmpfs = SmallTmpfs.mount(stateDir, "1m");
     varsFile = Files.write(work.resolve("OVMF_VARS.fd"), new byte[VARS_PAGES * PAGE]);
   }
 
   @AfterEach
   void unmount() throws Exception {
-    if (mounted) {
-      assertEquals(0, new ProcessBuilder("umount", stateDir.toString()).inheritIO().start().waitFor(), "umount");
+    if (tmpfs != null) {
+      tmpfs.unmount();
     }
   }
 

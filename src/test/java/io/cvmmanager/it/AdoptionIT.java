@@ -6,28 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.Empty;
 import io.cvmmanager.api.cvm.Event;
-import io.cvmmanager.api.cvm.ListVmsRequest;
-import io.cvmmanager.api.cvm.ListVmsResponse;
 import io.cvmmanager.api.cvm.Vm;
 import io.cvmmanager.api.cvm.VmState;
 import io.cvmmanager.api.cvm.WatchEventsRequest;
 import io.cvmmanager.api.manager.CreateReq;
 import io.cvmmanager.api.manager.CreateRes;
-import io.cvmmanager.api.manager.RemoveReq;
-import io.cvmmanager.testing.FreePort;
+import io.cvmmanager.testing.JarManagers;
 import io.cvmmanager.testing.ManagerProcess;
-import io.cvmmanager.testing.TestManager;
 import io.cvmmanager.testing.UnaryCall;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.HttpVersion;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.net.SocketAddress;
-import io.vertx.grpc.client.GrpcClient;
 import io.vertx.grpc.common.GrpcStatus;
-import io.vertx.grpc.health.v1.HealthCheckRequest;
-import io.vertx.grpc.health.v1.HealthCheckResponse;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,10 +24,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -59,39 +45,18 @@ class AdoptionIT {
 
   @TempDir
   Path dir;
+  private JarManagers managers;
   private Path stateDir;
-  private final Map<String, String> settings = new HashMap<>();
-  private Vertx vertx;
-  private GrpcClient client;
-  private SocketAddress server;
-  private final List<ManagerProcess> managers = new ArrayList<>();
 
   @BeforeEach
   void setUp() {
-    stateDir = dir.resolve("state");
-    int grpcPort = FreePort.next();
-    settings.put("MANAGER_GRPC_PORT", String.valueOf(grpcPort));
-    settings.put("MANAGER_HTTP_PORT", String.valueOf(FreePort.next()));
-    settings.put("MANAGER_STATE_DIR", stateDir.toString());
-    settings.put("MANAGER_QEMU_HOST_FWD_RANGE", FIRST_PORT + "-" + LAST_PORT);
-    settings.put("MANAGER_QEMU_START_PAUSED", "true");
-    settings.put("MANAGER_QEMU_MEMORY_SIZE", "128M");
-    settings.put("MANAGER_MAX_VMS", "0");
-    vertx = Vertx.vertx();
-    client = UnaryCall.client(vertx,
-        new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false));
-    server = SocketAddress.inetSocketAddress(grpcPort, "localhost");
+    managers = new JarManagers(dir, FIRST_PORT, LAST_PORT);
+    stateDir = managers.stateDir();
   }
 
   @AfterEach
   void tearDown() throws Exception {
-    for (ManagerProcess manager : managers) {
-      manager.close();
-    }
-    // Whatever a failed run left: no QEMU of this test may outlive it.
-    qemuProcesses().forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
-    client.close().await();
-    vertx.close().await();
+    managers.close();
   }
 
   @Test
@@ -178,47 +143,30 @@ class AdoptionIT {
     third.terminate();
     assertEquals(143, third.awaitExit(60), third.output());
 
-    assertEquals(List.of(), qemuProcesses(), "QEMU processes left");
-    assertEquals(List.of(), vmDirs(), "VM directories left");
-    for (int port = FIRST_PORT; port <= LAST_PORT; port++) {
-      assertTrue(TestManager.bindable(port), "port " + port + " still held");
-    }
+    managers.assertNothingLeft();
   }
 
   private ManagerProcess start() throws Exception {
-    Path output = Files.createDirectories(dir.resolve("out-" + managers.size()));
-    ManagerProcess manager = ManagerProcess.start(Path.of("conf/dev.env"), settings, output);
-    managers.add(manager);
-    await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
-        .untilAsserted(() -> {
-          assertTrue(manager.isAlive(), "manager exited:\n" + manager.output());
-          UnaryCall.Result<HealthCheckResponse> health = this.<HealthCheckRequest, HealthCheckResponse>call(
-              "grpc.health.v1.Health", "Check", HealthCheckRequest.newBuilder().setService("manager").build(),
-              HealthCheckResponse.newBuilder()).await();
-          assertEquals(HealthCheckResponse.ServingStatus.SERVING, health.response().getStatus());
-        });
-    return manager;
+    return managers.start();
   }
 
   private <Req extends com.google.protobuf.Message, Resp extends com.google.protobuf.Message>
       Future<UnaryCall.Result<Resp>> call(String service, String method, Req request,
           com.google.protobuf.Message.Builder response) {
-    return UnaryCall.call(client, server, service, method, request, response);
+    return managers.call(service, method, request, response);
   }
 
   private UnaryCall.Result<Empty> remove(String id) {
-    return this.<RemoveReq, Empty>call(MANAGER, "RemoveVm", RemoveReq.newBuilder().setCvmId(id).build(),
-        Empty.newBuilder()).await();
+    return managers.remove(id);
   }
 
   private List<Vm> list() {
-    return this.<ListVmsRequest, ListVmsResponse>call(CVM, "ListVms", ListVmsRequest.getDefaultInstance(),
-        ListVmsResponse.newBuilder()).await().response().getVmsList();
+    return managers.list();
   }
 
   private List<Event> history() {
     List<Event> events = Collections.synchronizedList(new ArrayList<>());
-    UnaryCall.stream(client, server, CVM, "WatchEvents", WatchEventsRequest.newBuilder().setHistory(true).build(),
+    UnaryCall.stream(managers.client(), managers.server(), CVM, "WatchEvents", WatchEventsRequest.newBuilder().setHistory(true).build(),
         Event.newBuilder(), (Event e) -> events.add(e)).await();
     return events;
   }
@@ -239,17 +187,15 @@ class AdoptionIT {
   }
 
   private JsonObject state(String id) throws IOException {
-    return new JsonObject(Files.readString(stateDir.resolve("vms").resolve(id).resolve("state.json")));
+    return managers.state(id);
   }
 
   private List<String> vmDirs() throws IOException {
-    try (Stream<Path> dirs = Files.list(stateDir.resolve("vms"))) {
-      return dirs.map(p -> p.getFileName().toString()).toList();
-    }
+    return managers.vmDirs();
   }
 
   /** Live QEMUs of this test. */
   private List<Long> qemuProcesses() {
-    return TestManager.liveProcessesMentioning(stateDir.toString());
+    return managers.qemuProcesses();
   }
 }

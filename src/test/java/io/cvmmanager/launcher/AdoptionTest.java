@@ -62,6 +62,21 @@ class AdoptionTest {
     assertTrue(ended.reason().contains("another process"), ended.reason());
   }
 
+  /** A wrapper script or interpreter (Debian's kvm, a QEMU stand-in) shows another argv in /proc; -name tells. */
+  @Test
+  void aQemuStartedThroughAWrapperIsAdoptedByItsNameWhenPidAndStartTimeMatch() {
+    List<String> throughInterpreter = new java.util.ArrayList<>(List.of("/usr/bin/python3", "/opt/fake-qemu.py"));
+    throughInterpreter.addAll(COMMAND.subList(1, COMMAND.size()));
+    Adoption.Adopt adopt = assertInstanceOf(Adoption.Adopt.class, decide(Optional.of(record(VmState.RUNNING, 100)),
+        "", Optional.of(process(100, 'S', 4242, throughInterpreter, Optional.empty())), Optional.empty()));
+    assertEquals(Optional.empty(), adopt.thenRemove());
+    // The same start time but another VM's name is another VM's QEMU: not adopted.
+    List<String> otherVm = new java.util.ArrayList<>(throughInterpreter);
+    otherVm.set(otherVm.indexOf("cvm-" + ID), "cvm-00000000-0000-4000-8000-000000000000");
+    assertInstanceOf(Adoption.Ended.class, decide(Optional.of(record(VmState.RUNNING, 100)), "",
+        Optional.of(process(100, 'S', 4242, otherVm, Optional.empty())), Optional.empty()));
+  }
+
   @Test
   void aQemuGoneWhileTheManagerWasDownIsFailedWithUnknownStatus() {
     Adoption.Ended ended = assertInstanceOf(Adoption.Ended.class,

@@ -63,7 +63,10 @@ public final class FakeQemu {
   /** Lets the fake of the VM in {@code vmDir} go on past {@code command}, and any later hold at it. */
   public static void release(Path vmDir, String command) {
     try {
-      Files.createFile(vmDir.resolve("fake-qemu.release." + command));
+      Path release = vmDir.resolve("fake-qemu.release." + command);
+      if (!Files.exists(release)) {
+        Files.createFile(release);
+      }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

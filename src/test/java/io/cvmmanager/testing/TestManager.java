@@ -193,6 +193,20 @@ public final class TestManager implements AutoCloseable {
     }
   }
 
+  /** This manager's /health body. */
+  public io.vertx.core.json.JsonObject health() {
+    var http = vertx.createHttpClient();
+    try {
+      return http.request(io.vertx.core.http.HttpMethod.GET, config.http().port(), "localhost", "/health")
+          .compose(request -> request.send())
+          .compose(response -> response.body())
+          .map(io.vertx.core.buffer.Buffer::toJsonObject)
+          .await();
+    } finally {
+      http.close().await();
+    }
+  }
+
   /** A separate gRPC client, e.g. one that stops reading. */
   public GrpcClient newClient() {
     return UnaryCall.client(vertx,
