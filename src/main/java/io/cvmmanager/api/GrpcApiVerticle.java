@@ -17,8 +17,6 @@ import io.vertx.grpc.health.HealthService;
 import io.vertx.grpc.reflection.ReflectionService;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerOptions;
-import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,19 +64,19 @@ public final class GrpcApiVerticle extends VerticleBase {
   }
 
   /**
-   * Drains, as grpc-go's GracefulStop: no new call is taken, and the calls under way are answered or undone (a
-   * CreateVm whose client never got the id leaves no VM) within two thirds of MANAGER_SHUTDOWN_TIMEOUT. The HTTP/2
-   * connections are told to go away at once, and closed as soon as the calls are settled: streams that never end
-   * by themselves (a health watch, reflection) must not hold the stop for the whole bound.
+   * Drains, as grpc-go's GracefulStop: no new call is taken (each is answered UNAVAILABLE, and gRPC health says
+   * NOT_SERVING), and the calls under way are answered or undone (a CreateVm whose client never got the id leaves
+   * no VM) within two thirds of MANAGER_SHUTDOWN_TIMEOUT; then the server closes. Unlike GracefulStop, GOAWAY goes
+   * out only then: Vert.x's own HTTP/2 client fails a stream that ends after a GOAWAY, so a client would see an
+   * error for a VM it was given. Streams that never end by themselves (a health watch, reflection) are closed with
+   * the server, not waited for.
    */
   @Override
   public Future<?> stop() {
     if (server == null) {
       return Future.succeededFuture();
     }
-    Duration drain = config.shutdownTimeout().multipliedBy(2).dividedBy(3);
-    server.shutdown(drain.toMillis(), TimeUnit.MILLISECONDS);
-    return calls.drain(drain).transform(ar -> server.close());
+    return calls.drain(config.shutdownTimeout().multipliedBy(2).dividedBy(3)).transform(ar -> server.close());
   }
 
   /**

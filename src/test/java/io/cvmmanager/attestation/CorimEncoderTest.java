@@ -162,14 +162,18 @@ class CorimEncoderTest {
   @Test
   void sameInputGivesSameBytesWhateverTheOrderOfItsMaps() {
     PolicyInput input = snpInput();
-    // Banks and indexes inserted in the reverse of the input's order (Map.of's order is not a reordering).
-    java.util.LinkedHashMap<Integer, byte[]> sha256 = new java.util.LinkedHashMap<>();
-    sha256.put(7, PCR7_SHA256);
-    sha256.put(0, PCR0_SHA256);
+    // Banks and indexes inserted in the reverse of the input's order, whatever that is (Map.of's iteration order
+    // changes from one JVM to the next).
     java.util.LinkedHashMap<String, Map<Integer, byte[]>> banks = new java.util.LinkedHashMap<>();
-    banks.put("sha384", Map.of(0, PCR0_SHA384));
-    banks.put("sha256", sha256);
-    banks.put("sha1", Map.of(0, PCR0_SHA1));
+    List<String> bankNames = new java.util.ArrayList<>(input.pcrValues().banks().keySet());
+    java.util.Collections.reverse(bankNames);
+    for (String bank : bankNames) {
+      List<Integer> indexes = new java.util.ArrayList<>(input.pcrValues().banks().get(bank).keySet());
+      java.util.Collections.reverse(indexes);
+      java.util.LinkedHashMap<Integer, byte[]> values = new java.util.LinkedHashMap<>();
+      indexes.forEach(index -> values.put(index, input.pcrValues().banks().get(bank).get(index)));
+      banks.put(bank, values);
+    }
     PcrValues reordered = new PcrValues(banks);
     assertNotEquals(List.copyOf(input.pcrValues().banks().keySet()), List.copyOf(reordered.banks().keySet()),
         "the banks really come in another order");

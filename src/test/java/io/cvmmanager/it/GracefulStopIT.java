@@ -31,7 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * SIGTERM while creates are under way (the packaged jar, the fake QEMU holding each create at its QMP handshake):
  * the manager drains as grpc-go's GracefulStop does — a new call is refused with UNAVAILABLE, the creates under way
- * finish and their clients get their ids — and then exits. The VMs that exist afterwards are exactly those whose
+ * finish and their clients get their ids — and then exits. Run with a client that fails streams ending after a
+ * GOAWAY (Vert.x's): the drain must not send one before the replies. The VMs that exist afterwards are exactly those whose
  * ids the clients got, and the next manager adopts every one of them and removes them on request.
  */
 class GracefulStopIT {
@@ -68,11 +69,9 @@ class GracefulStopIT {
 
     first.terminate();
     await().atMost(Duration.ofSeconds(20)).until(() -> first.output().contains("draining: waiting for"));
-    // Draining: a new call is refused (UNAVAILABLE, or no connection at all once GOAWAY is in), while the ones
-    // under way go on.
+    // Draining: a new call is refused, while the ones under way go on.
     UnaryCall.Result<CreateRes> late = this.<CreateReq, CreateRes>call("CreateVm", CreateReq.getDefaultInstance(),
-        CreateRes.newBuilder()).otherwise(e -> new UnaryCall.Result<>(GrpcStatus.UNAVAILABLE, e.toString(),
-            List.of())).await();
+        CreateRes.newBuilder()).await();
     assertEquals(GrpcStatus.UNAVAILABLE, late.status(), late.message());
     heldVms().forEach(vmDir -> FakeQemu.release(vmDir, "qmp_capabilities"));
 
