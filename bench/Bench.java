@@ -9,6 +9,7 @@ import io.cvmmanager.qemu.QemuCommand;
 import io.cvmmanager.qemu.Tee;
 import io.cvmmanager.qemu.VmLaunch;
 import io.cvmmanager.qemu.VmPaths;
+import io.cvmmanager.testing.Soak;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientOptions;
@@ -42,7 +43,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * cvm-manager against raw QEMU on this machine, same arguments, same run. See bench/README.md.
  * (a) CreateVm → reply vs exec → QMP ready, one at a time; (b) 100 concurrent paused CreateVm vs 100 raw QEMU
- * starts in parallel; (c) the manager's threads and RSS with 0, 50, 100 VMs; (d) disk clone, overlay vs copy.
+ * starts in parallel; (c) the manager's threads and RSS with 0, 50, 100 VMs; (d) disk clone, overlay vs copy;
+ * (h) soak: create/remove cycles, the manager's fds, threads, RSS and heap after GC every 100.
  */
 public final class Bench {
   private static final Path JAR = Path.of("target/cvm-manager.jar").toAbsolutePath();
@@ -61,6 +63,10 @@ public final class Bench {
         adoption(work);
         return;
       }
+      if (Boolean.getBoolean("bench.soakOnly")) {
+        soak(work);
+        return;
+      }
       if (Boolean.getBoolean("bench.attestationOnly")) {
         attestationPolicy(work);
         return;
@@ -73,6 +79,7 @@ public final class Bench {
       }
       deathDetection(work);
       adoption(work);
+      soak(work);
     } finally {
       run(List.of("rm", "-rf", work.toString()));
     }
@@ -325,6 +332,54 @@ public final class Bench {
     }
   }
 
+  // ---- (h) ----
+
+  /**
+   * bench.soakCycles create → remove cycles of paused 64M VMs by bench.soakClients concurrent clients; after each
+   * 100, with no call in flight, the manager's fds, threads, RSS and heap after a full GC. Native memory tracking
+   * is on: its growth by category over the first 100 cycles (warm-up) and from there to the end tells warm-up from
+   * a leak outside the heap.
+   */
+  private static void soak(Path work) throws Exception {
+    int cycles = Integer.getInteger("bench.soakCycles", 2000);
+    int clients = Integer.getInteger("bench.soakClients", 8);
+    Path state = Files.createDirectories(work.resolve("h"));
+    Map<String, String> env = settings(state, 27500, 27599, true);
+    env.put("MANAGER_QEMU_MEMORY_SIZE", "64M");
+    try (ManagerUnderTest m = ManagerUnderTest.start(env, work.resolve("h.log"),
+        List.of("-XX:NativeMemoryTracking=summary"))) {
+      Soak soak = new Soak(m.process.pid(), clients, () -> m.client.createVm(CreateReq.getDefaultInstance())
+          .compose(vm -> m.client.removeVm(RemoveReq.newBuilder().setCvmId(vm.getCvmId()).build())));
+      System.out.printf("(h) soak, %d create/remove cycles of paused VMs, %d clients:%n%s%n%s%n", cycles, clients,
+          Soak.Sample.header(), soak.sample().row());
+      soak.jcmd("VM.native_memory", "baseline");
+      String warmUp = "";
+      long t0 = System.nanoTime();
+      for (int done = 0; done < cycles; done += 100) {
+        soak.run(Math.min(100, cycles - done));
+        System.out.println(soak.sample().row());
+        if (done == 0) {
+          warmUp = nativeMemoryGrowth(soak);
+          soak.jcmd("VM.native_memory", "baseline");
+        }
+      }
+      System.out.printf("    %.0f s, %d failures %s; VM directories left: %d%n", (System.nanoTime() - t0) / 1e9,
+          soak.failures().size(), soak.failures().stream().distinct().limit(5).toList(),
+          state.resolve("vms").toFile().list().length);
+      System.out.printf("    native memory, cycles 0 to 100:%n%s    native memory, cycles 100 to %d:%n%s", warmUp,
+          cycles, nativeMemoryGrowth(soak));
+    }
+  }
+
+  /** NMT's totals and categories since the last baseline, one line each. */
+  private static String nativeMemoryGrowth(Soak soak) throws Exception {
+    StringBuilder lines = new StringBuilder();
+    soak.jcmd("VM.native_memory", "summary.diff").lines()
+        .filter(l -> l.startsWith("Total") || l.startsWith("-"))
+        .forEach(l -> lines.append("      ").append(l.replaceFirst("^-\\s+", "")).append('\n'));
+    return lines.toString();
+  }
+
   // ---- the manager as a separate process ----
 
   private static final class ManagerUnderTest implements AutoCloseable {
@@ -342,9 +397,14 @@ public final class Bench {
     }
 
     static ManagerUnderTest start(Map<String, String> env, Path log) throws Exception {
-      ProcessBuilder builder = new ProcessBuilder(List.of(
-          ProcessHandle.current().info().command().orElse("java"), "-jar", JAR.toString()))
-          .redirectErrorStream(true).redirectOutput(log.toFile());
+      return start(env, log, List.of());
+    }
+
+    static ManagerUnderTest start(Map<String, String> env, Path log, List<String> jvmOptions) throws Exception {
+      List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java")));
+      command.addAll(jvmOptions);
+      command.addAll(List.of("-jar", JAR.toString()));
+      ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
       builder.environment().putAll(env);
       ManagerUnderTest m = new ManagerUnderTest(builder.start(), Integer.parseInt(env.get("MANAGER_GRPC_PORT")));
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
