@@ -153,28 +153,13 @@ class GrpcApiVerticleTest {
     assertEquals(GrpcStatus.RESOURCE_EXHAUSTED, tooBig.status());
   }
 
+  /** Which client the server admits in each TLS configuration: {@link TlsMatrixTest}; here, what it says. */
   @Test
-  void serverCaAloneRequiresAClientCertificateThatItSigned(@TempDir Path dir) throws Exception {
+  void listeningLineNamesTheServerCaWhenItVerifiesClients(@TempDir Path dir) throws Exception {
     TestCerts certs = TestCerts.create(dir);
     ManagerConfig config = deployTls(certs, Map.of("MANAGER_GRPC_SERVER_CA_CERTS", certs.caCert().toString()));
-    assertServedOnly(certs, Set.of("valid"));
     assertTrue(GrpcApiVerticle.describe("MANAGER_GRPC_", config.grpcTls())
         .contains("client certificate required, verified against MANAGER_GRPC_SERVER_CA_CERTS"));
-  }
-
-  @Test
-  void clientCaRequiresAClientCertificateThatItSigned(@TempDir Path dir) throws Exception {
-    TestCerts certs = TestCerts.create(dir);
-    deployTls(certs, Map.of("MANAGER_GRPC_CLIENT_CA_CERTS", certs.caCert().toString()));
-    assertServedOnly(certs, Set.of("valid"));
-  }
-
-  @Test
-  void withBothCasClientsAreVerifiedAgainstTheClientCaOnly(@TempDir Path dir) throws Exception {
-    TestCerts certs = TestCerts.create(dir);
-    deployTls(certs, Map.of("MANAGER_GRPC_SERVER_CA_CERTS", certs.caCert().toString(),
-        "MANAGER_GRPC_CLIENT_CA_CERTS", certs.otherCaCert().toString()));
-    assertServedOnly(certs, Set.of("foreign CA"));
   }
 
   @Test
@@ -184,13 +169,6 @@ class GrpcApiVerticleTest {
         Files.readString(certs.caCert()) + Files.readString(certs.otherCaCert()));
     deployTls(certs, Map.of("MANAGER_GRPC_CLIENT_CA_CERTS", bundle.toString()));
     assertServedOnly(certs, Set.of("valid", "foreign CA"));
-  }
-
-  @Test
-  void tlsWithoutCaFilesServesEveryClientThatTrustsIt(@TempDir Path dir) throws Exception {
-    TestCerts certs = TestCerts.create(dir);
-    deployTls(certs, Map.of());
-    assertServedOnly(certs, certs.clientIdentities().keySet());
   }
 
   @Test

@@ -13,19 +13,15 @@ import io.cvmmanager.config.PortRange;
 import io.cvmmanager.metrics.ManagerMetrics;
 import io.cvmmanager.metrics.PrometheusText;
 import io.cvmmanager.testing.FreePort;
-import io.cvmmanager.testing.TestCerts;
 import io.cvmmanager.testing.TestManager;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.net.PemTrustOptions;
 import io.vertx.grpc.common.GrpcStatus;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -109,61 +105,6 @@ class HttpApiVerticleTest {
       assertEquals(404, HttpGet.get(vertx, port, "/metrics/x").status());
       assertEquals(405, HttpGet.request(vertx, new HttpClientOptions(), HttpMethod.POST, port, "/health").await()
           .status());
-    } finally {
-      vertx.close().await();
-    }
-  }
-
-  @Test
-  void serverCaAloneRequiresAClientCertificateThatItSigned(@TempDir Path dir) throws Exception {
-    TestCerts certs = TestCerts.create(dir);
-    assertServedOnly(certs, Map.of("MANAGER_HTTP_SERVER_CA_CERTS", certs.caCert().toString()), Set.of("valid"));
-  }
-
-  @Test
-  void clientCaRequiresAClientCertificateThatItSigned(@TempDir Path dir) throws Exception {
-    TestCerts certs = TestCerts.create(dir);
-    assertServedOnly(certs, Map.of("MANAGER_HTTP_CLIENT_CA_CERTS", certs.caCert().toString()), Set.of("valid"));
-  }
-
-  @Test
-  void tlsWithoutCaFilesServesEveryClientThatTrustsIt(@TempDir Path dir) throws Exception {
-    TestCerts certs = TestCerts.create(dir);
-    assertServedOnly(certs, Map.of(), certs.clientIdentities().keySet());
-  }
-
-  /**
-   * An HTTP server with the test certificate and key plus {@code caFiles}, and no launcher: each client identity
-   * that trusts it is answered on /health and /metrics if named in {@code served}, and is refused in the handshake
-   * otherwise; a plain-text client is never served.
-   */
-  private static void assertServedOnly(TestCerts certs, Map<String, String> caFiles, Set<String> served)
-      throws Exception {
-    Vertx vertx = Vertx.vertx();
-    try {
-      Map<String, String> tls = new HashMap<>(caFiles);
-      tls.put("MANAGER_HTTP_SERVER_CERT", certs.serverCert().toString());
-      tls.put("MANAGER_HTTP_SERVER_KEY", certs.serverKey().toString());
-      ManagerConfig config = config(tls);
-      vertx.deployVerticle(new HttpApiVerticle(config, ManagerMetrics.create())).await();
-      int port = config.http().port();
-      certs.clientIdentities().forEach((name, identity) -> {
-        HttpClientOptions client = new HttpClientOptions().setSsl(true)
-            .setTrustOptions(new PemTrustOptions().addCertPath(certs.caCert().toString()));
-        identity.ifPresent(client::setKeyCertOptions);
-        Future<HttpGet> health = HttpGet.request(vertx, client, HttpMethod.GET, port, "/health");
-        if (served.contains(name)) {
-          // Answered: degraded, as no launcher runs here.
-          assertEquals(503, health.await().status(), name);
-          HttpGet scrape = HttpGet.request(vertx, client, HttpMethod.GET, port, "/metrics").await();
-          assertEquals(200, scrape.status(), name);
-          assertTrue(PrometheusText.parse(scrape.body()).size() > 0, name);
-        } else {
-          assertTrue(HttpGet.fails(health), "a client with " + name + " was served");
-        }
-      });
-      assertTrue(HttpGet.fails(HttpGet.request(vertx, new HttpClientOptions(), HttpMethod.GET, port, "/health")),
-          "a plain-text client was served");
     } finally {
       vertx.close().await();
     }

@@ -22,9 +22,4 @@ record HttpGet(int status, String contentType, String body) {
             response.getHeader("content-type"), body.toString())))
         .eventually(client::close);
   }
-
-  /** Waits for {@code request} and tells whether it failed (refused, reset, timed out). */
-  static boolean fails(Future<HttpGet> request) {
-    return request.transform(ar -> Future.succeededFuture(ar.failed())).await();
-  }
 }

@@ -13,6 +13,10 @@ import java.security.PrivateKey;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.security.spec.PKCS8EncodedKeySpec;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,39 +27,73 @@ import javax.net.ssl.SSLEngine;
 import javax.net.ssl.X509ExtendedKeyManager;
 
 /**
- * A throw-away PKI made with the openssl command line: one CA, a server certificate for localhost, a client; and for
- * refusals another CA, a client certificate it signed, and a client certificate of the first CA that has expired.
+ * A throw-away PKI made with the openssl command line, in {@code dir}: one CA, a server certificate for localhost, a
+ * client; and for refusals another CA and a client certificate it signed, and client certificates of the first CA
+ * that have expired, are not valid yet, or may serve only TLS servers (extended key usage serverAuth alone).
  */
-public record TestCerts(Path caCert, Path serverCert, Path serverKey, Path clientCert, Path clientKey,
-    Path otherCaCert, Path foreignClientCert, Path foreignClientKey, Path expiredClientCert, Path expiredClientKey) {
+public record TestCerts(Path dir) {
+  private static final Duration DAY = Duration.ofDays(1);
+  private static final String CLIENT_AUTH = "extendedKeyUsage=clientAuth";
 
   public static TestCerts create(Path dir) throws IOException, InterruptedException {
     selfSigned(dir, "ca", "/CN=test-ca");
     selfSigned(dir, "other-ca", "/CN=other-ca");
-    issue(dir, "ca", "server", "/CN=localhost", "subjectAltName=DNS:localhost,IP:127.0.0.1", 2);
-    issue(dir, "ca", "client", "/CN=cvms", "extendedKeyUsage=clientAuth", 2);
-    issue(dir, "other-ca", "foreign-client", "/CN=cvms", "extendedKeyUsage=clientAuth", 2);
-    // A negative validity: openssl 3.0 sets notAfter a day before notBefore (now), so it expired yesterday.
-    issue(dir, "ca", "expired-client", "/CN=cvms", "extendedKeyUsage=clientAuth", -1);
-    return new TestCerts(dir.resolve("ca.pem"), dir.resolve("server.pem"), dir.resolve("server.key"),
-        dir.resolve("client.pem"), dir.resolve("client.key"), dir.resolve("other-ca.pem"),
-        dir.resolve("foreign-client.pem"), dir.resolve("foreign-client.key"), dir.resolve("expired-client.pem"),
-        dir.resolve("expired-client.key"));
+    Instant now = Instant.now();
+    Instant yesterday = now.minus(DAY);
+    Instant inTwoDays = now.plus(DAY.multipliedBy(2));
+    issue(dir, "ca", "server", "/CN=localhost", "subjectAltName=DNS:localhost,IP:127.0.0.1", yesterday, inTwoDays);
+    issue(dir, "ca", "client", "/CN=cvms", CLIENT_AUTH, yesterday, inTwoDays);
+    issue(dir, "other-ca", "foreign-client", "/CN=cvms", CLIENT_AUTH, yesterday, inTwoDays);
+    issue(dir, "ca", "expired-client", "/CN=cvms", CLIENT_AUTH, now.minus(DAY.multipliedBy(2)), yesterday);
+    issue(dir, "ca", "future-client", "/CN=cvms", CLIENT_AUTH, now.plus(DAY), inTwoDays);
+    issue(dir, "ca", "server-auth-client", "/CN=cvms", "extendedKeyUsage=serverAuth", yesterday, inTwoDays);
+    return new TestCerts(dir);
+  }
+
+  public Path caCert() {
+    return dir.resolve("ca.pem");
+  }
+
+  public Path serverCert() {
+    return dir.resolve("server.pem");
+  }
+
+  public Path serverKey() {
+    return dir.resolve("server.key");
+  }
+
+  public Path clientCert() {
+    return dir.resolve("client.pem");
+  }
+
+  public Path clientKey() {
+    return dir.resolve("client.key");
+  }
+
+  public Path otherCaCert() {
+    return dir.resolve("other-ca.pem");
   }
 
   /**
    * What a client presents, by name, in this order: nothing; {@code valid}, this CA's client certificate;
-   * {@code expired}, this CA's expired one; {@code foreign CA}, another CA's. Each certificate is presented whatever
-   * CAs the server says it accepts: a JDK client would send none whose issuer is not on that list, which would make
-   * the foreign certificate the same test as none.
+   * {@code expired}, {@code not yet valid} and {@code serverAuth only}, this CA's certificates that are expired, not
+   * valid until tomorrow, or marked for servers alone; {@code foreign CA}, another CA's. Each certificate is presented
+   * whatever CAs the server says it accepts and whatever its key usage: a JDK client would send none whose issuer is
+   * not on that list or whose extended key usage leaves out clientAuth, which would make those the same test as none.
    */
   public Map<String, Optional<KeyCertOptions>> clientIdentities() throws IOException, GeneralSecurityException {
     Map<String, Optional<KeyCertOptions>> identities = new LinkedHashMap<>();
     identities.put("no certificate", Optional.empty());
-    identities.put("valid", Optional.of(presenting(clientCert, clientKey)));
-    identities.put("expired", Optional.of(presenting(expiredClientCert, expiredClientKey)));
-    identities.put("foreign CA", Optional.of(presenting(foreignClientCert, foreignClientKey)));
+    identities.put("valid", Optional.of(presenting("client")));
+    identities.put("expired", Optional.of(presenting("expired-client")));
+    identities.put("not yet valid", Optional.of(presenting("future-client")));
+    identities.put("serverAuth only", Optional.of(presenting("server-auth-client")));
+    identities.put("foreign CA", Optional.of(presenting("foreign-client")));
     return identities;
+  }
+
+  private KeyCertOptions presenting(String name) throws IOException, GeneralSecurityException {
+    return presenting(dir.resolve(name + ".pem"), dir.resolve(name + ".key"));
   }
 
   private static KeyCertOptions presenting(Path cert, Path key) throws IOException, GeneralSecurityException {
@@ -126,13 +164,31 @@ public record TestCerts(Path caCert, Path serverCert, Path serverKey, Path clien
         "-subj", subject, "-keyout", name + ".key", "-out", name + ".pem");
   }
 
-  private static void issue(Path dir, String ca, String name, String subject, String extension, int days)
-      throws IOException, InterruptedException {
+  /**
+   * A certificate signed by {@code ca} and valid from {@code notBefore} to {@code notAfter}: {@code openssl ca}, as
+   * {@code openssl x509 -req} (3.0) sets no start date. Each CA keeps its own database, where subjects may repeat
+   * (the serial file is named but unused: serials are random).
+   */
+  private static void issue(Path dir, String ca, String name, String subject, String extension, Instant notBefore,
+      Instant notAfter) throws IOException, InterruptedException {
     openssl(dir, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", subject,
         "-keyout", name + ".key", "-out", name + ".csr");
-    openssl(dir, "x509", "-req", "-in", name + ".csr", "-CA", ca + ".pem", "-CAkey", ca + ".key", "-CAcreateserial",
-        "-days", String.valueOf(days), "-extfile", writeExtension(dir, name, extension).toString(),
+    Path database = dir.resolve(ca + ".index");
+    if (!Files.exists(database)) {
+      Files.createFile(database);
+      Files.writeString(dir.resolve(ca + ".cnf"), String.join("\n", "[ca]", "default_ca = test", "[test]",
+          "database = " + database, "serial = " + dir.resolve(ca + ".serial"), "unique_subject = no", "new_certs_dir = " + dir, "default_md = sha256",
+          "policy = any", "[any]", "commonName = supplied", ""));
+    }
+    openssl(dir, "ca", "-batch", "-notext", "-rand_serial", "-config", ca + ".cnf", "-cert", ca + ".pem",
+        "-keyfile", ca + ".key", "-in", name + ".csr", "-startdate", asn1Time(notBefore),
+        "-enddate", asn1Time(notAfter), "-extfile", writeExtension(dir, name, extension).toString(),
         "-out", name + ".pem");
+  }
+
+  /** The GeneralizedTime form that {@code openssl ca -startdate/-enddate} take. */
+  private static String asn1Time(Instant instant) {
+    return DateTimeFormatter.ofPattern("yyyyMMddHHmmss'Z'").withZone(ZoneOffset.UTC).format(instant);
   }
 
   private static Path writeExtension(Path dir, String name, String extension) throws IOException {
