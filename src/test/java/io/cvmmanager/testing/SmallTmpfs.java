@@ -1,10 +1,11 @@
 package io.cvmmanager.testing;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.awaitility.Awaitility.await;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.junit.jupiter.api.Assumptions;
 
 /**
@@ -28,7 +29,12 @@ public final class SmallTmpfs {
     return new SmallTmpfs(dir);
   }
 
-  public void unmount() throws Exception {
-    assertEquals(0, new ProcessBuilder("umount", dir.toString()).inheritIO().start().waitFor(), "umount " + dir);
+  /**
+   * Unmounts, waiting a little for files of the state dir that a stopped process or manager had open to be
+   * closed (umount says "target is busy" until they are).
+   */
+  public void unmount() {
+    await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(100)).until(() ->
+        new ProcessBuilder("umount", dir.toString()).redirectErrorStream(true).start().waitFor() == 0);
   }
 }
