@@ -17,8 +17,11 @@
 #   ignore-powerdown     answers system_powerdown, as a guest that ignores ACPI does nothing more
 #   ignore-quit          answers quit and runs on
 #   ignore-sigterm       SIGTERM does nothing (SIGKILL still ends it)
+# (each of these three says on stderr when it ignores something: tests see from the manager's log which steps of
+# the stop sequence were taken)
 #   die-after=MS         exits with code 1 MS milliseconds after it started
-#   hold=COMMAND         on receiving QMP command COMMAND (or before the greeting, for hold=greeting) creates
+#   hold=COMMAND         on receiving QMP command COMMAND (or before the greeting, for hold=greeting; before
+#                        writing its pid file and making its QMP socket, just started, for hold=start) creates
 #                        <dir of -pidfile>/fake-qemu.held.COMMAND and goes on only once
 #                        <same dir>/fake-qemu.release.COMMAND exists (looked for every 5 ms)
 import os
@@ -97,6 +100,7 @@ class Fake:
             time.sleep(0.005)
 
     def run(self):
+        self.hold("start")
         self.write(self.pidfile, "w", "%d\n" % os.getpid())
         if self.console:
             self.write(self.console, "a", "fake-qemu: no guest runs here\n")
@@ -155,12 +159,16 @@ class Fake:
             send(conn, dict(reply, **{"return": {}}))
             # QEMU reports the button press whatever the guest then does with it.
             send(conn, event("POWERDOWN", {}))
-            if not self.has("ignore-powerdown"):
+            if self.has("ignore-powerdown"):
+                say("ignoring system_powerdown, as told")
+            else:
                 send(conn, event("SHUTDOWN", {"guest": True, "reason": "guest-shutdown"}))
                 self.exit(0)
         elif name == "quit":
             send(conn, dict(reply, **{"return": {}}))
-            if not self.has("ignore-quit"):
+            if self.has("ignore-quit"):
+                say("ignoring quit, as told")
+            else:
                 send(conn, event("SHUTDOWN", {"guest": False, "reason": "host-qmp-quit"}))
                 self.exit(0)
         else:
@@ -182,7 +190,7 @@ def main():
         os._exit(code)
     fake = Fake(sys.argv[1:], switches)
     if fake.has("ignore-sigterm"):
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, lambda *_: say("ignoring SIGTERM, as told"))
     else:
         signal.signal(signal.SIGTERM, lambda *_: fake.terminated())
     if fake.has("die-after"):

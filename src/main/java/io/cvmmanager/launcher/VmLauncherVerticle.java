@@ -67,6 +67,10 @@ public final class VmLauncherVerticle extends VerticleBase {
   static final Duration STATE_RETRY_MAX = Duration.ofMinutes(1);
   /** Longest a CreateVm waits for the IGVM file's launch measurement (normally cached, or well under a second). */
   static final Duration CREATE_MEASURE_TIMEOUT = Duration.ofSeconds(10);
+  /** How many host ports a create tries when another program takes each one before QEMU binds it. */
+  static final int PORT_ATTEMPTS = 3;
+  /** QEMU's stderr when it cannot bind the hostfwd port (slirp's listen failed): it exits at once. */
+  private static final String HOST_FORWARDING_FAILED = "Could not set up host forwarding rule";
 
   private final ManagerConfig config;
   private final QemuConfig qemu;
@@ -217,22 +221,14 @@ public final class VmLauncherVerticle extends VerticleBase {
         () -> request(Addresses.FILES_PREPARE, files.toJson()));
     return Future.join(port, prepared, measure(vm))
         .compose(reply -> {
-          Optional<String> kbs = request.aaKbsParams().isEmpty() ? Optional.empty()
-              : Optional.of(request.aaKbsParams());
-          vm.command = QemuCommand.build(qemu, tee, new VmLaunch(vm.id, vm.paths, vm.port, true, true, kbs,
-              vm.hostData));
+          vm.command = qemuCommand(vm, request);
           vm.persistent = true;
-          transition(vm, VmState.STARTING, "files ready, port " + vm.port);
           // On disk before QEMU exists: a manager that dies from here on leaves a record to find it by.
-          return vm.saved;
-        })
-        .compose(v -> goOn(vm))
-        .compose(v -> step("spawn", vm, trace, () -> spawn(vm)))
-        .compose(v -> {
+          transition(vm, VmState.STARTING, "files ready, port " + vm.port);
+          // Whichever QEMU the launch ends with (a retry on another port makes a new one).
           saga.onUndo("QEMU", () -> stopProcess(vm, false));
-          return recordIdentity(vm);
+          return launch(vm, request, trace, PORT_ATTEMPTS);
         })
-        .compose(v -> step("qmp-handshake", vm, trace, () -> connectQmp(vm)))
         .compose(v -> goOn(vm))
         .compose(v -> {
           transition(vm, VmState.RUNNING, vm.paused ? "QMP ready; paused (-S)" : "QMP ready");
@@ -260,6 +256,48 @@ public final class VmLauncherVerticle extends VerticleBase {
             return Future.succeededFuture();
           }).transform(ignored -> Future.failedFuture(error));
         });
+  }
+
+  /**
+   * QEMU on the VM's port, up to its QMP handshake. The pool's bind check and QEMU's own bind of the port are
+   * apart: a program that takes the port in between makes QEMU exit ("Could not set up host forwarding rule");
+   * then another port is reserved, the taken one released (the pool skips it while it stays taken), and QEMU
+   * started again, {@code attemptsLeft} times at most; never a VM without its port.
+   */
+  private Future<Void> launch(Vm vm, VmCreateRequest request, SpanContext trace, int attemptsLeft) {
+    return vm.saved
+        .compose(v -> goOn(vm))
+        .compose(v -> step("spawn", vm, trace, () -> spawn(vm)))
+        .compose(v -> recordIdentity(vm))
+        .compose(v -> step("qmp-handshake", vm, trace, () -> connectQmp(vm)))
+        .recover(error -> {
+          if (!vm.exited() || !vm.stderrSummary().contains(HOST_FORWARDING_FAILED)) {
+            return Future.failedFuture(error);
+          }
+          int taken = vm.port;
+          String tried = "host port " + taken + " was taken by another program before QEMU could bind it";
+          if (attemptsLeft <= 1) {
+            return Future.failedFuture(new ManagerException(ErrorKind.UNAVAILABLE, tried + " (" + PORT_ATTEMPTS
+                + " ports tried): " + vm.stderrSummary()));
+          }
+          LOG.warn("vm {}: {}; trying another port", vm.id, tried);
+          return request(Addresses.PORT_RESERVE, new JsonObject().put("id", vm.id))
+              .recover(e -> Future.failedFuture(new ManagerException(ErrorKind.UNAVAILABLE, tried
+                  + ", and no other port is free: " + e.getMessage())))
+              .compose(reply -> {
+                vm.port = reply.getInteger("port");
+                vm.command = qemuCommand(vm, request);
+                vm.stderrTail.clear();
+                persist(vm);
+                return releasePort(taken);
+              })
+              .compose(v -> launch(vm, request, trace, attemptsLeft - 1));
+        });
+  }
+
+  private List<String> qemuCommand(Vm vm, VmCreateRequest request) {
+    Optional<String> kbs = request.aaKbsParams().isEmpty() ? Optional.empty() : Optional.of(request.aaKbsParams());
+    return QemuCommand.build(qemu, tee, new VmLaunch(vm.id, vm.paths, vm.port, true, true, kbs, vm.hostData));
   }
 
   /**

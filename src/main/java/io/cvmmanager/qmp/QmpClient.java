@@ -71,15 +71,27 @@ public final class QmpClient {
   }
 
   private static Future<QmpClient> attempt(Vertx vertx, NetClient netClient, SocketAddress address, long deadline) {
-    return netClient.connect(address).map(socket -> new QmpClient(socket, address.path())).recover(error -> {
-      if (System.nanoTime() > deadline) {
-        return Future.failedFuture(new QmpException("Timeout",
-            "QMP socket " + address.path() + " exists but accepted no connection (" + error.getMessage() + ")"));
-      }
-      Promise<QmpClient> retry = Promise.promise();
-      vertx.setTimer(RETRY_MS, t -> attempt(vertx, netClient, address, deadline).onComplete(retry));
-      return retry.future();
-    });
+    Promise<QmpClient> connected = Promise.promise();
+    attempt(vertx, netClient, address, deadline, connected);
+    return connected.future();
+  }
+
+  /**
+   * Every retry completes the one promise: a future per retry, each completing the previous one, would be a chain
+   * thousands long (a socket that never comes, retried every 2 ms for seconds) whose completion overflows the stack.
+   */
+  private static void attempt(Vertx vertx, NetClient netClient, SocketAddress address, long deadline,
+      Promise<QmpClient> connected) {
+    netClient.connect(address)
+        .onSuccess(socket -> connected.complete(new QmpClient(socket, address.path())))
+        .onFailure(error -> {
+          if (System.nanoTime() > deadline) {
+            connected.fail(new QmpException("Timeout", "QMP socket " + address.path()
+                + " exists but accepted no connection (" + error.getMessage() + ")"));
+          } else {
+            vertx.setTimer(RETRY_MS, t -> attempt(vertx, netClient, address, deadline, connected));
+          }
+        });
   }
 
   /** Runs a command; the future holds its {@code return} value, or fails with QEMU's error. */

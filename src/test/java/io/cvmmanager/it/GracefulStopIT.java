@@ -13,8 +13,6 @@ import io.cvmmanager.testing.ManagerProcess;
 import io.cvmmanager.testing.UnaryCall;
 import io.vertx.core.Future;
 import io.vertx.grpc.common.GrpcStatus;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,14 +20,14 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * SIGTERM while creates are under way (the packaged jar, the fake QEMU holding each create at its QMP handshake):
+ * SIGTERM while creates are under way (the packaged jar, the fake QEMU holding each create at one step: just after
+ * its spawn, before its QMP greeting, or at qmp_capabilities):
  * the manager drains as grpc-go's GracefulStop does — a new call is refused with UNAVAILABLE, the creates under way
  * finish and their clients get their ids — and then exits. Run with a client that fails streams ending after a
  * GOAWAY (Vert.x's): the drain must not send one before the replies. The VMs that exist afterwards are exactly those whose
@@ -45,27 +43,23 @@ class GracefulStopIT {
   private JarManagers managers;
   private Path stateDir;
 
-  @BeforeEach
-  void setUp() {
-    managers = new JarManagers(dir, FIRST_PORT, LAST_PORT);
-    managers.settings().put("MANAGER_MAX_VMS", "30");
-    managers.settings().put("MANAGER_QEMU_BIN_PATH", FakeQemu.binary(dir, "hold=qmp_capabilities").toString());
-    stateDir = managers.stateDir();
-  }
-
   @AfterEach
   void tearDown() throws Exception {
     managers.close();
   }
 
-  @Test
-  void sigtermDuringCreatesAnswersThemAndLeavesExactlyTheVmsWhoseIdsClientsGot() throws Exception {
+  @ParameterizedTest
+  @ValueSource(strings = {"start", "greeting", "qmp_capabilities"})
+  void sigtermDuringCreatesAnswersThemAndLeavesExactlyTheVmsWhoseIdsClientsGot(String step) throws Exception {
+    managers = JarManagers.withFakeQemu(dir, FIRST_PORT, LAST_PORT, "hold=" + step);
+    managers.settings().put("MANAGER_MAX_VMS", "30");
+    stateDir = managers.stateDir();
     ManagerProcess first = managers.start();
     List<Future<UnaryCall.Result<CreateRes>>> creates = new ArrayList<>();
     for (int i = 0; i < CREATES; i++) {
       creates.add(call("CreateVm", CreateReq.getDefaultInstance(), CreateRes.newBuilder()));
     }
-    await().atMost(Duration.ofSeconds(60)).until(() -> heldVms().size() == CREATES);
+    await().atMost(Duration.ofSeconds(60)).until(() -> FakeQemu.heldNow(stateDir, step).size() == CREATES);
 
     first.terminate();
     await().atMost(Duration.ofSeconds(20)).until(() -> first.output().contains("draining: waiting for"));
@@ -73,7 +67,7 @@ class GracefulStopIT {
     UnaryCall.Result<CreateRes> late = this.<CreateReq, CreateRes>call("CreateVm", CreateReq.getDefaultInstance(),
         CreateRes.newBuilder()).await();
     assertEquals(GrpcStatus.UNAVAILABLE, late.status(), late.message());
-    heldVms().forEach(vmDir -> FakeQemu.release(vmDir, "qmp_capabilities"));
+    FakeQemu.heldNow(stateDir, step).forEach(vmDir -> FakeQemu.release(vmDir, step));
 
     Set<String> received = new TreeSet<>();
     for (Future<UnaryCall.Result<CreateRes>> create : creates) {
@@ -102,13 +96,5 @@ class GracefulStopIT {
   private <Req extends com.google.protobuf.Message, Resp extends com.google.protobuf.Message>
       Future<UnaryCall.Result<Resp>> call(String method, Req request, com.google.protobuf.Message.Builder response) {
     return managers.call(JarManagers.MANAGER, method, request, response);
-  }
-
-  /** VM directories whose fake QEMU holds at the QMP handshake right now. */
-  private List<Path> heldVms() throws IOException {
-    try (Stream<Path> dirs = Files.list(stateDir.resolve("vms"))) {
-      return dirs.filter(d -> Files.exists(d.resolve("fake-qemu.held.qmp_capabilities"))
-          && !Files.exists(d.resolve("fake-qemu.release.qmp_capabilities"))).toList();
-    }
   }
 }

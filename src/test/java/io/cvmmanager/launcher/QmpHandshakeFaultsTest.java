@@ -10,6 +10,7 @@ import io.cvmmanager.testing.TestManager;
 import io.cvmmanager.testing.UnaryCall;
 import io.vertx.grpc.common.GrpcStatus;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -17,19 +18,27 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A new QEMU whose QMP does not come up (the fake QEMU's faults): the CreateVm error says how far it got, within
  * MANAGER_QEMU_QMP_TIMEOUT, with QEMU's stderr; a QEMU that exits is FAILED_PRECONDITION with its stderr; nothing
- * is left behind (the fake's process, whose arguments name the state dir, its files, its port).
+ * is left behind (the fake's process, whose arguments name the state dir, its files, its port, its entry in the
+ * table).
  */
 class QmpHandshakeFaultsTest {
-  private static final String QMP_TIMEOUT = "2s";
+  private static final Duration QMP_TIMEOUT = Duration.ofSeconds(2);
 
   @TempDir
   Path stateDir;
 
+  /** The reply may take the bound, and this much more for QEMU's start and the undo. */
+  private static final Duration MARGIN = Duration.ofSeconds(3);
+
+  /** The create's reply, asserted to come within MANAGER_QEMU_QMP_TIMEOUT and {@link #MARGIN}. */
   private UnaryCall.Result<?> createWith(int port, String... faults) throws Exception {
     try (TestManager manager = TestManager.start(stateDir, new PortRange(port, port), Map.of(
         "MANAGER_QEMU_BIN_PATH", FakeQemu.binary(stateDir, faults).toString(),
-        "MANAGER_QEMU_QMP_TIMEOUT", QMP_TIMEOUT))) {
+        "MANAGER_QEMU_QMP_TIMEOUT", QMP_TIMEOUT.toSeconds() + "s"))) {
+      long started = System.nanoTime();
       UnaryCall.Result<?> result = manager.create(CreateReq.getDefaultInstance());
+      Duration took = Duration.ofNanos(System.nanoTime() - started);
+      assertTrue(took.compareTo(QMP_TIMEOUT.plus(MARGIN)) < 0, "the reply took " + took);
       manager.assertNothingLeft();
       return result;
     }

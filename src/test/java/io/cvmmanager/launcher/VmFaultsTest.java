@@ -168,6 +168,22 @@ class VmFaultsTest {
   }
 
   @Test
+  void anOvmfVarsSourceThatIsADirectoryOrADanglingLinkIsFailedPreconditionNamingVariableAndPath() throws Exception {
+    Path directory = Files.createDirectory(stateDir.resolve("OVMF_VARS-a-directory"));
+    Path dangling = Files.createSymbolicLink(stateDir.resolve("OVMF_VARS-dangling"), stateDir.resolve("gone.fd"));
+    for (Path source : List.of(directory, dangling)) {
+      try (TestManager manager = start(27610, 27611, Map.of("MANAGER_QEMU_OVMF_VARS_FILE", source.toString()))) {
+        UnaryCall.Result<?> result = manager.create(CreateReq.getDefaultInstance());
+        assertStatus(GrpcStatus.FAILED_PRECONDITION, result, "MANAGER_QEMU_OVMF_VARS_FILE");
+        assertStatus(GrpcStatus.FAILED_PRECONDITION, result, source.toString());
+        manager.assertNothingLeft();
+      }
+    }
+    Files.delete(dangling);
+    Files.delete(directory);
+  }
+
+  @Test
   void failingQemuImgOnABadReferenceImageIsFailedPrecondition() throws Exception {
     byte[] corrupt = new byte[512];
     // qcow2 magic, version 3, cluster size 2^0: qemu-img refuses it ("Unsupported cluster size").

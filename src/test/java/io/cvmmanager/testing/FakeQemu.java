@@ -15,7 +15,7 @@ import java.util.stream.Stream;
  * A FAKE QEMU (src/test/resources/fake-qemu/fake-qemu.py) for tests of faults: it serves QMP, writes its pid file
  * and runs no guest, and it takes fault switches (see the script's header): {@code exit=N}, {@code no-socket},
  * {@code no-greeting}, {@code hang-after-greeting}, {@code ignore-powerdown}, {@code ignore-quit},
- * {@code ignore-sigterm}, {@code die-after=MS}, {@code hold=<QMP command or greeting>}. A hold stops the fake at
+ * {@code ignore-sigterm}, {@code die-after=MS}, {@code hold=<QMP command, greeting or start>}. A hold stops the fake at
  * that step until the test releases it, so a test can act at a chosen step of a create without sleeping.
  */
 public final class FakeQemu {
@@ -47,7 +47,8 @@ public final class FakeQemu {
     }
   }
 
-  /** Waits until the fake of the VM in {@code vmDir} holds at {@code command} (a QMP command, or "greeting"). */
+  /** Waits until the fake of the VM in {@code vmDir} holds at {@code command} (a QMP command, "greeting" or
+   * "start"). */
   public static void awaitHeld(Path vmDir, String command) {
     await().atMost(HOLD_WAIT).until(() -> Files.exists(held(vmDir, command)));
   }
@@ -69,6 +70,14 @@ public final class FakeQemu {
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Directories of the VMs under {@code stateDir} whose fake holds at {@code command} now (not yet released). */
+  public static List<Path> heldNow(Path stateDir, String command) throws IOException {
+    try (Stream<Path> dirs = Files.list(stateDir.resolve("vms"))) {
+      return dirs.filter(dir -> Files.exists(held(dir, command))
+          && !Files.exists(dir.resolve("fake-qemu.release." + command))).toList();
     }
   }
 

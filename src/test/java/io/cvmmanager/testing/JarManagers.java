@@ -67,6 +67,13 @@ public final class JarManagers implements AutoCloseable {
     server = SocketAddress.inetSocketAddress(grpcPort, "localhost");
   }
 
+  /** As {@link #JarManagers(Path, int, int)}, its QEMU the fake one with {@code faults}. */
+  public static JarManagers withFakeQemu(Path dir, int firstPort, int lastPort, String... faults) {
+    JarManagers managers = new JarManagers(dir, firstPort, lastPort);
+    managers.settings.put("MANAGER_QEMU_BIN_PATH", FakeQemu.binary(dir, faults).toString());
+    return managers;
+  }
+
   public Map<String, String> settings() {
     return settings;
   }

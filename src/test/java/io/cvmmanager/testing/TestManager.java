@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.Empty;
 import io.cvmmanager.Manager;
+import io.cvmmanager.api.cvm.ListVmsRequest;
+import io.cvmmanager.api.cvm.ListVmsResponse;
 import io.cvmmanager.api.manager.CVMInfoReq;
 import io.cvmmanager.api.manager.CVMInfoRes;
 import io.cvmmanager.api.manager.CreateReq;
@@ -25,6 +27,7 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.grpc.client.GrpcClient;
+import io.vertx.grpc.common.GrpcStatus;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -255,7 +258,17 @@ public final class TestManager implements AutoCloseable {
     }
   }
 
+  /** Nothing left on the host (see {@link #assertNothingOnHostLeft}), and no VM in the table (ListVms). */
   public void assertNothingLeft() throws IOException {
+    UnaryCall.Result<ListVmsResponse> listed = call("cvm.v1.CvmService", "ListVms",
+        ListVmsRequest.getDefaultInstance(), ListVmsResponse.newBuilder());
+    assertEquals(GrpcStatus.OK, listed.status(), listed.message());
+    assertEquals(List.of(), listed.response().getVmsList(), "VMs left in the table");
+    assertNothingOnHostLeft();
+  }
+
+  /** No QEMU of this manager, no VM directory, no port of its range held. */
+  public void assertNothingOnHostLeft() throws IOException {
     assertEquals(List.of(), qemuProcesses(), "QEMU processes left");
     assertEquals(List.of(), vmDirs(), "VM directories left");
     PortRange range = config.qemu().net().hostFwdRange();
@@ -294,7 +307,7 @@ public final class TestManager implements AutoCloseable {
       tracing.close().await();
       vertx.close().await();
     } finally {
-      assertNothingLeft();
+      assertNothingOnHostLeft();
     }
   }
 }
