@@ -27,7 +27,6 @@ import io.vertx.grpc.common.GrpcStatus;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
@@ -199,10 +198,7 @@ class HostileRequestsTest {
     Logger root = ((LoggerContext) LoggerFactory.getILoggerFactory()).getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
     warnings.start();
     root.addAppender(warnings);
-    VertxOptions tight = new VertxOptions().setMaxEventLoopExecuteTime(50)
-        .setMaxEventLoopExecuteTimeUnit(TimeUnit.MILLISECONDS).setBlockedThreadCheckInterval(10)
-        .setBlockedThreadCheckIntervalUnit(TimeUnit.MILLISECONDS).setWarningExceptionTime(50)
-        .setWarningExceptionTimeUnit(TimeUnit.MILLISECONDS);
+    VertxOptions tight = TestManager.fiftyMillisecondLoops();
     int nearLimit = GrpcApiVerticle.MAX_MESSAGE_BYTES - 64;
     try (TestManager manager = TestManager.start(stateDir, new PortRange(27310, 27311),
         Map.of("MANAGER_QEMU_START_PAUSED", "true"), tight)) {
