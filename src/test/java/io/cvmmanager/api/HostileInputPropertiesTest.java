@@ -141,8 +141,7 @@ class HostileInputPropertiesTest {
       warnings++;
       long millis = Long.parseLong(blocked.group(2));
       long end = event.getTimeStamp();
-      long waited = runQueue.waitedMillis(blocked.group(1), end - millis, end);
-      long heldMillis = millis - waited;
+      long heldMillis = Math.max(0, millis - runQueue.waitedMillis(blocked.group(1), end - millis, end));
       maxHeld = Math.max(maxHeld, heldMillis);
       if (heldMillis >= 50) {
         held.add(heldMillis + " ms held: " + whereBlocked(event));
