@@ -1,5 +1,6 @@
 package io.cvmmanager.api;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -253,7 +254,7 @@ class HostileInputPropertiesTest {
       }
     }
 
-    /** Each VM's state.json has no secret; each is removed (NOT_FOUND: its TTL removed it first). */
+    /** Each VM's state.json has no secret; each is removed, by this RemoveVm or by its TTL, directory and all. */
     private void removeAll(TestManager manager, List<String> ids) throws IOException {
       for (String id : ids) {
         Path state = manager.vmDir(id).resolve("state.json");
@@ -268,6 +269,10 @@ class HostileInputPropertiesTest {
         UnaryCall.Result<?> removed = removals.get(i).result();
         assertTrue(removed.status() == GrpcStatus.OK || removed.status() == GrpcStatus.NOT_FOUND,
             "RemoveVm " + ids.get(i) + ": " + removed.status() + " " + removed.message());
+        // NOT_FOUND: its TTL's removal took it out of the table first, and may still be stopping it.
+        Path vmDir = manager.vmDir(ids.get(i));
+        await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(10)).atMost(Duration.ofSeconds(20))
+            .until(() -> !Files.exists(vmDir));
       }
       vmsMade += ids.size();
     }
