@@ -149,7 +149,7 @@ class HostileInputPropertiesTest {
       }
     }
     System.out.println("HostileInputPropertiesTest: " + warnings + " blocked-thread warnings after warm-up, "
-        + held.size() + " of them 50 ms or more once the run-queue wait is taken off (longest hold " + maxHeld
+        + held.size() + " of them 50 ms or more net of run-queue wait and JVM pauses (longest net hold " + maxHeld
         + " ms)");
     return held;
   }
