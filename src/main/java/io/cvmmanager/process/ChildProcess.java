@@ -60,11 +60,13 @@ public final class ChildProcess implements RunningProcess {
         deliver(context, v -> exit.tryComplete(code));
       }
     });
-    NuProcess process = builder.start();
-    if (process == null || !process.isRunning() && process.getPID() == 0) {
-      return Future.failedFuture(new IllegalStateException("cannot start " + command.get(0)));
-    }
-    return Future.succeededFuture(new ChildProcess(process, exit));
+    // NuProcess forks and execs synchronously: milliseconds, and over 50 on a busy host, so not on an event loop.
+    return context.executeBlocking(builder::start, false).compose(process -> {
+      if (process == null || !process.isRunning() && process.getPID() == 0) {
+        return Future.failedFuture(new IllegalStateException("cannot start " + command.get(0)));
+      }
+      return Future.succeededFuture(new ChildProcess(process, exit));
+    });
   }
 
   /**

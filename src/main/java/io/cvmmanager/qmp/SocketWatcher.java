@@ -34,19 +34,21 @@ public final class SocketWatcher implements AutoCloseable {
     thread.start();
   }
 
-  /** Completes on {@code context} once {@code file} exists (at once if it already does). */
+  /**
+   * Completes on {@code context} once {@code file} exists (at once if it already does). Registering waits for the
+   * JDK's watch thread, tens of milliseconds on a busy host, so it runs off the event loop; a {@link #forget} that
+   * comes before it is done misses the waiter, which the caller's timeout forgets again.
+   */
   public Future<Void> appearance(Context context, Path file) {
     Promise<Void> appeared = Promise.promise();
-    try {
+    return context.<Void>executeBlocking(() -> {
       WatchKey key = file.getParent().register(watch, StandardWatchEventKinds.ENTRY_CREATE);
       waiters.put(key, new Waiter(file.getFileName().toString(), context, appeared));
       if (Files.exists(file)) {
         done(key);
       }
-    } catch (IOException | ClosedWatchServiceException e) {
-      appeared.tryFail(e);
-    }
-    return appeared.future();
+      return null;
+    }, false).compose(registered -> appeared.future());
   }
 
   /** Stops watching for a file that will not come (its QEMU exited). */

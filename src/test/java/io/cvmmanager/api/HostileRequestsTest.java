@@ -30,7 +30,6 @@ import io.vertx.grpc.common.GrpcStatus;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
@@ -202,10 +201,7 @@ class HostileRequestsTest {
     Logger root = ((LoggerContext) LoggerFactory.getILoggerFactory()).getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
     warnings.start();
     root.addAppender(warnings);
-    VertxOptions tight = new VertxOptions().setMaxEventLoopExecuteTime(50)
-        .setMaxEventLoopExecuteTimeUnit(TimeUnit.MILLISECONDS).setBlockedThreadCheckInterval(10)
-        .setBlockedThreadCheckIntervalUnit(TimeUnit.MILLISECONDS).setWarningExceptionTime(50)
-        .setWarningExceptionTimeUnit(TimeUnit.MILLISECONDS);
+    VertxOptions tight = TestManager.fiftyMillisecondLoops();
     int nearLimit = GrpcApiVerticle.MAX_MESSAGE_BYTES - 64;
     // The client runs on a Vert.x of its own: encoding 4 MiB requests is its work, not the manager's.
     Vertx clientVertx = Vertx.vertx();

@@ -37,6 +37,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
@@ -63,6 +64,14 @@ public final class TestManager implements AutoCloseable {
     this.client = UnaryCall.client(vertx,
         new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false));
     this.server = SocketAddress.inetSocketAddress(config.grpc().port(), "localhost");
+  }
+
+  /** Options whose blocked-thread checker warns of an event loop held 50 ms (checked every 10 ms), not 2 s. */
+  public static VertxOptions fiftyMillisecondLoops() {
+    return new VertxOptions().setMaxEventLoopExecuteTime(50)
+        .setMaxEventLoopExecuteTimeUnit(TimeUnit.MILLISECONDS).setBlockedThreadCheckInterval(10)
+        .setBlockedThreadCheckIntervalUnit(TimeUnit.MILLISECONDS).setWarningExceptionTime(50)
+        .setWarningExceptionTimeUnit(TimeUnit.MILLISECONDS);
   }
 
   /** Dev-profile settings (TCG, the dev guest), {@code overrides} on top. */
