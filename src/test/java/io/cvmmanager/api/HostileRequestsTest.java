@@ -230,9 +230,9 @@ class HostileRequestsTest {
           .map(Object::toString).collect(java.util.stream.Collectors.joining(" | "));
       boolean handlingARequest = stack.contains("io.cvmmanager.api.") || stack.contains("com.google.protobuf.")
           || stack.contains("io.vertx.grpc.");
-      (handlingARequest ? blocked : new java.util.ArrayList<String>()).add(event.getFormattedMessage() + " at "
-          + stack);
-      if (!handlingARequest) {
+      if (handlingARequest) {
+        blocked.add(event.getFormattedMessage() + " at " + stack);
+      } else {
         System.out.println("not counted (no request's work): " + event.getFormattedMessage() + " at "
             + stack.substring(0, Math.min(stack.length(), 400)));
       }
