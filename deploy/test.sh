@@ -14,13 +14,17 @@ mvn -B -ntp verify "$@"
 bash deploy/quickstart.sh
 
 # One closing line over everything that ran (surefire, failsafe, and the quickstart as one more).
+# Only each report's <testsuite> tag is read: a test's captured output may hold characters XML does not allow
+# (the hostile-input tests send U+FFFF and the like, which surefire copies as they are), so no XML parser is used.
 python3 - <<'PY'
-import glob, xml.etree.ElementTree as ET
+import glob, re
 run = failed = skipped = 0
 for report in glob.glob("target/surefire-reports/TEST-*.xml") + glob.glob("target/failsafe-reports/TEST-*.xml"):
-    suite = ET.parse(report).getroot()
-    run += int(suite.get("tests", 0))
-    failed += int(suite.get("failures", 0)) + int(suite.get("errors", 0))
-    skipped += int(suite.get("skipped", 0))
+    with open(report, encoding="utf-8", errors="replace") as f:
+        tag = re.search(r"<testsuite\b[^>]*>", f.read(65536)).group(0)
+    count = lambda name: int((re.search(r'\b' + name + r'="(\d+)"', tag) or [0, 0])[1])
+    run += count("tests")
+    failed += count("failures") + count("errors")
+    skipped += count("skipped")
 print(f"tests: {run - failed - skipped + 1} passed, {failed} failed, {skipped} skipped")
 PY
