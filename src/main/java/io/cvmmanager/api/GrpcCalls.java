@@ -25,8 +25,8 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.BiFunction;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
-import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -154,7 +154,7 @@ final class GrpcCalls {
       }
     });
     // The first of message, end and invalid message decides; later ones (a second message) change nothing.
-    Predicate<Void> first = v -> {
+    BooleanSupplier first = () -> {
       if (received[0]) {
         return false;
       }
@@ -163,7 +163,7 @@ final class GrpcCalls {
       return true;
     };
     request.invalidMessageHandler(invalid -> {
-      if (first.test(null)) {
+      if (first.getAsBoolean()) {
         String size = invalid instanceof MessageSizeOverflowException overflow
             ? overflow.messageSize() + " bytes" : "a request";
         answer(response, new StatusException(GrpcStatus.RESOURCE_EXHAUSTED, method + ": " + size
@@ -171,14 +171,14 @@ final class GrpcCalls {
       }
     });
     request.endHandler(v -> {
-      if (first.test(null)) {
+      if (first.getAsBoolean()) {
         answer(response, new StatusException(GrpcStatus.INVALID_ARGUMENT, method + ": the request ended without"
             + " a complete message"));
       }
     });
     // The raw message, not handler(): the library's decoder would inflate a compressed one without a bound.
     request.messageHandler(message -> {
-      if (!first.test(null)) {
+      if (!first.getAsBoolean()) {
         return;
       }
       if (draining) {
