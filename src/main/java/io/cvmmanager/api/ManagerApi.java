@@ -12,7 +12,7 @@ import io.cvmmanager.api.manager.ManagerServiceGrpcService;
 import io.cvmmanager.api.manager.RemoveReq;
 import io.cvmmanager.bus.Addresses;
 import io.cvmmanager.config.ManagerConfig;
-import io.cvmmanager.launcher.VmCreateRequest;
+import io.cvmmanager.vm.VmCreateRequest;
 import io.cvmmanager.metrics.ManagerMetrics;
 import io.cvmmanager.tracing.Tracing;
 import io.opentelemetry.api.trace.Span;

@@ -4,7 +4,7 @@ import io.cvmmanager.bus.Addresses;
 import io.cvmmanager.config.ManagerConfig;
 import io.cvmmanager.error.ErrorKind;
 import io.cvmmanager.error.ManagerException;
-import io.cvmmanager.launcher.VmView;
+import io.cvmmanager.vm.VmView;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;

@@ -1,7 +1,7 @@
 package io.cvmmanager.attestation;
 
 import io.cvmmanager.config.ManagerConfig;
-import io.cvmmanager.launcher.VmView;
+import io.cvmmanager.vm.VmView;
 import io.cvmmanager.qemu.Tee;
 import java.util.ArrayList;
 import java.util.Base64;

@@ -3,7 +3,7 @@ package io.cvmmanager.bus;
 /** Every event-bus address the verticles use, in one place. Requests are JSON objects, replies too. */
 public final class Addresses {
   /**
-   * CreateVm: {@code io.cvmmanager.launcher.VmCreateRequest} as JSON plus {@code "callId"} (the API's name for the
+   * CreateVm: {@code io.cvmmanager.vm.VmCreateRequest} as JSON plus {@code "callId"} (the API's name for the
    * call, see {@link #VM_CREATE_ABANDON}); reply {@code {"id", "port"}} once the VM's RUNNING record is on disk.
    */
   public static final String VM_CREATE = "cvm.launcher.create";
@@ -25,7 +25,7 @@ public final class Addresses {
 
   /** Every VM: {@code {}}; reply {@code {"vms": [VmView JSON, ...]}}. */
   public static final String VM_LIST = "cvm.launcher.list";
-  /** VM details: {@code {"id"}}; reply a VM's JSON view ({@code io.cvmmanager.launcher.VmView}). */
+  /** VM details: {@code {"id"}}; reply a VM's JSON view ({@code io.cvmmanager.vm.VmView}). */
   public static final String VM_GET = "cvm.launcher.get";
   /**
    * A read-only QMP query of a running VM ({@code query-*} commands only), for operators and tests, since QEMU

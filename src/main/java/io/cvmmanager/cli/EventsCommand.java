@@ -3,7 +3,7 @@ package io.cvmmanager.cli;
 import io.cvmmanager.api.cvm.CvmServiceGrpcClient;
 import io.cvmmanager.api.cvm.Event;
 import io.cvmmanager.api.cvm.WatchEventsRequest;
-import io.cvmmanager.events.VmEvent;
+import io.cvmmanager.vm.VmEvent;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;

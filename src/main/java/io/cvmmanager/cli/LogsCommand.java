@@ -3,7 +3,7 @@ package io.cvmmanager.cli;
 import io.cvmmanager.api.cvm.CvmServiceGrpcClient;
 import io.cvmmanager.api.cvm.LogLine;
 import io.cvmmanager.api.cvm.StreamLogsRequest;
-import io.cvmmanager.events.VmLogLine;
+import io.cvmmanager.vm.VmLogLine;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;

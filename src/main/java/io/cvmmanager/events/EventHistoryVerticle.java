@@ -1,5 +1,7 @@
 package io.cvmmanager.events;
 
+import io.cvmmanager.vm.VmEvent;
+
 import io.cvmmanager.bus.Addresses;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;

@@ -4,7 +4,7 @@ import io.cvmmanager.Version;
 import io.cvmmanager.api.GrpcApiVerticle;
 import io.cvmmanager.bus.Addresses;
 import io.cvmmanager.config.ManagerConfig;
-import io.cvmmanager.launcher.VmState;
+import io.cvmmanager.vm.VmState;
 import io.cvmmanager.metrics.ManagerMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;

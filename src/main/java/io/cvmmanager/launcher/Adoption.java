@@ -1,5 +1,7 @@
 package io.cvmmanager.launcher;
 
+import io.cvmmanager.vm.VmState;
+
 import io.cvmmanager.process.ExitStatus;
 import io.cvmmanager.process.ProcessSnapshot;
 import io.cvmmanager.qemu.Tee;

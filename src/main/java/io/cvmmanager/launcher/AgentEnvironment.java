@@ -1,5 +1,7 @@
 package io.cvmmanager.launcher;
 
+import io.cvmmanager.vm.VmCreateRequest;
+
 import io.cvmmanager.error.ErrorKind;
 import io.cvmmanager.error.ManagerException;
 import java.util.LinkedHashMap;

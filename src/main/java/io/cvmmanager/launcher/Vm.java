@@ -1,5 +1,8 @@
 package io.cvmmanager.launcher;
 
+import io.cvmmanager.vm.VmState;
+import io.cvmmanager.vm.VmView;
+
 import io.cvmmanager.process.RunningProcess;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;

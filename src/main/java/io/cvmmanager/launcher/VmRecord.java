@@ -1,5 +1,7 @@
 package io.cvmmanager.launcher;
 
+import io.cvmmanager.vm.VmState;
+
 import io.cvmmanager.qemu.Tee;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;

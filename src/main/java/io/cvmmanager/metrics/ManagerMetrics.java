@@ -1,6 +1,6 @@
 package io.cvmmanager.metrics;
 
-import io.cvmmanager.launcher.VmState;
+import io.cvmmanager.vm.VmState;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -2,8 +2,8 @@ package io.cvmmanager.monitor;
 
 import io.cvmmanager.bus.Addresses;
 import io.cvmmanager.config.ManagerConfig;
-import io.cvmmanager.events.VmEvent;
-import io.cvmmanager.events.VmLogLine;
+import io.cvmmanager.vm.VmEvent;
+import io.cvmmanager.vm.VmLogLine;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;

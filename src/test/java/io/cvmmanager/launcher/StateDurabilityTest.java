@@ -103,7 +103,8 @@ class StateDurabilityTest {
       });
       FileTime before = Files.getLastModifiedTime(stateFile);
       Files.delete(filler);
-      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+      // The retry waits 1 s, then twice as long each time: room that comes back a few failures in is seen later.
+      await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
         JsonObject health = second.health();
         assertEquals("ok", health.getString("status"), health.encode());
         assertEquals(0.0, second.metrics().value("cvm_vms_unsaved"));

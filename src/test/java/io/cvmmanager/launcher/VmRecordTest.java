@@ -1,5 +1,7 @@
 package io.cvmmanager.launcher;
 
+import io.cvmmanager.vm.VmState;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -15,7 +15,7 @@ import io.cvmmanager.api.cvm.VmState;
 import io.cvmmanager.api.cvm.WatchEventsRequest;
 import io.cvmmanager.api.manager.CreateReq;
 import io.cvmmanager.config.PortRange;
-import io.cvmmanager.events.VmEvent;
+import io.cvmmanager.vm.VmEvent;
 import io.cvmmanager.testing.AgentProbe;
 import io.cvmmanager.testing.TestManager;
 import io.vertx.core.Future;

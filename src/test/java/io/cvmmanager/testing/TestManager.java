@@ -47,6 +47,11 @@ import java.util.stream.Stream;
  * this manager, no VM directory, no port of its range held.
  */
 public final class TestManager implements AutoCloseable {
+  /**
+   * Bounds each /health and /metrics fetch: one that hangs then fails with a timeout an Awaitility retry can outlive
+   * and report, instead of a condition that never returns (reported as "null").
+   */
+  private static final java.time.Duration HTTP_TIMEOUT = java.time.Duration.ofSeconds(5);
   public static final String MANAGER = "manager.ManagerService";
 
   private final Vertx vertx;
@@ -203,6 +208,7 @@ public final class TestManager implements AutoCloseable {
       String body = http.request(io.vertx.core.http.HttpMethod.GET, config.http().port(), "localhost", "/metrics")
           .compose(request -> request.send())
           .compose(response -> response.body())
+          .timeout(HTTP_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
           .await().toString();
       return io.cvmmanager.metrics.PrometheusText.parse(body);
     } finally {
@@ -218,6 +224,7 @@ public final class TestManager implements AutoCloseable {
           .compose(request -> request.send())
           .compose(response -> response.body())
           .map(io.vertx.core.buffer.Buffer::toJsonObject)
+          .timeout(HTTP_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
           .await();
     } finally {
       http.close().await();

@@ -43,8 +43,14 @@ public final class UnaryCall {
         io.vertx.grpc.common.ServiceName.create(service.substring(0, dot), service.substring(dot + 1)), method,
         io.vertx.grpc.common.GrpcMessageEncoder.encoder(),
         io.vertx.grpc.common.GrpcMessageDecoder.decoder(responseBuilder));
-    return client.request(server, serviceMethod).compose(req -> req.send(request))
-        .onSuccess(response -> response.handler(onMessage));
+    // The handler is set as the response's headers arrive, before anything else runs: a message that came with
+    // them (a history written at once) would be dropped by a handler set on the returned future, later.
+    return client.request(server, serviceMethod).compose(req -> {
+      io.vertx.core.Future<io.vertx.grpc.client.GrpcClientResponse<Req, Resp>> response = req.response();
+      response.onSuccess(r -> r.handler(onMessage));
+      req.end(request);
+      return response;
+    });
   }
 
   public static <Req extends com.google.protobuf.Message, Resp extends com.google.protobuf.Message>

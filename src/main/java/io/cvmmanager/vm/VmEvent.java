@@ -1,4 +1,4 @@
-package io.cvmmanager.events;
+package io.cvmmanager.vm;
 
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;

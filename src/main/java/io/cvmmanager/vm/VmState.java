@@ -1,4 +1,4 @@
-package io.cvmmanager.launcher;
+package io.cvmmanager.vm;
 
 import java.util.EnumSet;
 import java.util.Set;
