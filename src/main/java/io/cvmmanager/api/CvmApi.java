@@ -12,6 +12,11 @@ import io.cvmmanager.api.cvm.Vm;
 import io.cvmmanager.api.cvm.VmState;
 import io.cvmmanager.api.cvm.WatchEventsRequest;
 import io.cvmmanager.bus.Addresses;
+import io.cvmmanager.bus.Bus;
+import io.cvmmanager.bus.Messages.EventList;
+import io.cvmmanager.bus.Messages.Nothing;
+import io.cvmmanager.bus.Messages.VmId;
+import io.cvmmanager.bus.Messages.VmList;
 import io.cvmmanager.config.ManagerConfig;
 import io.cvmmanager.vm.VmEvent;
 import io.cvmmanager.vm.VmLogLine;
@@ -21,9 +26,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.json.JsonObject;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.common.ServiceName;
 import io.vertx.grpc.server.GrpcServer;
@@ -51,11 +54,13 @@ final class CvmApi {
   private static final int TAIL_BYTES = 1 << 20;
 
   private final Vertx vertx;
+  private final Bus bus;
   private final ManagerConfig config;
   private final DeliveryOptions delivery;
 
   CvmApi(Vertx vertx, ManagerConfig config) {
     this.vertx = vertx;
+    this.bus = Bus.of(vertx);
     this.config = config;
     this.delivery = new DeliveryOptions().setSendTimeout(config.grpcTimeout().toMillis());
   }
@@ -85,8 +90,7 @@ final class CvmApi {
     // Live events are held back while history and replay are written, so they come first and nothing is lost.
     Deque<VmEvent> held = new ArrayDeque<>();
     boolean[] holding = {request.getReplay() || request.getHistory()};
-    MessageConsumer<JsonObject> consumer = vertx.eventBus().consumer(VmEvent.ADDRESS, message -> {
-      VmEvent event = VmEvent.fromJson(message.body());
+    MessageConsumer<VmEvent> consumer = bus.consume(Addresses.EVENTS, event -> {
       if (only.isEmpty() || only.equals(event.id())) {
         if (holding[0]) {
           held.add(event);
@@ -117,9 +121,7 @@ final class CvmApi {
   }
 
   private Future<List<VmEvent>> history() {
-    return vertx.eventBus().<JsonObject>request(Addresses.EVENT_HISTORY, new JsonObject())
-        .map(reply -> reply.body().getJsonArray("events").stream()
-            .map(json -> VmEvent.fromJson((JsonObject) json)).toList());
+    return bus.request(Addresses.EVENT_HISTORY, Nothing.INSTANCE, delivery).map(EventList::events);
   }
 
   private void streamLogs(StreamLogsRequest request, Stream<LogLine> stream) {
@@ -128,8 +130,8 @@ final class CvmApi {
       List<LogLine> held = new ArrayList<>();
       boolean[] tailing = {true};
       if (request.getFollow()) {
-        MessageConsumer<JsonObject> lines = vertx.eventBus().consumer(VmLogLine.address(id), message -> {
-          LogLine line = toProto(VmLogLine.fromJson(message.body()));
+        MessageConsumer<VmLogLine> lines = bus.consume(Addresses.VM_LOGS.at(id), logLine -> {
+          LogLine line = toProto(logLine);
           if (tailing[0]) {
             held.add(line);
           } else {
@@ -137,8 +139,7 @@ final class CvmApi {
           }
         });
         // The stream ends with the VM.
-        MessageConsumer<JsonObject> end = vertx.eventBus().consumer(VmEvent.ADDRESS, message -> {
-          VmEvent event = VmEvent.fromJson(message.body());
+        MessageConsumer<VmEvent> end = bus.consume(Addresses.EVENTS, event -> {
           if (event.id().equals(id) && VmEvent.STATE.equals(event.type())
               && (event.to().equals("STOPPED") || event.to().equals("FAILED"))) {
             stream.end();
@@ -192,9 +193,7 @@ final class CvmApi {
   }
 
   private Future<List<VmView>> list() {
-    return vertx.eventBus().<JsonObject>request(Addresses.VM_LIST, new JsonObject(), delivery)
-        .map(message -> message.body().getJsonArray("vms").stream()
-            .map(o -> VmView.fromJson((JsonObject) o)).toList())
+    return bus.request(Addresses.VM_LIST, Nothing.INSTANCE, delivery).map(VmList::vms)
         .recover(e -> Future.failedFuture(GrpcErrors.toStatus("ListVms", e)));
   }
 
@@ -202,9 +201,7 @@ final class CvmApi {
     if (id.isEmpty()) {
       return Future.failedFuture(new StatusException(GrpcStatus.INVALID_ARGUMENT, rpc + ": empty VM id"));
     }
-    return vertx.eventBus().<JsonObject>request(Addresses.VM_GET, new JsonObject().put("id", id), delivery)
-        .map(Message::body)
-        .map(VmView::fromJson)
+    return bus.request(Addresses.VM_GET, new VmId(id), delivery)
         .recover(e -> Future.failedFuture(GrpcErrors.toStatus(rpc, e)));
   }
 

@@ -2,6 +2,7 @@ package io.cvmmanager.api;
 
 import io.cvmmanager.api.cvm.CvmServiceGrpcService;
 import io.cvmmanager.api.manager.ManagerServiceGrpcService;
+import io.cvmmanager.bus.Bus;
 import io.cvmmanager.config.ManagerConfig;
 import io.cvmmanager.config.TlsFiles;
 import io.cvmmanager.metrics.ManagerMetrics;
@@ -46,7 +47,7 @@ public final class GrpcApiVerticle extends VerticleBase {
   public Future<?> start() {
     GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(MAX_MESSAGE_BYTES));
     calls = new GrpcCalls(vertx, config.grpcTimeout());
-    ManagerApi manager = new ManagerApi(vertx.eventBus(), config, metrics, tracing);
+    ManagerApi manager = new ManagerApi(Bus.of(vertx), config, metrics, tracing);
     grpc.addService(GrpcCalls.service(ManagerServiceGrpcService.SERVICE_NAME,
         ManagerServiceGrpcService.SERVICE_DESCRIPTOR, server -> manager.bind(calls, server)));
     CvmApi cvm = new CvmApi(vertx, config);

@@ -10,7 +10,13 @@ import io.cvmmanager.api.manager.CreateReq;
 import io.cvmmanager.api.manager.CreateRes;
 import io.cvmmanager.api.manager.ManagerServiceGrpcService;
 import io.cvmmanager.api.manager.RemoveReq;
+import io.cvmmanager.bus.Address;
 import io.cvmmanager.bus.Addresses;
+import io.cvmmanager.bus.Bus;
+import io.cvmmanager.bus.BusMessage;
+import io.cvmmanager.bus.Messages.AbandonCreate;
+import io.cvmmanager.bus.Messages.CreateVm;
+import io.cvmmanager.bus.Messages.VmId;
 import io.cvmmanager.config.ManagerConfig;
 import io.cvmmanager.vm.VmCreateRequest;
 import io.cvmmanager.metrics.ManagerMetrics;
@@ -19,8 +25,6 @@ import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.EventBus;
-import io.vertx.core.json.JsonObject;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.common.ServiceName;
 import io.vertx.grpc.server.GrpcServer;
@@ -41,13 +45,13 @@ final class ManagerApi {
   static final String SERVICE = "manager.ManagerService";
   static final String VM_ID = "cvm.vm.id";
 
-  private final EventBus bus;
+  private final Bus bus;
   private final ManagerConfig config;
   private final ManagerMetrics metrics;
   private final Tracing tracing;
   private final DeliveryOptions delivery;
 
-  ManagerApi(EventBus bus, ManagerConfig config, ManagerMetrics metrics, Tracing tracing) {
+  ManagerApi(Bus bus, ManagerConfig config, ManagerMetrics metrics, Tracing tracing) {
     this.bus = bus;
     this.config = config;
     this.metrics = metrics;
@@ -73,22 +77,22 @@ final class ManagerApi {
         req.getAaKbsParams());
     // Names this create to the launcher, so that it can be abandoned before its id is known.
     String callId = UUID.randomUUID().toString();
-    call.undoUnlessDelivered(() -> bus.request(Addresses.VM_CREATE_ABANDON, new JsonObject().put("callId", callId),
+    call.undoUnlessDelivered(() -> bus.request(Addresses.VM_CREATE_ABANDON, new AbandonCreate(callId),
         new DeliveryOptions(delivery)).<Void>mapEmpty().otherwiseEmpty());
-    return observed("CreateVm", span -> request("CreateVm", Addresses.VM_CREATE,
-        request.toJson().put("callId", callId), span)
-        .map(reply -> {
-          span.setAttribute(VM_ID, reply.getString("id"));
+    return observed("CreateVm", span -> request("CreateVm", Addresses.VM_CREATE, new CreateVm(request, callId),
+        span)
+        .map(created -> {
+          span.setAttribute(VM_ID, created.id());
           return CreateRes.newBuilder()
-              .setCvmId(reply.getString("id"))
-              .setForwardedPort(String.valueOf(reply.getInteger("port")))
+              .setCvmId(created.id())
+              .setForwardedPort(String.valueOf(created.port()))
               .build();
         }));
   }
 
   Future<Empty> removeVm(RemoveReq req) {
     return observed("RemoveVm", span -> requireId("RemoveVm", req.getCvmId(), span)
-        .compose(id -> request("RemoveVm", Addresses.VM_REMOVE, new JsonObject().put("id", id), span))
+        .compose(id -> request("RemoveVm", Addresses.VM_REMOVE, new VmId(id), span))
         .map(reply -> Empty.getDefaultInstance()));
   }
 
@@ -98,24 +102,24 @@ final class ManagerApi {
    */
   Future<CVMInfoRes> cVMInfo(CVMInfoReq req) {
     return observed("CVMInfo", span -> requireId("CVMInfo", req.getId(), span)
-        .compose(id -> request("CVMInfo", Addresses.VM_GET, new JsonObject().put("id", id), span))
+        .compose(id -> request("CVMInfo", Addresses.VM_GET, new VmId(id), span))
+        .compose(vm -> vm.asUpstreamSeesIt().recover(e -> Future.failedFuture(GrpcErrors.toStatus("CVMInfo", e))))
         .map(vm -> CVMInfoRes.newBuilder()
-            .setId(vm.getString("id"))
+            .setId(vm.id())
             .setOvmfVersion(config.qemu().ovmf().version())
             .setCpuNum(config.qemu().smp().count())
             .setCpuType(config.qemu().cpu())
-            .setKernelCmd(vm.getString("kernelCmdline"))
+            .setKernelCmd(vm.kernelCmdline())
             .setEosVersion(config.eosVersion())
             .build()));
   }
 
   Future<AttestationPolicyRes> attestationPolicy(AttestationPolicyReq req) {
     return observed("AttestationPolicy", span -> requireId("AttestationPolicy", req.getId(), span)
-        .compose(id -> request("AttestationPolicy", Addresses.ATTESTATION_POLICY, new JsonObject().put("id", id),
-            span))
+        .compose(id -> request("AttestationPolicy", Addresses.ATTESTATION_POLICY, new VmId(id), span))
         .map(reply -> AttestationPolicyRes.newBuilder()
-            .setId(reply.getString("id"))
-            .setInfo(ByteString.copyFrom(reply.getBinary("policy")))
+            .setId(reply.id())
+            .setInfo(ByteString.copyFrom(reply.policy()))
             .build()));
   }
 
@@ -142,9 +146,9 @@ final class ManagerApi {
         }));
   }
 
-  private Future<JsonObject> request(String rpc, String address, JsonObject body, Span span) {
-    return bus.<JsonObject>request(address, body, Tracing.inject(span.getSpanContext(), new DeliveryOptions(delivery)))
-        .map(message -> message.body())
+  private <Q extends BusMessage, R extends BusMessage> Future<R> request(String rpc, Address<Q, R> address, Q body,
+      Span span) {
+    return bus.request(address, body, Tracing.inject(span.getSpanContext(), new DeliveryOptions(delivery)))
         .recover(error -> Future.failedFuture(GrpcErrors.toStatus(rpc, error)));
   }
 }

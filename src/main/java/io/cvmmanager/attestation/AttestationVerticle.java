@@ -1,16 +1,17 @@
 package io.cvmmanager.attestation;
 
 import io.cvmmanager.bus.Addresses;
+import io.cvmmanager.bus.Bus;
+import io.cvmmanager.bus.Messages.MeasureIgvm;
+import io.cvmmanager.bus.Messages.Measurement;
+import io.cvmmanager.bus.Messages.Policy;
+import io.cvmmanager.bus.Messages.VmId;
 import io.cvmmanager.config.ManagerConfig;
 import io.cvmmanager.error.ErrorKind;
 import io.cvmmanager.error.ManagerException;
 import io.cvmmanager.vm.VmView;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.Message;
-import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.security.PrivateKey;
 import java.util.HexFormat;
@@ -51,37 +52,29 @@ public final class AttestationVerticle extends VerticleBase {
         LOG.warn("MANAGER_PCR_VALUES has a sha1 bank: policies state it with the text algorithm \"sha-1\" (the"
             + " Named Information registry has no number for SHA-1); veraison/corim's decoder may refuse them");
       }
-      vertx.eventBus().<JsonObject>consumer(Addresses.ATTESTATION_POLICY, this::onPolicy);
-      vertx.eventBus().<JsonObject>consumer(Addresses.ATTESTATION_MEASURE, this::onMeasure);
+      Bus bus = Bus.of(vertx);
+      bus.serve(Addresses.ATTESTATION_POLICY, this::onPolicy);
+      bus.serve(Addresses.ATTESTATION_MEASURE, this::onMeasure);
       LOG.info("attestation policies: {}, PCR reference values {}", signingKey.isPresent()
           ? "signed (COSE_Sign1)" : "unsigned", pcrValues.isEmpty() ? "none" : "from " + attestation.pcrValues()
           .orElseThrow());
     });
   }
 
-  private void onPolicy(Message<JsonObject> message) {
-    String id = message.body().getString("id");
-    vertx.eventBus().<JsonObject>request(Addresses.VM_GET, new JsonObject().put("id", id),
-            new DeliveryOptions().setSendTimeout(config.grpcTimeout().toMillis()))
-        .recover(e -> Future.failedFuture(e instanceof ReplyException reply && reply.failureCode() > 0
-            ? new ManagerException(ErrorKind.fromCode(reply.failureCode()), reply.getMessage()) : e))
-        .map(reply -> VmView.fromJson(reply.body()))
+  private Future<Policy> onPolicy(VmId vmId) {
+    return Bus.of(vertx).request(Addresses.VM_GET, vmId, config.grpcTimeout())
+        .compose(VmView::asUpstreamSeesIt)
         .compose(this::policy)
-        .onSuccess(policy -> message.reply(new JsonObject().put("id", id).put("policy", policy)))
+        .map(policy -> new Policy(vmId.id(), policy))
         .onFailure(e -> {
-          ErrorKind kind = e instanceof ManagerException m ? m.kind() : ErrorKind.INTERNAL;
-          if (kind == ErrorKind.INTERNAL) {
-            LOG.warn("vm {}: attestation policy failed: {}", id, e.getMessage());
+          if (!(e instanceof ManagerException)) {
+            LOG.warn("vm {}: attestation policy failed: {}", vmId.id(), e.getMessage());
           }
-          message.fail(kind.code(), e.getMessage());
         });
   }
 
-  private void onMeasure(Message<JsonObject> message) {
-    measurement.of(Path.of(message.body().getString("igvmFile")))
-        .onSuccess(digest -> message.reply(new JsonObject().put("measurement", HexFormat.of().formatHex(digest))))
-        .onFailure(e -> message.fail((e instanceof ManagerException m ? m.kind() : ErrorKind.INTERNAL).code(),
-            e.getMessage()));
+  private Future<Measurement> onMeasure(MeasureIgvm request) {
+    return measurement.of(Path.of(request.igvmFile())).map(digest -> new Measurement(HexFormat.of().formatHex(digest)));
   }
 
   /** The policy's bytes: a CoRIM (tag 501), or a COSE_Sign1 over it when a signing key is configured. */

@@ -1,56 +1,103 @@
 package io.cvmmanager.bus;
 
-/** Every event-bus address the verticles use, in one place. Requests are JSON objects, replies too. */
+import io.cvmmanager.bus.Messages.AbandonCreate;
+import io.cvmmanager.bus.Messages.CreateVm;
+import io.cvmmanager.bus.Messages.EventList;
+import io.cvmmanager.bus.Messages.MeasureIgvm;
+import io.cvmmanager.bus.Messages.Measurement;
+import io.cvmmanager.bus.Messages.Nothing;
+import io.cvmmanager.bus.Messages.Policy;
+import io.cvmmanager.bus.Messages.Port;
+import io.cvmmanager.bus.Messages.QmpQuery;
+import io.cvmmanager.bus.Messages.QmpResult;
+import io.cvmmanager.bus.Messages.ReservePort;
+import io.cvmmanager.bus.Messages.VmCreated;
+import io.cvmmanager.bus.Messages.VmId;
+import io.cvmmanager.bus.Messages.VmList;
+import io.cvmmanager.bus.Messages.VmObserved;
+import io.cvmmanager.bus.Messages.WatchVm;
+import io.cvmmanager.vm.VmEvent;
+import io.cvmmanager.vm.VmFilesRequest;
+import io.cvmmanager.vm.VmLogLine;
+import io.cvmmanager.vm.VmView;
+import java.util.List;
+
+/**
+ * Every event-bus address, with the one message type it carries and, for a request, its reply's. Use them through
+ * {@link Bus}, which passes the records and maps errors both ways.
+ */
 public final class Addresses {
+  /** CreateVm; the reply comes once the VM's RUNNING record is on disk. Owner: the launcher. */
+  public static final Address<CreateVm, VmCreated> VM_CREATE = Address.request("cvm.launcher.create",
+      CreateVm.class, CreateVm::fromJson, VmCreated.class, VmCreated::fromJson);
   /**
-   * CreateVm: {@code io.cvmmanager.vm.VmCreateRequest} as JSON plus {@code "callId"} (the API's name for the
-   * call, see {@link #VM_CREATE_ABANDON}); reply {@code {"id", "port"}} once the VM's RUNNING record is on disk.
+   * A CreateVm whose reply did not reach its client (cancelled, deadline passed, connection lost, bus timeout): the
+   * reply comes once the create is cut short and undone, or the VM it made is removed (at once when no create has
+   * that call id).
    */
-  public static final String VM_CREATE = "cvm.launcher.create";
+  public static final Address<AbandonCreate, Nothing> VM_CREATE_ABANDON = Address.request(
+      "cvm.launcher.create-abandon", AbandonCreate.class, AbandonCreate::fromJson, Nothing.class,
+      Nothing::fromJson);
+  /** RemoveVm; the reply comes once QEMU is gone and everything it had is released. */
+  public static final Address<VmId, Nothing> VM_REMOVE = Address.request("cvm.launcher.remove", VmId.class,
+      VmId::fromJson, Nothing.class, Nothing::fromJson);
+  /** Every VM of the table, STOPPING ones included. */
+  public static final Address<Nothing, VmList> VM_LIST = Address.request("cvm.launcher.list", Nothing.class,
+      Nothing::fromJson, VmList.class, VmList::fromJson);
+  /** One VM, STOPPING ones included. */
+  public static final Address<VmId, VmView> VM_GET = Address.request("cvm.launcher.get", VmId.class,
+      VmId::fromJson, VmView.class, VmView::fromJson);
   /**
-   * A CreateVm whose reply did not reach its client (cancelled, deadline passed, connection lost, bus timeout):
-   * {@code {"callId"}} as the create carried it; reply once the create is cut short and undone, or the VM it made
-   * is removed (at once when no create has that call id).
+   * A read-only QMP query of a running VM, for operators and tests, since QEMU serves one QMP client and that is
+   * the launcher.
    */
-  public static final String VM_CREATE_ABANDON = "cvm.launcher.create-abandon";
-  /** RemoveVm: {@code {"id"}}; reply once QEMU is gone and everything it had is released. */
-  public static final String VM_REMOVE = "cvm.launcher.remove";
-  /** AttestationPolicy: {@code {"id"}}; reply {@code {"id", "policy"}} (policy: base64 of the CoRIM bytes). */
-  public static final String ATTESTATION_POLICY = "cvm.attestation.policy";
+  public static final Address<QmpQuery, QmpResult> VM_QMP_QUERY = Address.request("cvm.launcher.qmp-query",
+      QmpQuery.class, QmpQuery::fromJson, QmpResult.class, QmpResult::fromJson);
+  /** What the monitor saw of a VM, for the launcher (sent). */
+  public static final Address<VmObserved, Nothing> VM_OBSERVED = Address.told("cvm.launcher.observed",
+      VmObserved.class, VmObserved::fromJson);
+  /** Start watching a running VM (sent). Owner: the monitor. */
+  public static final Address<WatchVm, Nothing> MONITOR_WATCH = Address.told("cvm.monitor.watch", WatchVm.class,
+      WatchVm::fromJson);
+  /** Stop watching a VM (sent). */
+  public static final Address<VmId, Nothing> MONITOR_UNWATCH = Address.told("cvm.monitor.unwatch", VmId.class,
+      VmId::fromJson);
+  /** Lifecycle events (published): the launcher's transitions, adoption, agent readiness, QMP events. */
+  public static final Address<VmEvent, Nothing> EVENTS = Address.told("cvm.events", VmEvent.class,
+      VmEvent::fromJson);
+  /** A VM's console and QEMU stderr lines (published), one address per VM: {@code VM_LOGS.at(id)}. */
+  public static final Address<VmLogLine, Nothing> VM_LOGS = Address.told("cvm.logs", VmLogLine.class,
+      VmLogLine::fromJson);
+  /** The lifecycle events kept of this run, oldest first. Owner: the event history. */
+  public static final Address<Nothing, EventList> EVENT_HISTORY = Address.request("cvm.events.history",
+      Nothing.class, Nothing::fromJson, EventList.class, EventList::fromJson);
+  /** Reserve a host port (any, or a given one). Owner: the port pool. */
+  public static final Address<ReservePort, Port> PORT_RESERVE = Address.request("cvm.ports.reserve",
+      ReservePort.class, ReservePort::fromJson, Port.class, Port::fromJson);
+  /** Release a host port. */
+  public static final Address<Port, Nothing> PORT_RELEASE = Address.request("cvm.ports.release", Port.class,
+      Port::fromJson, Nothing.class, Nothing::fromJson);
+  /** Make a VM's files (directory, OVMF_VARS copy, certs, env, disk). Owner: the disk verticle. */
+  public static final Address<VmFilesRequest, Nothing> FILES_PREPARE = Address.request("cvm.disk.prepare",
+      VmFilesRequest.class, VmFilesRequest::fromJson, Nothing.class, Nothing::fromJson);
+  /** Delete a VM's directory and everything in it. */
+  public static final Address<VmId, Nothing> FILES_RELEASE = Address.request("cvm.disk.release", VmId.class,
+      VmId::fromJson, Nothing.class, Nothing::fromJson);
+  /** A VM's attestation policy (CoRIM). Owner: the attestation verticle. */
+  public static final Address<VmId, Policy> ATTESTATION_POLICY = Address.request("cvm.attestation.policy",
+      VmId.class, VmId::fromJson, Policy.class, Policy::fromJson);
   /**
    * The SEV-SNP launch measurement of an IGVM file, taken at CreateVm so the VM's policy states the file it was
-   * launched with: {@code {"igvmFile"}}; reply {@code {"measurement"}} (96 hex characters).
+   * launched with.
    */
-  public static final String ATTESTATION_MEASURE = "cvm.attestation.measure";
+  public static final Address<MeasureIgvm, Measurement> ATTESTATION_MEASURE = Address.request(
+      "cvm.attestation.measure", MeasureIgvm.class, MeasureIgvm::fromJson, Measurement.class,
+      Measurement::fromJson);
 
-  /** Every VM: {@code {}}; reply {@code {"vms": [VmView JSON, ...]}}. */
-  public static final String VM_LIST = "cvm.launcher.list";
-  /** VM details: {@code {"id"}}; reply a VM's JSON view ({@code io.cvmmanager.vm.VmView}). */
-  public static final String VM_GET = "cvm.launcher.get";
-  /**
-   * A read-only QMP query of a running VM ({@code query-*} commands only), for operators and tests, since QEMU
-   * serves one QMP client and that is the launcher: {@code {"id", "command"}}; reply {@code {"return"}}.
-   */
-  public static final String VM_QMP_QUERY = "cvm.launcher.qmp-query";
-  /** What the monitor saw of a VM, for the launcher: {@code {"id", "type": "agent-ready"|"agent-lost", "reason"}}. */
-  public static final String VM_OBSERVED = "cvm.launcher.observed";
-  /**
-   * Start watching a running VM (console log, agent port): {@code {"id", "port", "consoleLog", "fromEnd"}};
-   * {@code fromEnd} (an adopted VM): follow the console from its current end.
-   */
-  public static final String MONITOR_WATCH = "cvm.monitor.watch";
-  /** Stop watching a VM: {@code {"id"}}. */
-  public static final String MONITOR_UNWATCH = "cvm.monitor.unwatch";
-  /** The lifecycle events kept of this run, oldest first: {@code {}}; reply {@code {"events": [VmEvent JSON]}}. */
-  public static final String EVENT_HISTORY = "cvm.events.history";
-  /** Reserve a host port: {@code {"id"}} (or {@code {"id", "port"}} to take a given one); reply {@code {"port"}}. */
-  public static final String PORT_RESERVE = "cvm.ports.reserve";
-  /** Release a host port: {@code {"port"}}. */
-  public static final String PORT_RELEASE = "cvm.ports.release";
-  /** Make a VM's files (directory, OVMF_VARS copy, certs, env, disk): {@code io.cvmmanager.disk.VmFilesRequest}. */
-  public static final String FILES_PREPARE = "cvm.disk.prepare";
-  /** Delete a VM's directory and everything in it: {@code {"id"}}. */
-  public static final String FILES_RELEASE = "cvm.disk.release";
+  /** All of them, for codec registration and the README's table. */
+  public static final List<Address<?, ?>> ALL = List.of(VM_CREATE, VM_CREATE_ABANDON, VM_REMOVE, VM_LIST, VM_GET,
+      VM_QMP_QUERY, VM_OBSERVED, MONITOR_WATCH, MONITOR_UNWATCH, EVENTS, VM_LOGS, EVENT_HISTORY, PORT_RESERVE,
+      PORT_RELEASE, FILES_PREPARE, FILES_RELEASE, ATTESTATION_POLICY, ATTESTATION_MEASURE);
 
   private Addresses() {}
 }

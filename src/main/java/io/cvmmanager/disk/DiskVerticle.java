@@ -1,8 +1,15 @@
 package io.cvmmanager.disk;
 
+import io.cvmmanager.vm.VmFilesRequest;
+
 import io.cvmmanager.bus.Addresses;
+import io.cvmmanager.bus.Bus;
+import io.cvmmanager.bus.Messages.Nothing;
+import io.cvmmanager.bus.Messages.VmId;
+import io.vertx.core.json.JsonObject;
 import io.cvmmanager.config.DiskClone;
 import io.cvmmanager.config.QemuConfig;
+import io.cvmmanager.error.ClientText;
 import io.cvmmanager.error.ErrorKind;
 import io.cvmmanager.error.ManagerException;
 import io.cvmmanager.error.NoSpaceLeft;
@@ -10,9 +17,7 @@ import io.cvmmanager.process.ChildProcess;
 import io.cvmmanager.qemu.VmPaths;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.Message;
 import io.vertx.core.file.FileSystem;
-import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -59,8 +64,9 @@ public final class DiskVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     fs = vertx.fileSystem();
-    vertx.eventBus().<JsonObject>consumer(Addresses.FILES_PREPARE, this::prepare);
-    vertx.eventBus().<JsonObject>consumer(Addresses.FILES_RELEASE, this::release);
+    Bus bus = Bus.of(vertx);
+    bus.serve(Addresses.FILES_PREPARE, this::prepare);
+    bus.serve(Addresses.FILES_RELEASE, this::release);
     return Future.succeededFuture();
   }
 
@@ -68,25 +74,23 @@ public final class DiskVerticle extends VerticleBase {
     return id != null && UUID.matcher(id).matches();
   }
 
-  private void prepare(Message<JsonObject> message) {
-    VmFilesRequest request = VmFilesRequest.fromJson(message.body());
+  private Future<Nothing> prepare(VmFilesRequest request) {
     if (!isVmId(request.id())) {
-      message.fail(ErrorKind.INVALID_ARGUMENT.code(), "not a VM id: " + request.id());
-      return;
+      return Future.failedFuture(notAVmId(request.id()));
     }
     VmPaths paths = VmPaths.of(stateDir, request.id());
     // One worker job for the small files rather than a dozen async file-system calls, each a hop to a worker and
     // back: CreateVm's latency is what a user waits for (see bench/README.md).
-    vertx.executeBlocking(() -> {
+    return vertx.executeBlocking(() -> {
           writeSmallFiles(paths, request);
           return null;
         }, false)
         .compose(v -> request.disk() ? makeDisk(request.id(), paths) : Future.succeededFuture())
-        .onSuccess(v -> message.reply(new JsonObject().put("dir", paths.dir().toString())))
-        .onFailure(e -> {
+        .map(Nothing.INSTANCE)
+        .recover(e -> {
           LOG.warn("vm {}: preparing files failed: {}", request.id(), e.getMessage());
           // Nothing half-made stays behind: the launcher also releases, but it may not know the dir exists.
-          deleteDir(request.id()).onComplete(ignored -> fail(message, e));
+          return deleteDir(request.id()).transform(ignored -> Future.failedFuture(e));
         });
   }
 
@@ -183,29 +187,24 @@ public final class DiskVerticle extends VerticleBase {
                 what + " failed: " + result.stderr().strip())));
   }
 
-  private void release(Message<JsonObject> message) {
-    String id = message.body().getString("id");
+  private Future<Nothing> release(VmId vmId) {
+    String id = vmId.id();
     if (!isVmId(id)) {
-      message.fail(ErrorKind.INVALID_ARGUMENT.code(), "not a VM id: " + id);
-      return;
+      return Future.failedFuture(notAVmId(id));
     }
-    deleteDir(id).onComplete(ar -> {
-      if (ar.succeeded()) {
-        message.reply(new JsonObject());
-      } else {
-        LOG.warn("vm {}: deleting its files failed: {}", id, ar.cause().getMessage());
-        message.fail(ErrorKind.INTERNAL.code(), "deleting files of VM " + id + ": " + ar.cause().getMessage());
-      }
+    return deleteDir(id).map(Nothing.INSTANCE).recover(e -> {
+      LOG.warn("vm {}: deleting its files failed: {}", id, e.getMessage());
+      return Future.failedFuture(new ManagerException(ErrorKind.INTERNAL, "deleting files of VM " + id + ": "
+          + e.getMessage()));
     });
+  }
+
+  private static ManagerException notAVmId(String id) {
+    return new ManagerException(ErrorKind.INVALID_ARGUMENT, "not a VM id: " + ClientText.quote(id));
   }
 
   private Future<Void> deleteDir(String id) {
     String dir = VmPaths.of(stateDir, id).dir().toString();
     return fs.exists(dir).compose(exists -> exists ? fs.deleteRecursive(dir) : Future.succeededFuture());
-  }
-
-  private static void fail(Message<?> message, Throwable e) {
-    ErrorKind kind = e instanceof ManagerException m ? m.kind() : ErrorKind.INTERNAL;
-    message.fail(kind.code(), e.getMessage());
   }
 }

@@ -3,12 +3,13 @@ package io.cvmmanager.events;
 import io.cvmmanager.vm.VmEvent;
 
 import io.cvmmanager.bus.Addresses;
+import io.cvmmanager.bus.Bus;
+import io.cvmmanager.bus.Messages.EventList;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
 
 /**
  * Keeps the last lifecycle events of this manager's run, so a client that connects later still learns what
@@ -19,18 +20,18 @@ public final class EventHistoryVerticle extends VerticleBase {
   /** Enough for the adoption report of hundreds of VMs and a while of lifecycle after it. */
   public static final int KEPT = 1000;
 
-  private final Deque<JsonObject> events = new ArrayDeque<>();
+  private final Deque<VmEvent> events = new ArrayDeque<>();
 
   @Override
   public Future<?> start() {
-    vertx.eventBus().<JsonObject>consumer(VmEvent.ADDRESS, message -> {
+    Bus bus = Bus.of(vertx);
+    bus.consume(Addresses.EVENTS, event -> {
       if (events.size() == KEPT) {
         events.removeFirst();
       }
-      events.addLast(message.body());
+      events.addLast(event);
     });
-    vertx.eventBus().<JsonObject>consumer(Addresses.EVENT_HISTORY,
-        message -> message.reply(new JsonObject().put("events", new JsonArray(java.util.List.copyOf(events)))));
+    bus.serve(Addresses.EVENT_HISTORY, query -> Future.succeededFuture(new EventList(List.copyOf(events))));
     return Future.succeededFuture();
   }
 }

@@ -3,12 +3,13 @@ package io.cvmmanager.http;
 import io.cvmmanager.Version;
 import io.cvmmanager.api.GrpcApiVerticle;
 import io.cvmmanager.bus.Addresses;
+import io.cvmmanager.bus.Bus;
+import io.cvmmanager.bus.Messages.Nothing;
 import io.cvmmanager.config.ManagerConfig;
 import io.cvmmanager.vm.VmState;
 import io.cvmmanager.metrics.ManagerMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
@@ -111,17 +112,15 @@ public final class HttpApiVerticle extends VerticleBase {
 
   /** VMs by state, every state present (0 if none); also what the gauges read until the next refresh. */
   private Future<Map<String, Integer>> vmCounts() {
-    return vertx.eventBus().<JsonObject>request(Addresses.VM_LIST, new JsonObject(),
-            new DeliveryOptions().setSendTimeout(LAUNCHER_TIMEOUT.toMillis()))
-        .map(reply -> {
+    return Bus.of(vertx).request(Addresses.VM_LIST, Nothing.INSTANCE, LAUNCHER_TIMEOUT)
+        .map(list -> {
           Map<String, Integer> counts = new TreeMap<>();
           for (VmState state : VmState.values()) {
             counts.put(state.name(), 0);
           }
-          reply.body().getJsonArray("vms").forEach(vm -> counts.merge(((JsonObject) vm).getString("state"), 1,
-              Integer::sum));
+          list.vms().forEach(vm -> counts.merge(vm.state().name(), 1, Integer::sum));
           lastCounts = Map.copyOf(counts);
-          lastUnsaved = reply.body().getInteger("unsaved", 0);
+          lastUnsaved = list.unsaved();
           return counts;
         });
   }

@@ -1,11 +1,10 @@
 package io.cvmmanager.launcher;
 
+import io.cvmmanager.vm.LaunchConfig;
 import io.cvmmanager.vm.VmState;
-
 import io.cvmmanager.process.ExitStatus;
 import io.cvmmanager.process.ProcessSnapshot;
 import io.cvmmanager.qemu.Tee;
-import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -127,10 +126,7 @@ final class Adoption {
   }
 
   private static VmRecord withProcess(VmRecord record, ProcessSnapshot process) {
-    return new VmRecord(record.id(), record.state(), record.created(), record.updated(), record.tee(),
-        record.diskMode(), record.paused(), record.kernelCmdline(), record.ttlDeadline(), record.port(),
-        process.pid(), process.startTime(), process.commandLine(), record.files(), record.config(),
-        record.hostData(), record.launchMeasurement());
+    return record.withProcess(process.pid(), process.startTime(), process.commandLine());
   }
 
   /**
@@ -145,10 +141,7 @@ final class Adoption {
     Tee tee = joined.contains("sev-snp-guest") ? Tee.SEV_SNP : joined.contains("tdx-guest") ? Tee.TDX : Tee.NONE;
     int append = args.indexOf("-append");
     int cpu = args.indexOf("-cpu");
-    JsonObject config = new JsonObject().put("recoveredFromCommandLine", true);
-    if (cpu >= 0 && cpu + 1 < args.size()) {
-      config.put("cpu", args.get(cpu + 1));
-    }
+    LaunchConfig config = LaunchConfig.recovered(cpu >= 0 && cpu + 1 < args.size() ? args.get(cpu + 1) : "");
     Matcher hostData = HOST_DATA.matcher(joined);
     return new VmRecord(id, VmState.RUNNING, now, now, tee, joined.contains("scsi-hd"), args.contains("-S"),
         append >= 0 && append + 1 < args.size() ? args.get(append + 1) : "", Optional.empty(),

@@ -1,16 +1,18 @@
 package io.cvmmanager.launcher;
 
+import io.cvmmanager.vm.LaunchConfig;
 import io.cvmmanager.vm.VmState;
 import io.cvmmanager.vm.VmView;
 
 import io.cvmmanager.process.RunningProcess;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonObject;
 import io.cvmmanager.qemu.Tee;
 import io.cvmmanager.qemu.VmPaths;
 import io.cvmmanager.qmp.QmpClient;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
@@ -30,7 +32,7 @@ final class Vm {
   final Instant created;
   final Optional<Instant> ttlDeadline;
   /** The launch configuration recorded in state.json (see {@link VmRecord#config}). */
-  final JsonObject launchConfig;
+  final LaunchConfig launchConfig;
   /** Started by an earlier manager: not our child, so its end is looked for in /proc. */
   final boolean adopted;
   final Deque<String> stderrTail = new ArrayDeque<>();
@@ -68,12 +70,12 @@ final class Vm {
   Optional<String> launchMeasurement = Optional.empty();
 
   Vm(String id, VmPaths paths, Tee tee, boolean diskMode, boolean paused, String kernelCmdline,
-      Optional<Instant> ttlDeadline, JsonObject launchConfig) {
+      Optional<Instant> ttlDeadline, LaunchConfig launchConfig) {
     this(id, paths, tee, diskMode, paused, kernelCmdline, Instant.now(), ttlDeadline, launchConfig, false);
   }
 
   private Vm(String id, VmPaths paths, Tee tee, boolean diskMode, boolean paused, String kernelCmdline,
-      Instant created, Optional<Instant> ttlDeadline, JsonObject launchConfig, boolean adopted) {
+      Instant created, Optional<Instant> ttlDeadline, LaunchConfig launchConfig, boolean adopted) {
     this.id = id;
     this.paths = paths;
     this.tee = tee;
@@ -103,15 +105,27 @@ final class Vm {
 
   /** What state.json says of the VM now. */
   VmRecord record() {
-    List<String> files = java.util.stream.Stream.of(paths.stateFile(), paths.qmpSocket(), paths.consoleLog(),
-            paths.pidFile(), paths.ovmfVars(), paths.certs(), paths.env(), paths.disk())
-        .filter(path -> path != paths.disk() || diskMode)
-        .filter(path -> path != paths.ovmfVars() || tee == Tee.NONE)
-        .map(Object::toString)
-        .toList();
     return new VmRecord(id, state, created, Instant.now(), tee, diskMode, paused, kernelCmdline, ttlDeadline, port,
-        process == null ? 0 : process.pid(), pidStartTime, command, files, launchConfig, hostData,
+        process == null ? 0 : process.pid(), pidStartTime, command, files(), launchConfig, hostData,
         launchMeasurement);
+  }
+
+  /** The files made for this VM: those of every VM, the OVMF_VARS copy without a TEE, the disk in disk mode. */
+  List<String> files() {
+    List<Path> files = new ArrayList<>(List.of(paths.stateFile(), paths.qmpSocket(), paths.consoleLog(),
+        paths.pidFile(), paths.certs(), paths.env()));
+    if (tee == Tee.NONE) {
+      files.add(paths.ovmfVars());
+    }
+    if (diskMode) {
+      files.add(paths.disk());
+    }
+    return files.stream().map(Path::toString).toList();
+  }
+
+  /** Created: its create succeeded (its RUNNING record is durable); a VM being created or undone is not. */
+  boolean isCreated() {
+    return creation.isComplete() && creation.succeeded();
   }
 
   void moveTo(VmState next) {
@@ -139,6 +153,6 @@ final class Vm {
   VmView view() {
     return new VmView(id, state, port, process == null ? 0 : process.pid(), created, ttlDeadline,
         diskMode ? "disk" : "kernel", tee, paused, agentReady, kernelCmdline, hostData,
-        launchConfig.getString("cpu", ""), launchMeasurement);
+        launchConfig.cpu(), launchMeasurement);
   }
 }

@@ -1,7 +1,7 @@
 package io.cvmmanager.launcher;
 
+import io.cvmmanager.vm.LaunchConfig;
 import io.cvmmanager.vm.VmState;
-
 import io.cvmmanager.qemu.Tee;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
@@ -26,7 +26,7 @@ import java.util.Optional;
  */
 public record VmRecord(String id, VmState state, Instant created, Instant updated, Tee tee, boolean diskMode,
     boolean paused, String kernelCmdline, Optional<Instant> ttlDeadline, int port, long pid, long pidStartTime,
-    List<String> command, List<String> files, JsonObject config, Optional<String> hostData,
+    List<String> command, List<String> files, LaunchConfig config, Optional<String> hostData,
     Optional<String> launchMeasurement) {
   /** Bumped when a field changes meaning; a file of another format is refused, not guessed at. */
   public static final int FORMAT = 1;
@@ -34,7 +34,12 @@ public record VmRecord(String id, VmState state, Instant created, Instant update
   public VmRecord {
     command = List.copyOf(command);
     files = List.copyOf(files);
-    config = config.copy();
+  }
+
+  /** The same VM, found running as {@code pid} (started at {@code startTime}) with this command line. */
+  public VmRecord withProcess(long pid, long startTime, List<String> command) {
+    return new VmRecord(id, state, created, updated, tee, diskMode, paused, kernelCmdline, ttlDeadline, port, pid,
+        startTime, command, files, config, hostData, launchMeasurement);
   }
 
   public JsonObject toJson() {
@@ -53,7 +58,7 @@ public record VmRecord(String id, VmState state, Instant created, Instant update
         .put("pidStartTime", pidStartTime)
         .put("command", new JsonArray(command))
         .put("files", new JsonArray(files))
-        .put("config", config);
+        .put("config", config.toJson());
     ttlDeadline.ifPresent(d -> json.put("ttlDeadline", d.toString()));
     hostData.ifPresent(h -> json.put("hostData", h));
     launchMeasurement.ifPresent(m -> json.put("launchMeasurement", m));
@@ -89,7 +94,7 @@ public record VmRecord(String id, VmState state, Instant created, Instant update
           json.getLong("pidStartTime", 0L),
           strings(json.getJsonArray("command", new JsonArray())),
           strings(json.getJsonArray("files", new JsonArray())),
-          json.getJsonObject("config", new JsonObject()),
+          LaunchConfig.fromJson(json.getJsonObject("config", new JsonObject())),
           Optional.ofNullable(json.getString("hostData")),
           Optional.ofNullable(json.getString("launchMeasurement")));
     } catch (ClassCastException | java.time.format.DateTimeParseException e) {

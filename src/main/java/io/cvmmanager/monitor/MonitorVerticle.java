@@ -1,15 +1,17 @@
 package io.cvmmanager.monitor;
 
 import io.cvmmanager.bus.Addresses;
+import io.cvmmanager.bus.Bus;
+import io.cvmmanager.bus.Messages.VmId;
+import io.cvmmanager.bus.Messages.VmObserved;
+import io.cvmmanager.bus.Messages.WatchVm;
 import io.cvmmanager.config.ManagerConfig;
 import io.cvmmanager.vm.VmEvent;
 import io.cvmmanager.vm.VmLogLine;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.Message;
 import io.vertx.core.file.OpenOptions;
-import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.HashMap;
@@ -32,6 +34,7 @@ public final class MonitorVerticle extends VerticleBase {
   private final ManagerConfig.Observation observation;
   private final Map<String, Watched> watched = new HashMap<>();
   private AgentPortProbe agentPort;
+  private Bus bus;
 
   /** One VM under watch. Touched on this verticle's event loop only. */
   private static final class Watched {
@@ -58,8 +61,9 @@ public final class MonitorVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     agentPort = new AgentPortProbe(vertx);
-    vertx.eventBus().<JsonObject>consumer(Addresses.MONITOR_WATCH, this::onWatch);
-    vertx.eventBus().<JsonObject>consumer(Addresses.MONITOR_UNWATCH, this::onUnwatch);
+    bus = Bus.of(vertx);
+    bus.consume(Addresses.MONITOR_WATCH, this::onWatch);
+    bus.consume(Addresses.MONITOR_UNWATCH, this::onUnwatch);
     vertx.setPeriodic(CONSOLE_POLL_MS, t -> watched.values().forEach(this::readConsole));
     long probeMs = observation.agentProbeInterval().toMillis();
     if (probeMs > 0) {
@@ -73,11 +77,10 @@ public final class MonitorVerticle extends VerticleBase {
     return agentPort.close();
   }
 
-  private void onWatch(Message<JsonObject> message) {
-    JsonObject body = message.body();
-    Watched vm = new Watched(body.getString("id"), body.getInteger("port"), body.getString("consoleLog"));
+  private void onWatch(WatchVm request) {
+    Watched vm = new Watched(request.id(), request.port(), request.consoleLog());
     watched.put(vm.id, vm);
-    if (body.getBoolean("fromEnd", false)) {
+    if (request.fromEnd()) {
       vm.reading = true;
       vertx.fileSystem().props(vm.consoleLog).onComplete(props -> {
         vm.offset = props.succeeded() ? props.result().size() : 0;
@@ -91,8 +94,8 @@ public final class MonitorVerticle extends VerticleBase {
     }
   }
 
-  private void onUnwatch(Message<JsonObject> message) {
-    Watched vm = watched.remove(message.body().getString("id"));
+  private void onUnwatch(VmId request) {
+    Watched vm = watched.remove(request.id());
     if (vm != null && vm.partial.length() > 0) {
       publishLine(vm, vm.partial.toString());
     }
@@ -141,8 +144,7 @@ public final class MonitorVerticle extends VerticleBase {
   }
 
   private void publishLine(Watched vm, String line) {
-    vertx.eventBus().publish(VmLogLine.address(vm.id),
-        new VmLogLine(vm.id, VmLogLine.CONSOLE, line, Instant.now()).toJson());
+    bus.publish(Addresses.VM_LOGS.at(vm.id), new VmLogLine(vm.id, VmLogLine.CONSOLE, line, Instant.now()));
   }
 
   /**
@@ -177,9 +179,8 @@ public final class MonitorVerticle extends VerticleBase {
       vm.probing = false;
       if (ready != vm.agentReady && watched.get(vm.id) == vm) {
         vm.agentReady = ready;
-        vertx.eventBus().send(Addresses.VM_OBSERVED, new JsonObject().put("id", vm.id)
-            .put("type", ready ? VmEvent.AGENT_READY : VmEvent.AGENT_LOST)
-            .put("reason", "agent port " + vm.port + (ready ? " answers" : " no longer answers")));
+        bus.send(Addresses.VM_OBSERVED, new VmObserved(vm.id, ready ? VmEvent.AGENT_READY : VmEvent.AGENT_LOST,
+            "agent port " + vm.port + (ready ? " answers" : " no longer answers")));
       }
     });
   }

@@ -1,13 +1,15 @@
 package io.cvmmanager.ports;
 
 import io.cvmmanager.bus.Addresses;
+import io.cvmmanager.bus.Bus;
+import io.cvmmanager.bus.Messages.Nothing;
+import io.cvmmanager.bus.Messages.Port;
+import io.cvmmanager.bus.Messages.ReservePort;
 import io.cvmmanager.config.PortRange;
 import io.cvmmanager.error.ErrorKind;
 import io.cvmmanager.error.ManagerException;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.Message;
-import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
@@ -37,19 +39,18 @@ public final class PortPoolVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    vertx.eventBus().<JsonObject>consumer(Addresses.PORT_RESERVE, this::reserve);
-    vertx.eventBus().<JsonObject>consumer(Addresses.PORT_RELEASE, this::release);
+    Bus bus = Bus.of(vertx);
+    bus.serve(Addresses.PORT_RESERVE, this::reserve);
+    bus.serve(Addresses.PORT_RELEASE, this::release);
     return Future.succeededFuture();
   }
 
-  private void reserve(Message<JsonObject> request) {
-    String owner = request.body().getString("id", "");
-    Integer wanted = request.body().getInteger("port");
-    Future<Integer> port = wanted != null ? reserveExactly(wanted) : search(cursor, range.size());
-    port.onSuccess(p -> {
-      LOG.debug("port {} reserved for {}", p, owner);
-      request.reply(new JsonObject().put("port", p));
-    }).onFailure(e -> request.fail(((ManagerException) e).kind().code(), e.getMessage()));
+  private Future<Port> reserve(ReservePort request) {
+    Future<Integer> port = request.port() > 0 ? reserveExactly(request.port()) : search(cursor, range.size());
+    return port.map(p -> {
+      LOG.debug("port {} reserved for {}", p, request.id());
+      return new Port(p);
+    });
   }
 
   /** Re-reserves a given port (adoption of a VM that already holds it). */
@@ -97,11 +98,10 @@ public final class PortPoolVerticle extends VerticleBase {
     }
   }
 
-  private void release(Message<JsonObject> request) {
-    Integer port = request.body().getInteger("port");
-    if (port != null && reserved.remove(port)) {
-      LOG.debug("port {} released", port);
+  private Future<Nothing> release(Port port) {
+    if (reserved.remove(port.port())) {
+      LOG.debug("port {} released", port.port());
     }
-    request.reply(new JsonObject());
+    return Future.succeededFuture(Nothing.INSTANCE);
   }
 }

@@ -1,14 +1,14 @@
 package io.cvmmanager.vm;
 
+import io.cvmmanager.bus.BusMessage;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 
 /**
- * One lifecycle event, as published on {@link #ADDRESS}: {@code {"type", "id", "from", "to", "at", "reason"}} with
+ * One lifecycle event, as published on {@code cvm.events}: {@code {"type", "id", "from", "to", "at", "reason"}} with
  * {@code at} in RFC 3339 UTC. {@code from}/{@code to} are states for type "state", empty otherwise.
  */
-public record VmEvent(String type, String id, String from, String to, Instant at, String reason) {
-  public static final String ADDRESS = "cvm.events";
+public record VmEvent(String type, String id, String from, String to, Instant at, String reason) implements BusMessage {
   public static final String STATE = "state";
   public static final String ADOPTED = "adopted";
   public static final String AGENT_READY = "agent-ready";
@@ -29,6 +29,7 @@ public record VmEvent(String type, String id, String from, String to, Instant at
     return new VmEvent(type, id, "", "", Instant.now(), reason);
   }
 
+  @Override
   public JsonObject toJson() {
     return new JsonObject().put("type", type).put("id", id).put("from", from).put("to", to)
         .put("at", at.toString()).put("reason", reason);

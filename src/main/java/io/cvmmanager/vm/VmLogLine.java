@@ -1,5 +1,6 @@
 package io.cvmmanager.vm;
 
+import io.cvmmanager.bus.BusMessage;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 
@@ -7,14 +8,11 @@ import java.time.Instant;
  * One line a VM printed, as published on {@code cvm.logs.<id>}: {@code {"id", "stream", "line", "at"}}, stream
  * "console" (the guest's serial console) or "stderr" (QEMU's own messages).
  */
-public record VmLogLine(String id, String stream, String line, Instant at) {
+public record VmLogLine(String id, String stream, String line, Instant at) implements BusMessage {
   public static final String CONSOLE = "console";
   public static final String STDERR = "stderr";
 
-  public static String address(String vmId) {
-    return "cvm.logs." + vmId;
-  }
-
+  @Override
   public JsonObject toJson() {
     return new JsonObject().put("id", id).put("stream", stream).put("line", line).put("at", at.toString());
   }

@@ -1,6 +1,11 @@
 package io.cvmmanager.vm;
 
+import io.cvmmanager.bus.BusMessage;
+import io.cvmmanager.error.ClientText;
+import io.cvmmanager.error.ErrorKind;
+import io.cvmmanager.error.ManagerException;
 import io.cvmmanager.qemu.Tee;
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.Optional;
@@ -14,8 +19,22 @@ import java.util.Optional;
  */
 public record VmView(String id, VmState state, int port, int pid, Instant created, Optional<Instant> ttlDeadline,
     String bootMode, Tee tee, boolean paused, boolean agentReady, String kernelCmdline, Optional<String> hostData,
-    String cpuModel, Optional<String> launchMeasurement) {
+    String cpuModel, Optional<String> launchMeasurement) implements BusMessage {
 
+  /** The error for an id that names no VM (quoted short: it is the client's). */
+  public static ManagerException notFound(String id) {
+    return new ManagerException(ErrorKind.NOT_FOUND, "VM " + ClientText.quote(id) + " not found");
+  }
+
+  /**
+   * This VM as upstream's calls (CVMInfo, AttestationPolicy, RemoveVm) see it: gone as soon as its removal is
+   * accepted, as upstream's manager deletes it at once; ours go on showing it STOPPING.
+   */
+  public Future<VmView> asUpstreamSeesIt() {
+    return state == VmState.STOPPING ? Future.failedFuture(notFound(id)) : Future.succeededFuture(this);
+  }
+
+  @Override
   public JsonObject toJson() {
     JsonObject json = new JsonObject().put("id", id).put("state", state.name()).put("port", port).put("pid", pid)
         .put("created", created.toString()).put("bootMode", bootMode).put("tee", tee.name()).put("paused", paused)

@@ -1,5 +1,7 @@
 package io.cvmmanager.api;
 
+import io.cvmmanager.bus.Messages.VmList;
+import io.cvmmanager.bus.Bus;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -18,8 +20,6 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.KeyCertOptions;
 import io.vertx.core.net.PemTrustOptions;
 import io.vertx.core.net.SocketAddress;
@@ -162,8 +162,7 @@ class TlsMatrixTest {
     identities = certs.clientIdentities();
     vertx = Vertx.vertx();
     // A launcher with no VMs, so that /health answers 200 "ok".
-    vertx.eventBus().<JsonObject>consumer(Addresses.VM_LIST,
-        message -> message.reply(new JsonObject().put("vms", new JsonArray())));
+    Bus.of(vertx).serve(Addresses.VM_LIST, query -> Future.succeededFuture(new VmList(List.of(), 0)));
     for (Configuration configuration : Configuration.values()) {
       Map<String, String> values = new HashMap<>(configuration.variables("MANAGER_GRPC_", certs));
       values.putAll(configuration.variables("MANAGER_HTTP_", certs));

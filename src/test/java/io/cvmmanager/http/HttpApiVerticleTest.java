@@ -1,5 +1,8 @@
 package io.cvmmanager.http;
 
+import java.time.Duration;
+import io.cvmmanager.bus.Messages.Nothing;
+import io.cvmmanager.bus.Bus;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -119,8 +122,8 @@ class HttpApiVerticleTest {
   }
 
   private static int runningInLauncher(Vertx vertx) {
-    return (int) vertx.eventBus().<JsonObject>request(Addresses.VM_LIST, new JsonObject()).await().body()
-        .getJsonArray("vms").stream().filter(vm -> "RUNNING".equals(((JsonObject) vm).getString("state"))).count();
+    return (int) Bus.of(vertx).request(Addresses.VM_LIST, Nothing.INSTANCE, Duration.ofSeconds(5)).await().vms()
+        .stream().filter(vm -> vm.state() == io.cvmmanager.vm.VmState.RUNNING).count();
   }
 
   private static PrometheusText scrape(Vertx vertx, int port) {

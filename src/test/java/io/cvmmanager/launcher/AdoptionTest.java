@@ -1,5 +1,6 @@
 package io.cvmmanager.launcher;
 
+import io.cvmmanager.vm.LaunchConfig;
 import io.cvmmanager.vm.VmState;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -9,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.cvmmanager.process.ExitStatus;
 import io.cvmmanager.process.ProcessSnapshot;
 import io.cvmmanager.qemu.Tee;
-import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -27,7 +27,7 @@ class AdoptionTest {
   private static VmRecord record(VmState state, long pid) {
     return new VmRecord(ID, state, NOW.minusSeconds(60), NOW.minusSeconds(30), Tee.NONE, false, true,
         "console=ttyS0", Optional.of(NOW.plusSeconds(600)), 6105, pid, 4242, pid > 0 ? COMMAND : List.of(),
-        List.of(), new JsonObject(), Optional.empty(), Optional.empty());
+        List.of(), LaunchConfig.recovered(""), Optional.empty(), Optional.empty());
   }
 
   private static ProcessSnapshot process(long pid, char state, long startTime, List<String> command,

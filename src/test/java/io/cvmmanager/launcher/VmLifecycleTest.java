@@ -1,5 +1,7 @@
 package io.cvmmanager.launcher;
 
+import io.cvmmanager.bus.Messages.QmpQuery;
+import io.cvmmanager.bus.Bus;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -110,9 +112,8 @@ class VmLifecycleTest {
 
   /** QEMU serves one QMP client, the manager; the launcher answers read-only queries over the event bus. */
   private static JsonArray queryBlock(TestManager manager, String id) {
-    JsonObject reply = manager.vertx().eventBus().<JsonObject>request(Addresses.VM_QMP_QUERY,
-        new JsonObject().put("id", id).put("command", "query-block")).await().body();
-    return reply.getJsonArray("return");
+    return (JsonArray) Bus.of(manager.vertx()).request(Addresses.VM_QMP_QUERY, new QmpQuery(id, "query-block"),
+        Duration.ofSeconds(10)).await().value();
   }
 
   private static String qemuImgInfo(Path image) throws Exception {

@@ -1,5 +1,6 @@
 package io.cvmmanager.launcher;
 
+import io.cvmmanager.vm.LaunchConfig;
 import io.cvmmanager.vm.VmState;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -23,7 +24,8 @@ class VmRecordTest {
       Instant.parse("2026-11-28T12:00:00Z"), Instant.parse("2026-11-28T12:00:01Z"), Tee.SEV_SNP, true, false,
       "quiet", Optional.of(Instant.parse("2026-11-28T13:00:00Z")), 6100, 4321, 987654,
       List.of("qemu-system-x86_64", "-name", "cvm-x"), List.of("/state/vms/x/state.json"),
-      new JsonObject().put("cpu", "EPYC"), Optional.of("q83vASNFZ4mrze8BI0VniavN7wEjRWeJq83vASNFZ4k="),
+      new LaunchConfig("instance", "qemu-system-x86_64", Optional.of(true), "q35", "EPYC", true, "2048M", 4, "disk",
+          "SEV_SNP", false, 7002, "v0.10.2", false), Optional.of("q83vASNFZ4mrze8BI0VniavN7wEjRWeJq83vASNFZ4k="),
       Optional.of("ab".repeat(48)));
 
   @Test

@@ -39,7 +39,7 @@ class VmStateTest {
   @Test
   void anIllegalTransitionFailsLoudly() {
     Vm vm = new Vm("id", VmPaths.of(Path.of("/tmp"), "id"), Tee.NONE, false, false, "", Optional.empty(),
-        new io.vertx.core.json.JsonObject());
+        io.cvmmanager.vm.LaunchConfig.recovered(""));
     IllegalStateException e = assertThrows(IllegalStateException.class, () -> vm.moveTo(VmState.RUNNING));
     assertEquals("vm id: illegal transition CREATING -> RUNNING", e.getMessage());
   }

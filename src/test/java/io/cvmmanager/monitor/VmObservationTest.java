@@ -1,5 +1,7 @@
 package io.cvmmanager.monitor;
 
+import io.cvmmanager.bus.Bus;
+import io.cvmmanager.bus.Addresses;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -20,7 +22,6 @@ import io.cvmmanager.testing.AgentProbe;
 import io.cvmmanager.testing.TestManager;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.json.JsonObject;
 import io.vertx.grpc.client.GrpcClient;
 import io.vertx.grpc.common.GrpcStatus;
 import java.nio.file.Files;
@@ -151,7 +152,7 @@ class VmObservationTest {
   void consumersThatNeverReadDoNotStopTheManager(@TempDir Path stateDir) throws Exception {
     try (TestManager manager = TestManager.start(stateDir, new PortRange(26530, 26599),
         Map.of("MANAGER_QEMU_START_PAUSED", "true", "MANAGER_QEMU_MEMORY_SIZE", "64M", "MANAGER_MAX_VMS", "0"))) {
-      MessageConsumer<JsonObject> stuck = manager.vertx().eventBus().consumer(VmEvent.ADDRESS, m -> { });
+      MessageConsumer<VmEvent> stuck = Bus.of(manager.vertx()).consume(Addresses.EVENTS, e -> { });
       stuck.pause();
       GrpcClient slow = manager.newClient();
       manager.stream(CVM, "WatchEvents", WatchEventsRequest.getDefaultInstance(), Event.newBuilder(),

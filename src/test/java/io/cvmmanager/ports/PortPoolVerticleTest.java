@@ -1,5 +1,9 @@
 package io.cvmmanager.ports;
 
+import java.time.Duration;
+import io.cvmmanager.bus.Messages.ReservePort;
+import io.cvmmanager.bus.Messages.Port;
+import io.cvmmanager.bus.Bus;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,8 +12,7 @@ import io.cvmmanager.config.PortRange;
 import io.cvmmanager.error.ErrorKind;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.json.JsonObject;
+import io.cvmmanager.error.ManagerException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.util.ArrayList;
@@ -34,12 +37,12 @@ class PortPoolVerticleTest {
   }
 
   private Future<Integer> reserve() {
-    return vertx.eventBus().<JsonObject>request(Addresses.PORT_RESERVE, new JsonObject().put("id", "t"))
-        .map(m -> m.body().getInteger("port"));
+    return Bus.of(vertx).request(Addresses.PORT_RESERVE, ReservePort.any("t"), Duration.ofSeconds(5))
+        .map(Port::port);
   }
 
   private void release(int port) {
-    vertx.eventBus().request(Addresses.PORT_RELEASE, new JsonObject().put("port", port)).await();
+    Bus.of(vertx).request(Addresses.PORT_RELEASE, new Port(port), Duration.ofSeconds(5)).await();
   }
 
   @Test
@@ -55,8 +58,8 @@ class PortPoolVerticleTest {
     assertEquals(10, ports.size());
 
     Throwable failure = reserve().transform(ar -> Future.succeededFuture(ar.cause())).await();
-    ReplyException exhausted = (ReplyException) failure;
-    assertEquals(ErrorKind.RESOURCE_EXHAUSTED.code(), exhausted.failureCode());
+    ManagerException exhausted = (ManagerException) failure;
+    assertEquals(ErrorKind.RESOURCE_EXHAUSTED, exhausted.kind());
     assertTrue(exhausted.getMessage().contains("26260-26269"), exhausted.getMessage());
 
     release(26263);

@@ -1,11 +1,12 @@
-package io.cvmmanager.disk;
+package io.cvmmanager.vm;
 
+import io.cvmmanager.bus.BusMessage;
 import io.vertx.core.json.JsonObject;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The files a new VM needs, as asked of the {@link DiskVerticle}.
+ * The files a new VM needs, as asked of the DiskVerticle.
  *
  * @param ovmfVars whether to make the VM's private copy of OVMF_VARS (non-TEE VMs)
  * @param certs file name to content, written 0600 into {@code certs/} (handed to the guest over 9p)
@@ -13,8 +14,9 @@ import java.util.Map;
  * @param disk whether to make the VM's disk from the reference image (disk mode)
  */
 public record VmFilesRequest(String id, boolean ovmfVars, Map<String, byte[]> certs, String environment,
-    boolean disk) {
+    boolean disk) implements BusMessage {
 
+  @Override
   public JsonObject toJson() {
     JsonObject files = new JsonObject();
     certs.forEach(files::put);
