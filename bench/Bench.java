@@ -47,7 +47,8 @@ import java.util.concurrent.TimeUnit;
  * (h) soak: create/remove cycles, the manager's fds, threads, RSS and heap after GC every 100.
  */
 public final class Bench {
-  private static final Path JAR = Path.of("target/cvm-manager.jar").toAbsolutePath();
+  /** The manager under test: this build's jar, or another build's ({@code -Dbench.jar=}) to compare two. */
+  private static final Path JAR = Path.of(System.getProperty("bench.jar", "target/cvm-manager.jar")).toAbsolutePath();
   private static final Path GUEST = Path.of(Optional.ofNullable(System.getenv("CVM_GUEST_DIR"))
       .orElse(System.getProperty("user.home") + "/.cache/cvm-manager/guest"));
   private static final int SEQUENTIAL_RUNS = Integer.getInteger("bench.runs", 20);
@@ -65,6 +66,11 @@ public final class Bench {
       }
       if (Boolean.getBoolean("bench.soakOnly")) {
         soak(work);
+        return;
+      }
+      if (Boolean.getBoolean("bench.createOnly")) {
+        sequential(work);
+        concurrent(work);
         return;
       }
       if (Boolean.getBoolean("bench.attestationOnly")) {

@@ -1,0 +1,82 @@
+package io.cvmmanager.bus;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cvmmanager.bus.Messages.Nothing;
+import io.cvmmanager.bus.Messages.Port;
+import io.cvmmanager.bus.Messages.ReservePort;
+import io.cvmmanager.bus.Messages.VmId;
+import io.cvmmanager.error.ErrorKind;
+import io.cvmmanager.error.ManagerException;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The bus contracts: one name per address, each listed in the README's table with its message and reply types;
+ * the wire form of a message is its JSON and reads back to an equal record; in one JVM the record itself is
+ * handed over; a handler's error kind comes back to the asker as that kind.
+ */
+class AddressesTest {
+  @Test
+  void everyAddressHasItsOwnNameAndItsRowInTheReadme() throws Exception {
+    String readme = Files.readString(Path.of("README.md"));
+    Set<String> names = new HashSet<>();
+    for (Address<?, ?> address : Addresses.ALL) {
+      assertTrue(names.add(address.name()), "two addresses named " + address.name());
+      String row = "| `" + address.name() + "`";
+      assertTrue(readme.contains(row), "README's bus table has no row for " + address.name());
+      String line = readme.lines().filter(l -> l.startsWith(row)).findFirst().orElseThrow();
+      assertTrue(line.contains("`" + address.type().getSimpleName() + "`"), line);
+      String reply = "`" + address.replyType().getSimpleName() + "`";
+      // A sent or published message has no reply ("—"); a request's "done" reply is Nothing.
+      assertTrue(line.contains(reply) || address.replyType() == Nothing.class && line.contains("| — |"),
+          line + " should say " + reply);
+    }
+  }
+
+  @Test
+  void aMessageCrossesTheWireAsItsJsonAndReadsBackEqual() {
+    RecordCodec<ReservePort> codec = new RecordCodec<>(ReservePort.class, ReservePort::fromJson);
+    ReservePort sent = new ReservePort("5d0f3c64-1f7e-4c58-8b43-0c8c2f6a9e01", 6101);
+    Buffer wire = Buffer.buffer("prefix");
+    codec.encodeToWire(wire, sent);
+    assertEquals(sent, codec.decodeFromWire("prefix".length(), wire));
+    assertEquals(sent.toJson(), new io.vertx.core.json.JsonObject(wire.getBuffer("prefix".length() + 4,
+        wire.length())));
+    assertSame(sent, codec.transform(sent), "in this JVM the record itself is passed");
+  }
+
+  @Test
+  void aHandlersErrorKindComesBackAsThatKind() {
+    Vertx vertx = Vertx.vertx();
+    try {
+      Bus bus = Bus.of(vertx);
+      bus.serve(Addresses.PORT_RESERVE, request -> Future.failedFuture(
+          new ManagerException(ErrorKind.RESOURCE_EXHAUSTED, "no free host port")));
+      bus.serve(Addresses.VM_GET, request -> {
+        throw new ManagerException(ErrorKind.NOT_FOUND, "VM \"x\" not found");
+      });
+      Throwable exhausted = bus.request(Addresses.PORT_RESERVE, ReservePort.any("t"), Duration.ofSeconds(5))
+          .transform(ar -> Future.succeededFuture(ar.cause())).await();
+      assertEquals(ErrorKind.RESOURCE_EXHAUSTED, ((ManagerException) exhausted).kind());
+      assertEquals("no free host port", exhausted.getMessage());
+      Throwable notFound = bus.request(Addresses.VM_GET, new VmId("x"), Duration.ofSeconds(5))
+          .transform(ar -> Future.succeededFuture(ar.cause())).await();
+      assertEquals(ErrorKind.NOT_FOUND, ((ManagerException) notFound).kind(), "a handler that throws");
+      bus.serve(Addresses.PORT_RELEASE, released -> Future.succeededFuture(Nothing.INSTANCE));
+      assertSame(Nothing.INSTANCE, bus.request(Addresses.PORT_RELEASE, new Port(6101), Duration.ofSeconds(5))
+          .await());
+    } finally {
+      vertx.close().await();
+    }
+  }
+}
