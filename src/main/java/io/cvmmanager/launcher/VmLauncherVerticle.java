@@ -12,9 +12,9 @@ import io.cvmmanager.error.ErrorKind;
 import io.cvmmanager.error.ManagerException;
 import io.cvmmanager.error.NoSpaceLeft;
 import io.cvmmanager.process.ChildProcess;
+import io.cvmmanager.qemu.LaunchInput;
 import io.cvmmanager.qemu.QemuCommand;
 import io.cvmmanager.qemu.Tee;
-import io.cvmmanager.qemu.VmLaunch;
 import io.cvmmanager.qemu.VmPaths;
 import io.cvmmanager.vm.VmCreateRequest;
 import io.cvmmanager.vm.VmEvent;
@@ -165,8 +165,7 @@ public final class VmLauncherVerticle extends VerticleBase {
         throw new ManagerException(ErrorKind.RESOURCE_EXHAUSTED,
             "maximum number of VMs reached (MANAGER_MAX_VMS=" + config.maxVms() + ")");
       }
-      Optional<String> kbs = request.aaKbsParams().isEmpty() ? Optional.empty() : Optional.of(request.aaKbsParams());
-      String cmdline = qemu.kernel().cmdline() + kbs.map(p -> " agent.aa_kbc_params=" + p).orElse("");
+      String cmdline = QemuCommand.kernelCommandLine(qemu, request);
       vm = new Vm(id, VmPaths.of(config.stateDir(), id), tee, qemu.disk().enabled(), qemu.startPaused(), cmdline,
           deadline, launchConfig());
       vm.hostData = HostData.forVm(tee, qemu.sevSnp(), request.serverCaCert(), request.clientCert(),
@@ -298,8 +297,7 @@ public final class VmLauncherVerticle extends VerticleBase {
   }
 
   private List<String> qemuCommand(Vm vm, VmCreateRequest request) {
-    Optional<String> kbs = request.aaKbsParams().isEmpty() ? Optional.empty() : Optional.of(request.aaKbsParams());
-    return QemuCommand.build(qemu, tee, new VmLaunch(vm.id, vm.paths, vm.port, true, true, kbs, vm.hostData));
+    return QemuCommand.build(new LaunchInput(qemu, tee, request, vm.id, vm.paths, vm.port, vm.hostData));
   }
 
   /**
