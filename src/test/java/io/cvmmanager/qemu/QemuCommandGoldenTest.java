@@ -109,6 +109,8 @@ class QemuCommandGoldenTest {
       return new Outcome("err", e.problems());
     }
     assertEquals(List.of(), config.warnings(), name + ".env: configuration warnings");
+    assertTrue(vm.containsKey("VM_ID") && vm.containsKey("VM_PORT"),
+        name + " is accepted, but its .env has no VM_ID and VM_PORT to build a command line with");
     List<String> args = QemuCommand.build(launchInput(config, vm));
     for (String secret : SECRET_KEYS) {
       Optional.ofNullable(vm.get(secret)).ifPresent(value -> assertTrue(
