@@ -7,7 +7,8 @@ import io.cvmmanager.config.ConfigParser;
 import io.cvmmanager.config.ManagerConfig;
 import io.cvmmanager.qemu.QemuCommand;
 import io.cvmmanager.qemu.Tee;
-import io.cvmmanager.qemu.VmLaunch;
+import io.cvmmanager.qemu.LaunchInput;
+import io.cvmmanager.vm.VmCreateRequest;
 import io.cvmmanager.qemu.VmPaths;
 import io.cvmmanager.testing.Soak;
 import io.vertx.core.Future;
@@ -288,8 +289,8 @@ public final class Bench {
     Files.createDirectories(paths.certs());
     Files.createDirectories(paths.env());
     Files.copy(Path.of(config.qemu().ovmf().varsFile()), paths.ovmfVars());
-    List<String> args = QemuCommand.build(config.qemu(), Tee.NONE,
-        new VmLaunch(id, paths, port, true, true, Optional.empty(), Optional.empty()));
+    List<String> args = QemuCommand.build(new LaunchInput(config.qemu(), Tee.NONE,
+        VmCreateRequest.fromJson(new io.vertx.core.json.JsonObject()), id, paths, port, Optional.empty()));
     long t0 = System.nanoTime();
     Process p = new ProcessBuilder(args).redirectErrorStream(true).redirectOutput(dir.resolve("out").toFile()).start();
     SocketChannel channel = null;

@@ -119,7 +119,8 @@ public final class ConfigParser {
     if (smpMax < smpCount) {
       problem(MANAGER_QEMU_SMP_MAXCPUS, "smaller than MANAGER_QEMU_SMP_COUNT (" + smpCount + ")");
     }
-    QemuConfig.Ovmf ovmf = new QemuConfig.Ovmf(str(MANAGER_QEMU_OVMF_CODE_FILE), name(MANAGER_QEMU_OVMF_CODE_IF),
+    QemuConfig.Ovmf ovmf = new QemuConfig.Ovmf(optionValue(MANAGER_QEMU_OVMF_CODE_FILE, "-drive"),
+        name(MANAGER_QEMU_OVMF_CODE_IF),
         name(MANAGER_QEMU_OVMF_CODE_FORMAT), intIn(MANAGER_QEMU_OVMF_CODE_UNIT, 0, 16),
         onOff(MANAGER_QEMU_OVMF_CODE_READONLY), str(MANAGER_QEMU_OVMF_VARS_FILE), name(MANAGER_QEMU_OVMF_VARS_IF),
         name(MANAGER_QEMU_OVMF_VARS_FORMAT), intIn(MANAGER_QEMU_OVMF_VARS_UNIT, 0, 16),
@@ -127,7 +128,8 @@ public final class ConfigParser {
     QemuConfig.Net net = new QemuConfig.Net(name(MANAGER_QEMU_NETDEV_ID), port(MANAGER_QEMU_HOST_FWD_AGENT),
         port(MANAGER_QEMU_GUEST_FWD_AGENT), range(MANAGER_QEMU_HOST_FWD_RANGE),
         onOffAuto(MANAGER_QEMU_VIRTIO_NET_PCI_DISABLE_LEGACY), onOff(MANAGER_QEMU_VIRTIO_NET_PCI_IOMMU_PLATFORM),
-        name(MANAGER_QEMU_VIRTIO_NET_PCI_ADDR), str(MANAGER_QEMU_VIRTIO_NET_PCI_ROMFILE));
+        name(MANAGER_QEMU_VIRTIO_NET_PCI_ADDR),
+        optionValue(MANAGER_QEMU_VIRTIO_NET_PCI_ROMFILE, "-device virtio-net-pci"));
     QemuConfig.Kernel kernel = new QemuConfig.Kernel(str(MANAGER_QEMU_DISK_IMG_KERNEL_FILE),
         str(MANAGER_QEMU_DISK_IMG_ROOTFS_FILE), str(MANAGER_QEMU_KERNEL_CMDLINE));
     QemuConfig.Disk disk = new QemuConfig.Disk(bool(MANAGER_QEMU_ENABLE_DISK), str(MANAGER_QEMU_SRC_DISK_FILE),
@@ -137,7 +139,8 @@ public final class ConfigParser {
     boolean enableHostData = bool(MANAGER_QEMU_ENABLE_HOST_DATA);
     QemuConfig.SevSnp sevSnp = new QemuConfig.SevSnp(tristate(MANAGER_QEMU_ENABLE_SEV_SNP),
         name(MANAGER_QEMU_SEV_SNP_ID), intIn(cbitVariable, 1, 63), intIn(MANAGER_QEMU_SEV_SNP_REDUCED_PHYS_BITS, 0, 63),
-        enableHostData, hostData(), name(MANAGER_QEMU_IGVM_ID), str(MANAGER_QEMU_IGVM_FILE));
+        enableHostData, hostData(), name(MANAGER_QEMU_IGVM_ID),
+        optionValue(MANAGER_QEMU_IGVM_FILE, "-object igvm-cfg"));
     QemuConfig.Tdx tdx = new QemuConfig.Tdx(tristate(MANAGER_QEMU_ENABLE_TDX), name(MANAGER_QEMU_TDX_ID),
         port(MANAGER_QEMU_QUOTE_GENERATION_PORT), str(MANAGER_QEMU_OVMF_FILE));
     Optional<String> bdf = optional(MANAGER_QEMU_GPU_BDF);
@@ -169,6 +172,7 @@ public final class ConfigParser {
   private Path stateDir(Path home, boolean root) {
     String text = str(MANAGER_STATE_DIR);
     Path dir = (text.isEmpty() ? defaultStateDir(home, root) : Path.of(text)).toAbsolutePath().normalize();
+    commaFree(MANAGER_STATE_DIR, dir.toString(), "the per-VM paths (-drive, -fsdev, -qmp, -chardev)");
     String socket = dir + SOCKET_SUFFIX;
     if (socket.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_UNIX_SOCKET_PATH) {
       problem(MANAGER_STATE_DIR, "too long: " + socket + " would exceed the " + MAX_UNIX_SOCKET_PATH
@@ -331,6 +335,19 @@ public final class ConfigParser {
       problem(v, "\"" + value + "\" is not a valid QEMU identifier or value (letters, digits, _ . : + -)");
     }
     return value;
+  }
+
+  /** A value that goes inside one of QEMU's comma-separated option lists ({@code option} names it). */
+  private String optionValue(ConfigVariable v, String option) {
+    String value = str(v);
+    commaFree(v, value, option);
+    return value;
+  }
+
+  private void commaFree(ConfigVariable v, String value, String option) {
+    if (value.contains(",")) {
+      problem(v, "\"" + value + "\" has a comma, which QEMU would read as the start of another option of " + option);
+    }
   }
 
   private String host(ConfigVariable v) {

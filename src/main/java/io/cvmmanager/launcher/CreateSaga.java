@@ -12,9 +12,9 @@ import io.cvmmanager.config.QemuConfig;
 import io.cvmmanager.error.ErrorKind;
 import io.cvmmanager.error.ManagerException;
 import io.cvmmanager.metrics.ManagerMetrics;
+import io.cvmmanager.qemu.LaunchInput;
 import io.cvmmanager.qemu.QemuCommand;
 import io.cvmmanager.qemu.Tee;
-import io.cvmmanager.qemu.VmLaunch;
 import io.cvmmanager.tracing.Tracing;
 import io.cvmmanager.vm.VmCreateRequest;
 import io.cvmmanager.vm.VmEvent;
@@ -223,8 +223,7 @@ final class CreateSaga {
   }
 
   private List<String> qemuCommand(Vm vm, VmCreateRequest request) {
-    Optional<String> kbs = request.aaKbsParams().isEmpty() ? Optional.empty() : Optional.of(request.aaKbsParams());
-    return QemuCommand.build(qemu, tee, new VmLaunch(vm.id, vm.paths, vm.port, true, true, kbs, vm.hostData));
+    return QemuCommand.build(new LaunchInput(qemu, tee, request, vm.id, vm.paths, vm.port, vm.hostData));
   }
 
   /**

@@ -7,6 +7,7 @@ import io.cvmmanager.config.QemuConfig;
 import io.cvmmanager.error.ClientText;
 import io.cvmmanager.error.ErrorKind;
 import io.cvmmanager.error.ManagerException;
+import io.cvmmanager.qemu.QemuCommand;
 import io.cvmmanager.qemu.Tee;
 import io.cvmmanager.qemu.VmPaths;
 import io.cvmmanager.vm.LaunchConfig;
@@ -37,8 +38,8 @@ record NewVm(Vm vm, String environment) {
       throw new ManagerException(ErrorKind.RESOURCE_EXHAUSTED,
           "maximum number of VMs reached (MANAGER_MAX_VMS=" + config.maxVms() + ")");
     }
-    String cmdline = qemu.kernel().cmdline()
-        + (request.aaKbsParams().isEmpty() ? "" : " agent.aa_kbc_params=" + request.aaKbsParams());
+    // The same function as QEMU's -append: CVMInfo reports the kernel command line the VM really has.
+    String cmdline = QemuCommand.kernelCommandLine(qemu, request);
     Vm vm = new Vm(id, VmPaths.of(config.stateDir(), id), tee, qemu.disk().enabled(), qemu.startPaused(), cmdline,
         deadline, launchConfig(config, tee));
     vm.hostData = HostData.forVm(tee, qemu.sevSnp(), request.serverCaCert(), request.clientCert(),

@@ -1,19 +1,22 @@
 package io.cvmmanager.qemu;
 
 import io.cvmmanager.config.QemuConfig;
+import io.cvmmanager.vm.VmCreateRequest;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The QEMU argument list of one VM: a pure function of the host's QEMU config, the TEE and the per-VM values.
- * Upstream's arguments come first, in upstream's order (so a reviewer can compare with the Go manager line by
- * line); ours follow and never change them: a name, a QMP socket, the serial console into a file, a pid file, and
- * {@code -S} when VMs start paused. Golden files under src/test/resources/qemu-args/ pin every mode.
+ * The QEMU argument list of one VM: a pure function of its {@link LaunchInput}, which the create saga and the golden
+ * test both call. Upstream's arguments come first, in upstream's order (so a reviewer can compare with the Go manager
+ * line by line); ours follow and never change them: a name, a QMP socket, the serial console into a file, a pid
+ * file, and {@code -S} when VMs start paused. Golden files under src/test/resources/qemu-args/ pin every mode.
  */
 public final class QemuCommand {
   private QemuCommand() {}
 
-  public static List<String> build(QemuConfig q, Tee tee, VmLaunch vm) {
+  public static List<String> build(LaunchInput vm) {
+    QemuConfig q = vm.qemu();
+    Tee tee = vm.tee();
     List<String> args = new ArrayList<>();
     if (q.useSudo()) {
       args.add("sudo");
@@ -87,21 +90,19 @@ public final class QemuCommand {
 
     if (!d.enabled()) {
       args.addAll(List.of("-kernel", q.kernel().kernelFile()));
-      args.addAll(List.of("-append", kernelCommandLine(q, vm)));
+      args.addAll(List.of("-append", kernelCommandLine(q, vm.request())));
       args.addAll(List.of("-initrd", q.kernel().rootfsFile()));
     }
     if (q.noGraphic()) {
       args.add("-nographic");
     }
     args.addAll(List.of("-monitor", q.monitor()));
-    if (vm.certsShare()) {
-      args.addAll(List.of("-fsdev", "local,id=cert_fs,path=" + vm.paths().certs() + ",security_model=mapped"));
-      args.addAll(List.of("-device", "virtio-9p-pci,fsdev=cert_fs,mount_tag=certs_share"));
-    }
-    if (vm.envShare()) {
-      args.addAll(List.of("-fsdev", "local,id=env_fs,path=" + vm.paths().env() + ",security_model=mapped"));
-      args.addAll(List.of("-device", "virtio-9p-pci,fsdev=env_fs,mount_tag=env_share"));
-    }
+    // Both shares for every VM, as upstream: the files step always makes both directories, and the agent reads its
+    // certificates and environment from them.
+    args.addAll(List.of("-fsdev", "local,id=cert_fs,path=" + vm.paths().certs() + ",security_model=mapped"));
+    args.addAll(List.of("-device", "virtio-9p-pci,fsdev=cert_fs,mount_tag=certs_share"));
+    args.addAll(List.of("-fsdev", "local,id=env_fs,path=" + vm.paths().env() + ",security_model=mapped"));
+    args.addAll(List.of("-device", "virtio-9p-pci,fsdev=env_fs,mount_tag=env_share"));
 
     args.addAll(List.of("-name", "cvm-" + vm.id()));
     args.addAll(List.of("-qmp", "unix:" + vm.paths().qmpSocket() + ",server=on,wait=off"));
@@ -114,8 +115,12 @@ public final class QemuCommand {
     return List.copyOf(args);
   }
 
-  /** The guest kernel's command line: the configured one, plus the attestation agent's KBS parameters if given. */
-  public static String kernelCommandLine(QemuConfig q, VmLaunch vm) {
-    return q.kernel().cmdline() + vm.aaKbsParams().map(p -> " agent.aa_kbc_params=" + p).orElse("");
+  /**
+   * The guest kernel's command line: the configured one, plus the attestation agent's KBS parameters when the request
+   * gives some (an empty {@code aa_kbs_params} is none, as in upstream's proto3 request).
+   */
+  public static String kernelCommandLine(QemuConfig q, VmCreateRequest request) {
+    String kbs = request.aaKbsParams();
+    return q.kernel().cmdline() + (kbs.isEmpty() ? "" : " agent.aa_kbc_params=" + kbs);
   }
 }

@@ -7,15 +7,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cvmmanager.config.ConfigParser;
 import io.cvmmanager.config.ManagerConfig;
+import io.cvmmanager.qemu.LaunchInput;
 import io.cvmmanager.qemu.QemuCommand;
 import io.cvmmanager.qemu.Tee;
-import io.cvmmanager.qemu.VmLaunch;
 import io.cvmmanager.qemu.VmPaths;
 import io.cvmmanager.qmp.QmpClient;
 import io.cvmmanager.testing.AgentProbe;
 import io.cvmmanager.testing.DevGuest;
 import io.cvmmanager.testing.FreePort;
+import io.cvmmanager.vm.VmCreateRequest;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -75,8 +77,8 @@ class DevGuestBootTest {
     Files.writeString(paths.env().resolve("environment"), "AGENT_CVM_ID='" + id + "'\n");
     Files.copy(Path.of(config.qemu().ovmf().varsFile()), paths.ovmfVars());
     int port = FreePort.next();
-    List<String> args = QemuCommand.build(config.qemu(), Tee.NONE,
-        new VmLaunch(id, paths, port, true, true, Optional.empty(), Optional.empty()));
+    List<String> args = QemuCommand.build(new LaunchInput(config.qemu(), Tee.NONE,
+        VmCreateRequest.fromJson(new JsonObject()), id, paths, port, Optional.empty()));
 
     long started = System.nanoTime();
     qemu = new ProcessBuilder(args).redirectErrorStream(true)

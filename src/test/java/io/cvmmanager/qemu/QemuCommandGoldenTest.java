@@ -1,11 +1,16 @@
 package io.cvmmanager.qemu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.cvmmanager.config.ConfigParser;
+import io.cvmmanager.config.InvalidConfigException;
 import io.cvmmanager.config.ManagerConfig;
+import io.cvmmanager.config.Tristate;
+import io.cvmmanager.vm.VmCreateRequest;
+import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -15,28 +20,53 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * libvirt-style golden tests: each {@code <case>.env} under src/test/resources/qemu-args/ gives MANAGER_* settings
- * and VM_* per-VM values; {@code <case>.args} is the expected argument list, one per line, written by hand from
- * spec/config.md. The host is taken to have KVM, SEV-SNP and TDX, so the cases say which they use.
+ * libvirt-style golden tests of {@link QemuCommand#build}, the function the create saga calls. Each
+ * {@code <case>.env} under src/test/resources/qemu-args/ gives MANAGER_* settings, a CreateVm request ({@code VM_}
+ * + a request field, see {@link #REQUEST_FIELDS}) and the values the launcher decides per VM ({@code VM_ID},
+ * {@code VM_PORT}, {@code VM_HOST_DATA}). Its partner is either {@code <case>.args}, the expected argument list one
+ * per line, or {@code <case>.err}, the configuration problems that refuse it, one per line. Expectations are written
+ * by hand from the README ("Configuration" and "The QEMU command line"), never accepted from the code under test.
+ * {@code -Dgolden.regenerate=true} rewrites each case's partner from the code, for review in the diff; CI never sets
+ * it. The host is taken to have KVM, SEV-SNP and TDX: a case names its TEE with ENABLE_SEV_SNP or ENABLE_TDX=true.
  */
 class QemuCommandGoldenTest {
   private static final Path DIR = Path.of("src/test/resources/qemu-args");
+  private static final boolean REGENERATE = Boolean.getBoolean("golden.regenerate");
+  private static final Set<String> PER_VM_KEYS = Set.of("VM_ID", "VM_PORT", "VM_HOST_DATA");
+  /** Each request key of a case, and the field of the request's bus form (VmCreateRequest.toJson) it sets. */
+  private static final Map<String, String> REQUEST_FIELDS = Map.ofEntries(
+      Map.entry("VM_AGENT_LOG_LEVEL", "agentLogLevel"),
+      Map.entry("VM_SERVER_CA_CERT", "serverCaCert"),
+      Map.entry("VM_CLIENT_KEY", "clientKey"),
+      Map.entry("VM_CLIENT_CERT", "clientCert"),
+      Map.entry("VM_SERVER_URL", "cvmServerUrl"),
+      Map.entry("VM_CA_URL", "cvmCaUrl"),
+      Map.entry("VM_TTL", "ttl"),
+      Map.entry("VM_CERTS_TOKEN", "certsToken"),
+      Map.entry("VM_AWS_ACCESS_KEY_ID", "awsAccessKeyId"),
+      Map.entry("VM_AWS_SECRET_ACCESS_KEY", "awsSecretAccessKey"),
+      Map.entry("VM_AWS_ENDPOINT_URL", "awsEndpointUrl"),
+      Map.entry("VM_AWS_REGION", "awsRegion"),
+      Map.entry("VM_AA_KBS_PARAMS", "aaKbsParams"));
+  private static final Set<String> BINARY_FIELDS = Set.of("serverCaCert", "clientKey", "clientCert");
+  /** Request values that must never reach a command line (it is in state.json and in `ps` output). */
+  private static final Set<String> SECRET_KEYS = Set.of("VM_SERVER_CA_CERT", "VM_CLIENT_KEY", "VM_CLIENT_CERT",
+      "VM_CERTS_TOKEN", "VM_AWS_ACCESS_KEY_ID", "VM_AWS_SECRET_ACCESS_KEY");
 
   static Stream<String> cases() throws IOException {
-    try (Stream<Path> files = Files.list(DIR)) {
-      return files.map(p -> p.getFileName().toString())
-          .filter(n -> n.endsWith(".env"))
-          .map(n -> n.substring(0, n.length() - ".env".length()))
-          .sorted()
-          .toList()
-          .stream();
-    }
+    return goldenFiles().stream()
+        .filter(n -> n.endsWith(".env"))
+        .map(n -> n.substring(0, n.length() - ".env".length()));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -44,43 +74,144 @@ class QemuCommandGoldenTest {
   void commandLineMatchesGolden(String name) throws Exception {
     Map<String, String> env = readEnv(DIR.resolve(name + ".env"));
     Map<String, String> manager = new LinkedHashMap<>();
-    env.forEach((k, v) -> {
-      if (!k.startsWith("VM_")) {
-        manager.put(k, v);
-      }
-    });
-    ManagerConfig config = ConfigParser.parse(manager, Path.of("/root"), true);
-    boolean snp = Boolean.parseBoolean(env.get("MANAGER_QEMU_ENABLE_SEV_SNP"));
-    boolean tdx = Boolean.parseBoolean(env.get("MANAGER_QEMU_ENABLE_TDX"));
-    Tee tee = snp ? Tee.SEV_SNP : tdx ? Tee.TDX : Tee.NONE;
-    String id = env.get("VM_ID");
-    VmLaunch vm = new VmLaunch(id, VmPaths.of(config.stateDir(), id), Integer.parseInt(env.get("VM_PORT")),
-        Boolean.parseBoolean(env.get("VM_CERTS")), Boolean.parseBoolean(env.get("VM_ENV")),
-        Optional.ofNullable(env.get("VM_AA_KBS_PARAMS")), Optional.ofNullable(env.get("VM_HOST_DATA")));
+    Map<String, String> vm = new LinkedHashMap<>();
+    env.forEach((k, v) -> (k.startsWith("VM_") ? vm : manager).put(k, v));
+    for (String key : vm.keySet()) {
+      assertTrue(PER_VM_KEYS.contains(key) || REQUEST_FIELDS.containsKey(key), name + ".env: unknown key " + key);
+    }
 
-    List<String> actual = QemuCommand.build(config.qemu(), tee, vm);
-    List<String> expected = Files.readAllLines(DIR.resolve(name + ".args"), StandardCharsets.UTF_8);
+    Outcome outcome = outcome(name, manager, vm);
+    Path golden = DIR.resolve(name + "." + outcome.kind());
+    Path other = DIR.resolve(name + "." + (outcome.kind().equals("args") ? "err" : "args"));
+    List<String> actual = outcome.lines();
+    if (REGENERATE) {
+      regenerate(golden, other, actual);
+      return;
+    }
+    if (!Files.exists(golden)) {
+      fail(name + " is " + (outcome.kind().equals("args") ? "accepted" : "refused") + ", but it has no "
+          + golden.getFileName() + ":\n" + String.join("\n", actual));
+    }
+    List<String> expected = Files.readAllLines(golden, StandardCharsets.UTF_8);
     if (!expected.equals(actual)) {
-      fail("QEMU command line for case " + name + " differs from " + name + ".args:\n" + diff(expected, actual));
+      fail(golden.getFileName() + " differs (- expected, + actual):\n" + diff(expected, actual));
     }
   }
 
-  @Test
-  void everyCaseHasItsGoldenAndTheRequiredModesAreCovered() throws IOException {
-    List<String> names = cases().toList();
-    for (String name : names) {
-      assertTrue(Files.exists(DIR.resolve(name + ".args")), name + ".args is missing");
+  /** A case's outcome: its argument list ("args"), or the problems that refuse its configuration ("err"). */
+  private record Outcome(String kind, List<String> lines) {}
+
+  private static Outcome outcome(String name, Map<String, String> manager, Map<String, String> vm) {
+    ManagerConfig config;
+    try {
+      config = ConfigParser.parse(manager, Path.of("/root"), true);
+    } catch (InvalidConfigException e) {
+      return new Outcome("err", e.problems());
     }
+    assertEquals(List.of(), config.warnings(), name + ".env: configuration warnings");
+    assertTrue(vm.containsKey("VM_ID") && vm.containsKey("VM_PORT"),
+        name + " is accepted, but its .env has no VM_ID and VM_PORT to build a command line with");
+    List<String> args = QemuCommand.build(launchInput(config, vm));
+    for (String secret : SECRET_KEYS) {
+      Optional.ofNullable(vm.get(secret)).ifPresent(value -> assertTrue(
+          args.stream().noneMatch(arg -> arg.contains(value)), name + ": " + secret + " is on the command line"));
+    }
+    return new Outcome("args", args);
+  }
+
+  private static LaunchInput launchInput(ManagerConfig config, Map<String, String> vm) {
+    boolean snp = config.qemu().sevSnp().enable() == Tristate.TRUE;
+    boolean tdx = config.qemu().tdx().enable() == Tristate.TRUE;
+    assertFalse(snp && tdx, "SEV-SNP and TDX together are refused at start-up (StartupChecks), not here");
+    Tee tee = snp ? Tee.SEV_SNP : tdx ? Tee.TDX : Tee.NONE;
+    JsonObject request = new JsonObject();
+    REQUEST_FIELDS.forEach((key, field) -> Optional.ofNullable(vm.get(key)).ifPresent(value -> request.put(field,
+        BINARY_FIELDS.contains(field) ? (Object) value.getBytes(StandardCharsets.UTF_8) : value)));
+    String id = vm.get("VM_ID");
+    return new LaunchInput(config.qemu(), tee, VmCreateRequest.fromJson(request), id,
+        VmPaths.of(config.stateDir(), id), Integer.parseInt(vm.get("VM_PORT")),
+        Optional.ofNullable(vm.get("VM_HOST_DATA")));
+  }
+
+  /**
+   * Writes a case's outcome as its golden when it differs, and drops a partner of the other kind, so that the diff
+   * shows exactly what changed.
+   */
+  static void regenerate(Path golden, Path other, List<String> actual) throws IOException {
+    if (!Files.exists(golden) || !Files.readAllLines(golden, StandardCharsets.UTF_8).equals(actual)) {
+      Files.write(golden, actual, StandardCharsets.UTF_8);
+      System.out.println("golden.regenerate: wrote " + golden + " (review it in the diff)");
+    }
+    Files.deleteIfExists(other);
+  }
+
+  @Test
+  void everyGoldenFileHasItsPartner() throws IOException {
+    assertEquals(List.of(), partnerProblems(goldenFiles()));
+  }
+
+  @Test
+  void partnerProblemsNamesEveryOrphan() {
+    assertEquals(List.of("a.args has no a.env", "b.env has both b.args and b.err", "c.env has neither c.args nor c.err",
+        "d.err has no d.env", "notes.txt is not a golden file (.env, .args, .err)"),
+        partnerProblems(List.of("a.args", "b.env", "b.args", "b.err", "c.env", "d.err", "ok.env", "ok.args",
+            "notes.txt")));
+  }
+
+  /** What is wrong with a golden directory's file names: each .env needs one .args or .err, and nothing else. */
+  static List<String> partnerProblems(List<String> files) {
+    Map<String, Set<String>> kinds = new TreeMap<>();
+    List<String> problems = new ArrayList<>();
+    for (String file : files) {
+      int dot = file.lastIndexOf('.');
+      String kind = dot < 0 ? "" : file.substring(dot + 1);
+      if (!Set.of("env", "args", "err").contains(kind)) {
+        problems.add(file + " is not a golden file (.env, .args, .err)");
+      } else {
+        kinds.computeIfAbsent(file.substring(0, dot), k -> new TreeSet<>()).add(kind);
+      }
+    }
+    kinds.forEach((name, present) -> {
+      if (!present.contains("env")) {
+        present.forEach(kind -> problems.add(name + "." + kind + " has no " + name + ".env"));
+      } else if (present.containsAll(Set.of("args", "err"))) {
+        problems.add(name + ".env has both " + name + ".args and " + name + ".err");
+      } else if (present.size() == 1) {
+        problems.add(name + ".env has neither " + name + ".args nor " + name + ".err");
+      }
+    });
+    problems.sort(null);
+    return problems;
+  }
+
+  @Test
+  void regenerateWritesTheOutcomeAndDropsTheStalePartner(@TempDir Path dir) throws IOException {
+    Files.writeString(dir.resolve("x.args"), "old\n");
+    regenerate(dir.resolve("x.err"), dir.resolve("x.args"), List.of("MANAGER_QEMU_CPU: bad"));
+    assertEquals(List.of("MANAGER_QEMU_CPU: bad"), Files.readAllLines(dir.resolve("x.err")));
+    assertFalse(Files.exists(dir.resolve("x.args")));
+  }
+
+  @Test
+  void theRequiredModesAreCovered() throws IOException {
+    List<String> names = cases().toList();
     for (String required : List.of("kernel-kvm", "kernel-tcg", "sudo", "custom-memory-cpus", "paused",
-        "aa-kbs-params", "certs-env-9p", "disk", "sev-snp", "sev-snp-host-data", "sev-snp-disk", "tdx", "tdx-disk",
-        "gpu")) {
+        "aa-kbs-params", "certs-env-9p", "disk", "sev-snp", "sev-snp-host-data", "sev-snp-disk", "sev-snp-ids",
+        "sev-snp-gpu", "tdx", "tdx-disk", "tdx-gpu", "gpu", "graphic", "romfile")) {
       assertTrue(names.contains(required), "no golden case " + required);
     }
+    assertTrue(names.stream().anyMatch(n -> Files.exists(DIR.resolve(n + ".err"))), "no refused case (.err)");
   }
 
   @Test
   void diffShowsTheChangedLine() {
     assertEquals("  a\n- b\n+ c\n", diff(List.of("a", "b"), List.of("a", "c")));
+  }
+
+  private static List<String> goldenFiles() throws IOException {
+    try (Stream<Path> files = Files.list(DIR)) {
+      return files.map(p -> p.getFileName().toString()).sorted().toList();
+    }
   }
 
   private static Map<String, String> readEnv(Path file) throws IOException {
@@ -90,7 +221,9 @@ class QemuCommandGoldenTest {
         continue;
       }
       int eq = line.indexOf('=');
-      env.put(line.substring(0, eq), line.substring(eq + 1));
+      assertTrue(eq > 0, file.getFileName() + ": not KEY=value: " + line);
+      assertTrue(env.put(line.substring(0, eq), line.substring(eq + 1)) == null,
+          file.getFileName() + ": " + line.substring(0, eq) + " given twice");
     }
     return env;
   }

@@ -1,0 +1,18 @@
+package io.cvmmanager.qemu;
+
+import io.cvmmanager.config.QemuConfig;
+import io.cvmmanager.vm.VmCreateRequest;
+import java.util.Optional;
+
+/**
+ * Everything one VM's QEMU command line is made of ({@link QemuCommand#build}): the host's QEMU config and TEE, what
+ * the client asked for, and the values decided for this VM before its launch. A value that is decided once and
+ * recorded with the VM (its port, its host data; later its GPU, NUMA placement, vCPUs and memory) is a component
+ * here, not something the command derives, so the command line and the VM's record can never disagree.
+ *
+ * @param request the CreateVm request; only {@code aaKbsParams} reaches the command line (on the kernel's)
+ * @param hostPort the host port forwarded to the guest agent
+ * @param hostData base64 of the 32 bytes of SEV-SNP host data bound to this VM (attestation.HostData.forVm)
+ */
+public record LaunchInput(QemuConfig qemu, Tee tee, VmCreateRequest request, String id, VmPaths paths, int hostPort,
+    Optional<String> hostData) {}
