@@ -6,7 +6,7 @@ import io.cvmmanager.api.manager.RemoveReq;
 import io.cvmmanager.config.ConfigParser;
 import io.cvmmanager.config.ManagerConfig;
 import io.cvmmanager.qemu.QemuCommand;
-import io.cvmmanager.qemu.Tee;
+import io.cvmmanager.vm.Tee;
 import io.cvmmanager.qemu.LaunchInput;
 import io.cvmmanager.vm.VmCreateRequest;
 import io.cvmmanager.qemu.VmPaths;

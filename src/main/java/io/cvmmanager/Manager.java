@@ -10,7 +10,7 @@ import io.cvmmanager.launcher.VmLauncherVerticle;
 import io.cvmmanager.metrics.ManagerMetrics;
 import io.cvmmanager.monitor.MonitorVerticle;
 import io.cvmmanager.ports.PortPoolVerticle;
-import io.cvmmanager.qemu.Tee;
+import io.cvmmanager.vm.Tee;
 import io.cvmmanager.tracing.Tracing;
 import io.vertx.core.Future;
 import io.vertx.core.Deployable;

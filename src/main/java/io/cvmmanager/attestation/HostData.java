@@ -1,7 +1,7 @@
 package io.cvmmanager.attestation;
 
 import io.cvmmanager.config.QemuConfig;
-import io.cvmmanager.qemu.Tee;
+import io.cvmmanager.vm.Tee;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

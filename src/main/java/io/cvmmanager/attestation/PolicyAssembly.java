@@ -2,7 +2,7 @@ package io.cvmmanager.attestation;
 
 import io.cvmmanager.config.ManagerConfig;
 import io.cvmmanager.vm.VmView;
-import io.cvmmanager.qemu.Tee;
+import io.cvmmanager.vm.Tee;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;

@@ -1,6 +1,6 @@
 package io.cvmmanager.attestation;
 
-import io.cvmmanager.qemu.Tee;
+import io.cvmmanager.vm.Tee;
 import java.util.List;
 import java.util.Optional;
 

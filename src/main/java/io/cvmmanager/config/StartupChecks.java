@@ -1,7 +1,7 @@
 package io.cvmmanager.config;
 
 import io.cvmmanager.attestation.ReferenceFiles;
-import io.cvmmanager.qemu.Tee;
+import io.cvmmanager.vm.Tee;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -4,7 +4,7 @@ import io.cvmmanager.vm.LaunchConfig;
 import io.cvmmanager.vm.VmState;
 import io.cvmmanager.process.ExitStatus;
 import io.cvmmanager.process.ProcessSnapshot;
-import io.cvmmanager.qemu.Tee;
+import io.cvmmanager.vm.Tee;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;

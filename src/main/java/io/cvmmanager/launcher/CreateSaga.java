@@ -14,7 +14,7 @@ import io.cvmmanager.error.ManagerException;
 import io.cvmmanager.metrics.ManagerMetrics;
 import io.cvmmanager.qemu.LaunchInput;
 import io.cvmmanager.qemu.QemuCommand;
-import io.cvmmanager.qemu.Tee;
+import io.cvmmanager.vm.Tee;
 import io.cvmmanager.tracing.Tracing;
 import io.cvmmanager.vm.VmCreateRequest;
 import io.cvmmanager.vm.VmEvent;

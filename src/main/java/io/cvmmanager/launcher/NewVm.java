@@ -8,7 +8,7 @@ import io.cvmmanager.error.ClientText;
 import io.cvmmanager.error.ErrorKind;
 import io.cvmmanager.error.ManagerException;
 import io.cvmmanager.qemu.QemuCommand;
-import io.cvmmanager.qemu.Tee;
+import io.cvmmanager.vm.Tee;
 import io.cvmmanager.qemu.VmPaths;
 import io.cvmmanager.vm.LaunchConfig;
 import io.cvmmanager.vm.VmCreateRequest;

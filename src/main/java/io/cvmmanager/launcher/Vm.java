@@ -6,7 +6,7 @@ import io.cvmmanager.vm.VmView;
 
 import io.cvmmanager.process.RunningProcess;
 import io.vertx.core.Future;
-import io.cvmmanager.qemu.Tee;
+import io.cvmmanager.vm.Tee;
 import io.cvmmanager.qemu.VmPaths;
 import io.cvmmanager.qmp.QmpClient;
 import java.nio.file.Path;

@@ -12,7 +12,7 @@ import io.cvmmanager.config.QemuConfig;
 import io.cvmmanager.error.ErrorKind;
 import io.cvmmanager.error.ManagerException;
 import io.cvmmanager.metrics.ManagerMetrics;
-import io.cvmmanager.qemu.Tee;
+import io.cvmmanager.vm.Tee;
 import io.cvmmanager.qmp.QmpClient;
 import io.cvmmanager.qmp.SocketWatcher;
 import io.cvmmanager.tracing.Tracing;

@@ -2,7 +2,7 @@ package io.cvmmanager.launcher;
 
 import io.cvmmanager.vm.LaunchConfig;
 import io.cvmmanager.vm.VmState;
-import io.cvmmanager.qemu.Tee;
+import io.cvmmanager.vm.Tee;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

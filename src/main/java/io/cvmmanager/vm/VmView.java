@@ -4,7 +4,7 @@ import io.cvmmanager.bus.BusMessage;
 import io.cvmmanager.error.ClientText;
 import io.cvmmanager.error.ErrorKind;
 import io.cvmmanager.error.ManagerException;
-import io.cvmmanager.qemu.Tee;
+import io.cvmmanager.vm.Tee;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;

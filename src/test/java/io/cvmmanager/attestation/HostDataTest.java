@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import io.cvmmanager.config.ConfigParser;
 import io.cvmmanager.config.InvalidConfigException;
 import io.cvmmanager.config.QemuConfig;
-import io.cvmmanager.qemu.Tee;
+import io.cvmmanager.vm.Tee;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;

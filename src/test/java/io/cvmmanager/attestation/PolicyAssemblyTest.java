@@ -10,7 +10,7 @@ import io.cvmmanager.config.InvalidConfigException;
 import io.cvmmanager.config.ManagerConfig;
 import io.cvmmanager.vm.VmState;
 import io.cvmmanager.vm.VmView;
-import io.cvmmanager.qemu.Tee;
+import io.cvmmanager.vm.Tee;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Base64;

@@ -9,7 +9,7 @@ import io.cvmmanager.config.ConfigParser;
 import io.cvmmanager.config.ManagerConfig;
 import io.cvmmanager.qemu.LaunchInput;
 import io.cvmmanager.qemu.QemuCommand;
-import io.cvmmanager.qemu.Tee;
+import io.cvmmanager.vm.Tee;
 import io.cvmmanager.qemu.VmPaths;
 import io.cvmmanager.qmp.QmpClient;
 import io.cvmmanager.testing.AgentProbe;

@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cvmmanager.process.ExitStatus;
 import io.cvmmanager.process.ProcessSnapshot;
-import io.cvmmanager.qemu.Tee;
+import io.cvmmanager.vm.Tee;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;

@@ -7,7 +7,7 @@ import io.cvmmanager.error.ErrorKind;
 import io.cvmmanager.error.ManagerException;
 import io.cvmmanager.process.ChildProcess;
 import io.cvmmanager.process.RunningProcess;
-import io.cvmmanager.qemu.Tee;
+import io.cvmmanager.vm.Tee;
 import io.cvmmanager.qemu.VmPaths;
 import io.cvmmanager.vm.LaunchConfig;
 import io.vertx.core.Context;

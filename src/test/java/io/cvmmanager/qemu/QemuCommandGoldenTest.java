@@ -1,5 +1,7 @@
 package io.cvmmanager.qemu;
 
+import io.cvmmanager.vm.Tee;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -18,7 +18,7 @@ import io.cvmmanager.config.ManagerConfig;
 import io.cvmmanager.config.PortRange;
 import io.cvmmanager.config.StartupChecks;
 import io.cvmmanager.metrics.ManagerMetrics;
-import io.cvmmanager.qemu.Tee;
+import io.cvmmanager.vm.Tee;
 import io.cvmmanager.tracing.Tracing;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
