@@ -2,6 +2,7 @@ package io.cvmmanager.monitor;
 
 import io.cvmmanager.bus.Addresses;
 import io.cvmmanager.config.ManagerConfig;
+import io.cvmmanager.text.LineSplitter;
 import io.cvmmanager.vm.VmEvent;
 import io.cvmmanager.vm.VmLogLine;
 import io.vertx.core.Future;
@@ -10,7 +11,6 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.file.OpenOptions;
 import io.vertx.core.json.JsonObject;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
@@ -28,6 +28,8 @@ public final class MonitorVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(MonitorVerticle.class);
   static final long CONSOLE_POLL_MS = 200;
   private static final int READ_CHUNK = 64 * 1024;
+  /** A console line longer than this (a guest that writes without newlines) is published in pieces of this size. */
+  public static final int MAX_LINE_BYTES = 64 * 1024;
 
   private final ManagerConfig.Observation observation;
   private final Map<String, Watched> watched = new HashMap<>();
@@ -38,16 +40,17 @@ public final class MonitorVerticle extends VerticleBase {
     final String id;
     final int port;
     final String consoleLog;
-    final StringBuilder partial = new StringBuilder();
+    final LineSplitter console;
     long offset;
     boolean reading;
     boolean probing;
     boolean agentReady;
 
-    Watched(String id, int port, String consoleLog) {
+    Watched(String id, int port, String consoleLog, LineSplitter console) {
       this.id = id;
       this.port = port;
       this.consoleLog = consoleLog;
+      this.console = console;
     }
   }
 
@@ -75,7 +78,9 @@ public final class MonitorVerticle extends VerticleBase {
 
   private void onWatch(Message<JsonObject> message) {
     JsonObject body = message.body();
-    Watched vm = new Watched(body.getString("id"), body.getInteger("port"), body.getString("consoleLog"));
+    String id = body.getString("id");
+    Watched vm = new Watched(id, body.getInteger("port"), body.getString("consoleLog"),
+        new LineSplitter(MAX_LINE_BYTES, line -> publishLine(id, line)));
     watched.put(vm.id, vm);
     if (body.getBoolean("fromEnd", false)) {
       vm.reading = true;
@@ -93,8 +98,8 @@ public final class MonitorVerticle extends VerticleBase {
 
   private void onUnwatch(Message<JsonObject> message) {
     Watched vm = watched.remove(message.body().getString("id"));
-    if (vm != null && vm.partial.length() > 0) {
-      publishLine(vm, vm.partial.toString());
+    if (vm != null) {
+      vm.console.end();
     }
   }
 
@@ -125,24 +130,14 @@ public final class MonitorVerticle extends VerticleBase {
             .eventually(file::close))
         .map(chunk -> {
           vm.offset += chunk.length();
-          split(vm, chunk.toString(StandardCharsets.UTF_8));
+          vm.console.accept(chunk.getBytes());
           return null;
         });
   }
 
-  private void split(Watched vm, String text) {
-    vm.partial.append(text);
-    int newline;
-    while ((newline = vm.partial.indexOf("\n")) >= 0) {
-      String line = vm.partial.substring(0, newline);
-      vm.partial.delete(0, newline + 1);
-      publishLine(vm, line.endsWith("\r") ? line.substring(0, line.length() - 1) : line);
-    }
-  }
-
-  private void publishLine(Watched vm, String line) {
-    vertx.eventBus().publish(VmLogLine.address(vm.id),
-        new VmLogLine(vm.id, VmLogLine.CONSOLE, line, Instant.now()).toJson());
+  private void publishLine(String id, String line) {
+    vertx.eventBus().publish(VmLogLine.address(id),
+        new VmLogLine(id, VmLogLine.CONSOLE, line, Instant.now()).toJson());
   }
 
   /**
