@@ -5,7 +5,6 @@ import io.cvmmanager.error.ManagerException;
 import io.cvmmanager.process.ChildProcess;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -18,6 +17,7 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 /**
@@ -106,17 +106,12 @@ public final class LaunchMeasurement {
   }
 
   private Future<Integer> exitWithin(ChildProcess process, Path tool) {
-    Promise<Integer> exit = Promise.promise();
-    long timer = context.owner().setTimer(Math.max(1, timeout.toMillis()), t -> {
+    // The exit future never fails: a failure here is the timeout.
+    return process.exit().timeout(Math.max(1, timeout.toMillis()), TimeUnit.MILLISECONDS).recover(e -> {
       process.signal(true);
-      exit.tryFail(new ManagerException(ErrorKind.INTERNAL, tool + " did not finish within "
+      return Future.failedFuture(new ManagerException(ErrorKind.INTERNAL, tool + " did not finish within "
           + timeout.toMillis() + " ms; killed"));
     });
-    process.exit().onComplete(ar -> {
-      context.owner().cancelTimer(timer);
-      exit.tryComplete(ar.result());
-    });
-    return exit.future();
   }
 
   /** The digest, if the tool did what it must: exit 0, one line, 96 hex characters. */

@@ -24,9 +24,13 @@ public final class ChildProcess implements RunningProcess {
   static final int MAX_LINE_BYTES = 64 * 1024;
 
   private final NuProcess process;
-  private final Promise<Integer> exit;
+  /**
+   * Bound to the owner's context (derived from a future of that context): a {@code Future.timeout} on a future of
+   * no context fires, and runs what follows it, on Netty's global thread instead of the owner's event loop.
+   */
+  private final Future<Integer> exit;
 
-  private ChildProcess(NuProcess process, Promise<Integer> exit) {
+  private ChildProcess(NuProcess process, Future<Integer> exit) {
     this.process = process;
     this.exit = exit;
   }
@@ -71,11 +75,13 @@ public final class ChildProcess implements RunningProcess {
       }
     });
     // NuProcess forks and execs synchronously: milliseconds, and over 50 on a busy host, so not on an event loop.
-    return context.executeBlocking(builder::start, false).compose(process -> {
+    Future<NuProcess> started = context.executeBlocking(builder::start, false);
+    Future<Integer> exited = started.compose(process -> exit.future());
+    return started.compose(process -> {
       if (process == null || !process.isRunning() && process.getPID() == 0) {
         return Future.failedFuture(new IllegalStateException("cannot start " + command.get(0)));
       }
-      return Future.succeededFuture(new ChildProcess(process, exit));
+      return Future.succeededFuture(new ChildProcess(process, exited));
     });
   }
 
@@ -115,12 +121,12 @@ public final class ChildProcess implements RunningProcess {
   /** Completes with the exit code (or the signal number: NuProcess reports WTERMSIG for a killed child). */
   @Override
   public Future<Integer> exit() {
-    return exit.future();
+    return exit;
   }
 
   @Override
   public boolean exited() {
-    return exit.future().isComplete();
+    return exit.isComplete();
   }
 
   /** SIGTERM ({@code force} false) or SIGKILL. */
