@@ -22,8 +22,10 @@ import java.util.regex.Pattern;
 
 /**
  * The SEV-SNP launch measurement of an IGVM file: {@code <igvmmeasure> <file> measure -b}, whose one line of output is
- * the 48-byte digest in hex. Cached per version of the file (path, size, modification time); while the tool runs for
- * a version, every other request for it waits on the same run. Used from one Vert.x context (its verticle's), so the
+ * the 48-byte digest in hex. Cached per version of the file ({@link FileVersion}: absolute path, size, modification
+ * time, file key (device and inode) and status-change time), one version per path; the tool is not in the key, so
+ * a replaced igvmmeasure does not measure a known version again. While the tool runs for a version, every other
+ * request for it waits on the same run; a failed run is not kept. Used from one Vert.x context (its verticle's), so the
  * cache needs no lock; the file and tool checks run as one blocking job (no async API gives permissions).
  */
 public final class LaunchMeasurement {

@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Watches running VMs from outside QEMU: tails each VM's serial console ({@code console.log}, for VMs this
- * manager spawned and, later, adopted alike) line by line onto {@code cvm.logs.<id>}, keeps that file under
+ * manager spawned and adopted alike) line by line onto {@code cvm.logs.<id>}, keeps that file under
  * MANAGER_CONSOLE_LOG_MAX_SIZE, and probes each agent port every MANAGER_AGENT_PROBE_INTERVAL, telling the launcher
  * when the agent starts or stops answering. QMP events and process exits are the launcher's: it holds the one QMP
  * connection QEMU serves and is the single writer of VM state. One timer for all VMs; no thread per VM.
@@ -141,8 +141,11 @@ public final class MonitorVerticle extends VerticleBase {
   }
 
   /**
-   * Past the cap, the log so far becomes console.log.1 (replacing the previous one) and console.log is cut to
-   * zero; QEMU writes with O_APPEND, so it goes on at the new end. At most twice the cap on disk per VM.
+   * Once what was read passes the cap, the file becomes console.log.1 (a copy, replacing the previous one) and
+   * console.log is cut to zero; QEMU writes with O_APPEND, so it goes on at the new end. As with logrotate's
+   * copytruncate, what QEMU writes between the copy and the cut is lost, and what was not read yet (the file is
+   * read {@code READ_CHUNK} per poll) is in console.log.1 but never published. About twice the cap on disk per
+   * VM, more while the guest writes faster than the console is read.
    */
   private Future<Void> cap(Watched vm) {
     long max = observation.consoleLogMaxBytes();

@@ -18,7 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Tells when QEMU has created a VM's QMP socket, from inotify (the JDK's WatchService on Linux), so the launcher
  * connects as soon as the socket exists instead of polling: with a hundred QEMUs starting at once on two cores,
- * polling every few milliseconds burned more CPU than the QEMUs themselves. One thread for every VM.
+ * polling every few milliseconds burned more CPU than the QEMUs themselves. One thread serves all VMs.
  */
 public final class SocketWatcher implements AutoCloseable {
   private final WatchService watch;
