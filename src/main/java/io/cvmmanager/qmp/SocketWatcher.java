@@ -51,12 +51,18 @@ public final class SocketWatcher implements AutoCloseable {
     }, false).compose(registered -> appeared.future());
   }
 
-  /** Stops watching for a file that will not come (its QEMU exited). */
+  /**
+   * Stops watching for a file that will not come (its QEMU exited). Cancelling waits for the JDK's watch thread as
+   * registering does, so it too runs off the event loop.
+   */
   public void forget(Path file) {
     waiters.forEach((key, waiter) -> {
       if (key.watchable().equals(file.getParent()) && waiter.fileName().equals(file.getFileName().toString())) {
-        key.cancel();
         waiters.remove(key);
+        waiter.context().executeBlocking(() -> {
+          key.cancel();
+          return null;
+        }, false);
       }
     });
   }
