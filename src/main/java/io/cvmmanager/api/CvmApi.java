@@ -18,6 +18,8 @@ import io.cvmmanager.bus.Messages.Nothing;
 import io.cvmmanager.bus.Messages.VmId;
 import io.cvmmanager.bus.Messages.VmList;
 import io.cvmmanager.config.ManagerConfig;
+import io.cvmmanager.monitor.MonitorVerticle;
+import io.cvmmanager.text.LineSplitter;
 import io.cvmmanager.vm.VmEvent;
 import io.cvmmanager.vm.VmLogLine;
 import io.cvmmanager.vm.VmView;
@@ -33,7 +35,6 @@ import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerRequest;
 import io.vertx.grpc.server.GrpcServerResponse;
 import io.vertx.grpc.server.StatusException;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -162,7 +163,10 @@ final class CvmApi {
     }).onFailure(stream::fail);
   }
 
-  /** The last {@code count} lines of the VM's console (console.log.1 then console.log, the last MiB of them). */
+  /**
+   * The last {@code count} lines of the VM's console: console.log.1 then console.log (the last MiB of each) as one
+   * byte stream, split as {@link MonitorVerticle} splits what it streams.
+   */
   private Future<List<String>> tail(String id, int count) {
     if (count <= 0) {
       return Future.succeededFuture(List.of());
@@ -170,16 +174,21 @@ final class CvmApi {
     VmPaths paths = VmPaths.of(config.stateDir(), id);
     String current = paths.consoleLog().toString();
     return readQuietly(current + ".1").compose(older -> readQuietly(current).map(newer -> {
-      String text = older + newer;
-      List<String> lines = new ArrayList<>(List.of(text.split("\r?\n", -1)));
-      if (!lines.isEmpty() && lines.get(lines.size() - 1).isEmpty()) {
-        lines.remove(lines.size() - 1);
-      }
-      return List.copyOf(lines.subList(Math.max(0, lines.size() - count), lines.size()));
+      Deque<String> last = new ArrayDeque<>();
+      LineSplitter lines = new LineSplitter(MonitorVerticle.MAX_LINE_BYTES, line -> {
+        if (last.size() == count) {
+          last.removeFirst();
+        }
+        last.addLast(line);
+      });
+      lines.accept(older.getBytes());
+      lines.accept(newer.getBytes());
+      lines.end();
+      return List.copyOf(last);
     }));
   }
 
-  private Future<String> readQuietly(String file) {
+  private Future<Buffer> readQuietly(String file) {
     return vertx.fileSystem().props(file)
         .compose(props -> vertx.fileSystem().open(file, new io.vertx.core.file.OpenOptions().setRead(true)
                 .setWrite(false).setCreate(false))
@@ -188,8 +197,7 @@ final class CvmApi {
               return f.read(Buffer.buffer((int) length), 0, props.size() - length, (int) length)
                   .eventually(f::close);
             }))
-        .map(buffer -> buffer.toString(StandardCharsets.UTF_8))
-        .otherwise("");
+        .otherwise(Buffer.buffer());
   }
 
   private Future<List<VmView>> list() {

@@ -36,7 +36,6 @@ final class GrpcErrors {
       case NOT_FOUND -> GrpcStatus.NOT_FOUND;
       case FAILED_PRECONDITION -> GrpcStatus.FAILED_PRECONDITION;
       case RESOURCE_EXHAUSTED -> GrpcStatus.RESOURCE_EXHAUSTED;
-      case UNIMPLEMENTED -> GrpcStatus.UNIMPLEMENTED;
       case UNAVAILABLE -> GrpcStatus.UNAVAILABLE;
       case INTERNAL -> GrpcStatus.INTERNAL;
     };

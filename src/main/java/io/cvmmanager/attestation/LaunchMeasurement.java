@@ -5,7 +5,6 @@ import io.cvmmanager.error.ManagerException;
 import io.cvmmanager.process.ChildProcess;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -18,12 +17,15 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 /**
  * The SEV-SNP launch measurement of an IGVM file: {@code <igvmmeasure> <file> measure -b}, whose one line of output is
- * the 48-byte digest in hex. Cached per version of the file (path, size, modification time); while the tool runs for
- * a version, every other request for it waits on the same run. Used from one Vert.x context (its verticle's), so the
+ * the 48-byte digest in hex. Cached per version of the file ({@link FileVersion}: absolute path, size, modification
+ * time, file key (device and inode) and status-change time), one version per path; the tool is not in the key, so
+ * a replaced igvmmeasure does not measure a known version again. While the tool runs for a version, every other
+ * request for it waits on the same run; a failed run is not kept. Used from one Vert.x context (its verticle's), so the
  * cache needs no lock; the file and tool checks run as one blocking job (no async API gives permissions).
  */
 public final class LaunchMeasurement {
@@ -106,17 +108,12 @@ public final class LaunchMeasurement {
   }
 
   private Future<Integer> exitWithin(ChildProcess process, Path tool) {
-    Promise<Integer> exit = Promise.promise();
-    long timer = context.owner().setTimer(Math.max(1, timeout.toMillis()), t -> {
+    // The exit future never fails: a failure here is the timeout.
+    return process.exit().timeout(Math.max(1, timeout.toMillis()), TimeUnit.MILLISECONDS).recover(e -> {
       process.signal(true);
-      exit.tryFail(new ManagerException(ErrorKind.INTERNAL, tool + " did not finish within "
+      return Future.failedFuture(new ManagerException(ErrorKind.INTERNAL, tool + " did not finish within "
           + timeout.toMillis() + " ms; killed"));
     });
-    process.exit().onComplete(ar -> {
-      context.owner().cancelTimer(timer);
-      exit.tryComplete(ar.result());
-    });
-    return exit.future();
   }
 
   /** The digest, if the tool did what it must: exit 0, one line, 96 hex characters. */

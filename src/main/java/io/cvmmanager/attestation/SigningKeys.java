@@ -41,10 +41,6 @@ public final class SigningKeys {
 
   private SigningKeys() {}
 
-  public static PrivateKey readPrivateKey(Path file) throws IOException {
-    return privateKey(new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1));
-  }
-
   public static PublicKey readPublicKey(Path file) throws IOException {
     return publicKey(new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1));
   }

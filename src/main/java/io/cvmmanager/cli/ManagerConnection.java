@@ -96,17 +96,17 @@ final class ManagerConnection implements AutoCloseable {
       Interrupt interrupt) {
     Promise<Answer<Void>> outcome = Promise.promise();
     interrupt.arm().thenRun(() -> outcome.tryComplete(new Answer<>(GrpcStatus.OK, "", null)));
-    long deadline = vertx.setTimer(timeout.toMillis(), t -> outcome.tryComplete(noAnswer()));
     client.request(server, method).compose(req -> req.send(request))
+        .timeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
         .onSuccess(response -> {
-          vertx.cancelTimer(deadline);
           interrupt.streamOpened();
           response.handler(onMessage);
           response.end().onComplete(end -> outcome.tryComplete(end.succeeded()
               ? new Answer<>(GrpcStatus.OK, "", null)
               : ended(response.status(), statusMessage(response), end.cause())));
         })
-        .onFailure(e -> outcome.tryComplete(unavailable("connection to " + server + " failed: ", e)));
+        .onFailure(e -> outcome.tryComplete(e instanceof TimeoutException ? noAnswer()
+            : unavailable("connection to " + server + " failed: ", e)));
     return outcome.future().await();
   }
 

@@ -23,7 +23,7 @@ public enum ConfigVariable {
   MANAGER_LOG_FORMAT("json"),
   /** Ours: how often each running VM's agent port is probed (0s: never). */
   MANAGER_AGENT_PROBE_INTERVAL("5s"),
-  /** Ours: a VM's console.log is cut back (its older half dropped) when it grows past this size. */
+  /** Ours: past this size a VM's console.log becomes console.log.1 (replacing the previous one) and starts empty. */
   MANAGER_CONSOLE_LOG_MAX_SIZE("16M"),
   MANAGER_HTTP_HOST("localhost"),
   MANAGER_HTTP_PORT("7003"),

@@ -61,8 +61,8 @@ final class ExitWatch {
       case "GUEST_PANICKED" -> table.publish(VmEvent.of(VmEvent.GUEST_PANIC, vm.id, event.data().encode()));
       default -> { }
     }
-    table.publish(new VmEvent(VmEvent.QMP, vm.id, "", event.name(), java.time.Instant.now(),
-        event.data().encode()));
+    // QEMU's own timestamp of the event: the time it happened, not the time it was read.
+    table.publish(new VmEvent(VmEvent.QMP, vm.id, "", event.name(), event.time(), event.data().encode()));
   }
 
   /**

@@ -6,6 +6,7 @@ import io.cvmmanager.process.ChildProcess;
 import io.cvmmanager.process.ProcessSnapshot;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.List;
@@ -74,8 +75,15 @@ final class StopSequence {
       // No QMP connection to end at QEMU's exit: an adopted QEMU's is looked for in /proc meanwhile.
       vm.process.expectExit(timeout);
     }
-    return vm.process.exit().map(true).timeout(Math.max(1, timeout.toMillis()), TimeUnit.MILLISECONDS)
-        .otherwise(false);
+    // A timer of this loop, not Future.timeout: an adopted process's exit is a future of no context, whose timeout
+    // would fire (and run the rest of the ladder) on Netty's global thread instead of the launcher's loop.
+    Promise<Boolean> result = Promise.promise();
+    long timer = vertx.setTimer(Math.max(1, timeout.toMillis()), t -> result.tryComplete(false));
+    vm.process.exit().onComplete(ar -> {
+      vertx.cancelTimer(timer);
+      result.tryComplete(true);
+    });
+    return result.future();
   }
 
   /**

@@ -7,6 +7,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.NetSocket;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Whether the guest answers on a VM's forwarded agent port. Only bytes from the guest count: QEMU's user networking
@@ -18,13 +19,11 @@ import io.vertx.core.net.NetSocket;
 final class AgentPortProbe {
   static final int TIMEOUT_MS = 1500;
 
-  private final Vertx vertx;
   private final NetClient client;
   /** Made once: a probe never completes the handshake, so the same hello serves every connection. */
   private final Buffer clientHello = TlsClientHello.create();
 
   AgentPortProbe(Vertx vertx) {
-    this.vertx = vertx;
     this.client = vertx.createNetClient(new NetClientOptions().setConnectTimeout(TIMEOUT_MS));
   }
 
@@ -43,8 +42,9 @@ final class AgentPortProbe {
     socket.handler(data -> answered.tryComplete(true));
     socket.closeHandler(v -> answered.tryComplete(false));
     socket.exceptionHandler(e -> answered.tryComplete(false));
-    long timer = vertx.setTimer(TIMEOUT_MS, t -> answered.tryComplete(false));
-    socket.write(clientHello);
-    return answered.future().onComplete(done -> vertx.cancelTimer(timer));
+    // Through the write's future, bound to the socket's context: the timeout then fires on its event loop.
+    return socket.write(clientHello).compose(written -> answered.future())
+        .timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS)
+        .otherwise(false);
   }
 }

@@ -6,13 +6,13 @@ import io.cvmmanager.bus.Messages.VmId;
 import io.cvmmanager.bus.Messages.VmObserved;
 import io.cvmmanager.bus.Messages.WatchVm;
 import io.cvmmanager.config.ManagerConfig;
+import io.cvmmanager.text.LineSplitter;
 import io.cvmmanager.vm.VmEvent;
 import io.cvmmanager.vm.VmLogLine;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.file.OpenOptions;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Watches running VMs from outside QEMU: tails each VM's serial console ({@code console.log}, for VMs this
- * manager spawned and, later, adopted alike) line by line onto {@code cvm.logs.<id>}, keeps that file under
+ * manager spawned and adopted alike) line by line onto {@code cvm.logs.<id>}, keeps that file under
  * MANAGER_CONSOLE_LOG_MAX_SIZE, and probes each agent port every MANAGER_AGENT_PROBE_INTERVAL, telling the launcher
  * when the agent starts or stops answering. QMP events and process exits are the launcher's: it holds the one QMP
  * connection QEMU serves and is the single writer of VM state. One timer for all VMs; no thread per VM.
@@ -30,6 +30,8 @@ public final class MonitorVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(MonitorVerticle.class);
   static final long CONSOLE_POLL_MS = 200;
   private static final int READ_CHUNK = 64 * 1024;
+  /** A console line longer than this (a guest that writes without newlines) is published in pieces of this size. */
+  public static final int MAX_LINE_BYTES = 64 * 1024;
 
   private final ManagerConfig.Observation observation;
   private final Map<String, Watched> watched = new HashMap<>();
@@ -41,16 +43,17 @@ public final class MonitorVerticle extends VerticleBase {
     final String id;
     final int port;
     final String consoleLog;
-    final StringBuilder partial = new StringBuilder();
+    final LineSplitter console;
     long offset;
     boolean reading;
     boolean probing;
     boolean agentReady;
 
-    Watched(String id, int port, String consoleLog) {
+    Watched(String id, int port, String consoleLog, LineSplitter console) {
       this.id = id;
       this.port = port;
       this.consoleLog = consoleLog;
+      this.console = console;
     }
   }
 
@@ -78,7 +81,9 @@ public final class MonitorVerticle extends VerticleBase {
   }
 
   private void onWatch(WatchVm request) {
-    Watched vm = new Watched(request.id(), request.port(), request.consoleLog());
+    String id = request.id();
+    Watched vm = new Watched(id, request.port(), request.consoleLog(),
+        new LineSplitter(MAX_LINE_BYTES, line -> publishLine(id, line)));
     watched.put(vm.id, vm);
     if (request.fromEnd()) {
       vm.reading = true;
@@ -96,8 +101,8 @@ public final class MonitorVerticle extends VerticleBase {
 
   private void onUnwatch(VmId request) {
     Watched vm = watched.remove(request.id());
-    if (vm != null && vm.partial.length() > 0) {
-      publishLine(vm, vm.partial.toString());
+    if (vm != null) {
+      vm.console.end();
     }
   }
 
@@ -128,28 +133,21 @@ public final class MonitorVerticle extends VerticleBase {
             .eventually(file::close))
         .map(chunk -> {
           vm.offset += chunk.length();
-          split(vm, chunk.toString(StandardCharsets.UTF_8));
+          vm.console.accept(chunk.getBytes());
           return null;
         });
   }
 
-  private void split(Watched vm, String text) {
-    vm.partial.append(text);
-    int newline;
-    while ((newline = vm.partial.indexOf("\n")) >= 0) {
-      String line = vm.partial.substring(0, newline);
-      vm.partial.delete(0, newline + 1);
-      publishLine(vm, line.endsWith("\r") ? line.substring(0, line.length() - 1) : line);
-    }
-  }
-
-  private void publishLine(Watched vm, String line) {
-    bus.publish(Addresses.VM_LOGS.at(vm.id), new VmLogLine(vm.id, VmLogLine.CONSOLE, line, Instant.now()));
+  private void publishLine(String id, String line) {
+    bus.publish(Addresses.VM_LOGS.at(id), new VmLogLine(id, VmLogLine.CONSOLE, line, Instant.now()));
   }
 
   /**
-   * Past the cap, the log so far becomes console.log.1 (replacing the previous one) and console.log is cut to
-   * zero; QEMU writes with O_APPEND, so it goes on at the new end. At most twice the cap on disk per VM.
+   * Once what was read passes the cap, the file becomes console.log.1 (a copy, replacing the previous one) and
+   * console.log is cut to zero; QEMU writes with O_APPEND, so it goes on at the new end. As with logrotate's
+   * copytruncate, what QEMU writes between the copy and the cut is lost, and what was not read yet (the file is
+   * read {@code READ_CHUNK} per poll) is in console.log.1 but never published. About twice the cap on disk per
+   * VM, more while the guest writes faster than the console is read.
    */
   private Future<Void> cap(Watched vm) {
     long max = observation.consoleLogMaxBytes();

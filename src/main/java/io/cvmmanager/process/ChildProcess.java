@@ -3,12 +3,12 @@ package io.cvmmanager.process;
 import com.zaxxer.nuprocess.NuAbstractProcessHandler;
 import com.zaxxer.nuprocess.NuProcess;
 import com.zaxxer.nuprocess.NuProcessBuilder;
+import io.cvmmanager.text.LineSplitter;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -20,24 +20,32 @@ import java.util.List;
 public final class ChildProcess implements RunningProcess {
   /** The exit code NuProcess reports when the program could not be started at all, or its status was lost. */
   public static final int NOT_STARTED = Integer.MIN_VALUE;
+  /** QEMU's and the tools' lines are short; a program that writes without newlines is read in pieces of this. */
+  static final int MAX_LINE_BYTES = 64 * 1024;
 
   private final NuProcess process;
-  private final Promise<Integer> exit;
+  /**
+   * Bound to the owner's context (derived from a future of that context): a {@code Future.timeout} on a future of
+   * no context fires, and runs what follows it, on Netty's global thread instead of the owner's event loop.
+   */
+  private final Future<Integer> exit;
 
-  private ChildProcess(NuProcess process, Promise<Integer> exit) {
+  private ChildProcess(NuProcess process, Future<Integer> exit) {
     this.process = process;
     this.exit = exit;
   }
 
   /**
    * Starts {@code command}. {@code stdout} and {@code stderr} get each complete line (without its newline; a last
-   * unterminated line too). The returned future fails if the program cannot be started.
+   * unterminated line too; a line over {@link #MAX_LINE_BYTES} in pieces, see {@link LineSplitter}). The returned
+   * future fails if the program cannot be started.
    */
   public static Future<ChildProcess> start(Context context, List<String> command, Path workingDir,
       Handler<String> stdout, Handler<String> stderr) {
     Promise<Integer> exit = Promise.promise();
-    LineSplitter out = new LineSplitter(line -> deliver(context, v -> stdout.handle(line)));
-    LineSplitter err = new LineSplitter(line -> deliver(context, v -> stderr.handle(line)));
+    // NuProcess hands over whatever the pipe had, not whole lines.
+    LineSplitter out = new LineSplitter(MAX_LINE_BYTES, line -> deliver(context, v -> stdout.handle(line)));
+    LineSplitter err = new LineSplitter(MAX_LINE_BYTES, line -> deliver(context, v -> stderr.handle(line)));
     NuProcessBuilder builder = new NuProcessBuilder(command);
     if (workingDir != null) {
       builder.setCwd(workingDir);
@@ -45,27 +53,35 @@ public final class ChildProcess implements RunningProcess {
     builder.setProcessListener(new NuAbstractProcessHandler() {
       @Override
       public void onStdout(ByteBuffer buffer, boolean closed) {
-        out.accept(buffer, closed);
+        out.accept(buffer);
+        if (closed) {
+          out.end();
+        }
       }
 
       @Override
       public void onStderr(ByteBuffer buffer, boolean closed) {
-        err.accept(buffer, closed);
+        err.accept(buffer);
+        if (closed) {
+          err.end();
+        }
       }
 
       @Override
       public void onExit(int code) {
-        out.flush();
-        err.flush();
+        out.end();
+        err.end();
         deliver(context, v -> exit.tryComplete(code));
       }
     });
     // NuProcess forks and execs synchronously: milliseconds, and over 50 on a busy host, so not on an event loop.
-    return context.executeBlocking(builder::start, false).compose(process -> {
+    Future<NuProcess> started = context.executeBlocking(builder::start, false);
+    Future<Integer> exited = started.compose(process -> exit.future());
+    return started.compose(process -> {
       if (process == null || !process.isRunning() && process.getPID() == 0) {
         return Future.failedFuture(new IllegalStateException("cannot start " + command.get(0)));
       }
-      return Future.succeededFuture(new ChildProcess(process, exit));
+      return Future.succeededFuture(new ChildProcess(process, exited));
     });
   }
 
@@ -105,50 +121,17 @@ public final class ChildProcess implements RunningProcess {
   /** Completes with the exit code (or the signal number: NuProcess reports WTERMSIG for a killed child). */
   @Override
   public Future<Integer> exit() {
-    return exit.future();
+    return exit;
   }
 
   @Override
   public boolean exited() {
-    return exit.future().isComplete();
+    return exit.isComplete();
   }
 
   /** SIGTERM ({@code force} false) or SIGKILL. */
   @Override
   public void signal(boolean force) {
     process.destroy(force);
-  }
-
-  /** Splits a byte stream into lines; NuProcess hands over whatever the pipe had, not whole lines. */
-  private static final class LineSplitter {
-    private final Handler<String> lines;
-    private final StringBuilder partial = new StringBuilder();
-
-    LineSplitter(Handler<String> lines) {
-      this.lines = lines;
-    }
-
-    void accept(ByteBuffer buffer, boolean closed) {
-      byte[] bytes = new byte[buffer.remaining()];
-      buffer.get(bytes);
-      partial.append(new String(bytes, StandardCharsets.UTF_8));
-      int newline;
-      while ((newline = partial.indexOf("\n")) >= 0) {
-        String line = partial.substring(0, newline);
-        partial.delete(0, newline + 1);
-        lines.handle(line.endsWith("\r") ? line.substring(0, line.length() - 1) : line);
-      }
-      if (closed) {
-        flush();
-      }
-    }
-
-    void flush() {
-      if (partial.length() > 0) {
-        String rest = partial.toString();
-        partial.setLength(0);
-        lines.handle(rest);
-      }
-    }
   }
 }

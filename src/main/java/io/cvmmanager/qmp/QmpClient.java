@@ -59,10 +59,9 @@ public final class QmpClient {
         .compose(client -> client.ready.future()
             .timeout(Math.max(1, deadline - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS)
             .map(client)
-            .recover(e -> {
-              QmpException failure = client.handshakeFailure(e);
-              return client.close().transform(ignored -> Future.failedFuture(failure));
-            }));
+            // The timeout fires on Netty's global thread (ready has no context); the close's future brings what
+            // follows back to the connection's event loop, where the handshake's state is read.
+            .recover(e -> client.close().transform(ignored -> Future.failedFuture(client.handshakeFailure(e)))));
   }
 
   /** A NetClient fit for QMP sockets; share one among all VMs. */
@@ -94,7 +93,11 @@ public final class QmpClient {
         });
   }
 
-  /** Runs a command; the future holds its {@code return} value, or fails with QEMU's error. */
+  /**
+   * Runs a command; the future holds its {@code return} value, or fails with QEMU's error. It is bound to the
+   * connection's context (it goes through the write's future), so that a caller's {@code Future.timeout} on it fires
+   * there: on a future of no context it would fire, and run what follows, on Netty's global thread.
+   */
   public Future<Object> execute(String command, JsonObject arguments) {
     if (closed.future().isComplete()) {
       return Future.failedFuture(new QmpException("Disconnected", "QMP connection is closed"));
@@ -106,8 +109,7 @@ public final class QmpClient {
     if (arguments != null && !arguments.isEmpty()) {
       message.put("arguments", arguments);
     }
-    socket.write(message.encode() + "\n");
-    return reply.future();
+    return socket.write(message.encode() + "\n").transform(written -> reply.future());
   }
 
   public Future<Object> execute(String command) {

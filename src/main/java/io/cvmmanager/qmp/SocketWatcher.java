@@ -18,7 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Tells when QEMU has created a VM's QMP socket, from inotify (the JDK's WatchService on Linux), so the launcher
  * connects as soon as the socket exists instead of polling: with a hundred QEMUs starting at once on two cores,
- * polling every few milliseconds burned more CPU than the QEMUs themselves. One thread for every VM.
+ * polling every few milliseconds burned more CPU than the QEMUs themselves. One thread serves all VMs.
  */
 public final class SocketWatcher implements AutoCloseable {
   private final WatchService watch;
@@ -51,12 +51,18 @@ public final class SocketWatcher implements AutoCloseable {
     }, false).compose(registered -> appeared.future());
   }
 
-  /** Stops watching for a file that will not come (its QEMU exited). */
+  /**
+   * Stops watching for a file that will not come (its QEMU exited). Cancelling waits for the JDK's watch thread as
+   * registering does, so it too runs off the event loop.
+   */
   public void forget(Path file) {
     waiters.forEach((key, waiter) -> {
       if (key.watchable().equals(file.getParent()) && waiter.fileName().equals(file.getFileName().toString())) {
-        key.cancel();
         waiters.remove(key);
+        waiter.context().executeBlocking(() -> {
+          key.cancel();
+          return null;
+        }, false);
       }
     });
   }

@@ -75,7 +75,7 @@ class CorimShowTest {
   void signedPolicyIsCheckedWithTheKeyGiven(@TempDir Path dir) throws Exception {
     Path key = CoseSign1Test.sec1P256(dir);
     Path otherKey = CoseSign1Test.pkcs8P256(dir);
-    byte[] signed = CoseSign1.sign(CorimEncoder.encode(CorimEncoderTest.snpInput()), SigningKeys.readPrivateKey(key));
+    byte[] signed = CoseSign1.sign(CorimEncoder.encode(CorimEncoderTest.snpInput()), ReferenceFiles.signingKey(key));
     Path file = write(dir, "signed.cbor", signed);
 
     Run unchecked = show(file.toString());
@@ -114,7 +114,7 @@ class CorimShowTest {
     assertEquals(1, notCorim.exit());
     assertTrue(notCorim.err().contains("is not a CoRIM"), notCorim.err());
 
-    byte[] signedMap = CoseSign1.sign(map, SigningKeys.readPrivateKey(CoseSign1Test.sec1P256(dir)));
+    byte[] signedMap = CoseSign1.sign(map, ReferenceFiles.signingKey(CoseSign1Test.sec1P256(dir)));
     Run signedNotCorim = show(write(dir, "signed-map.cbor", signedMap).toString());
     assertEquals(1, signedNotCorim.exit());
     assertTrue(signedNotCorim.err().contains("the COSE_Sign1 payload is not a CoRIM"), signedNotCorim.err());

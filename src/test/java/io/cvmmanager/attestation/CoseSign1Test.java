@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.PrivateKey;
@@ -48,7 +49,7 @@ class CoseSign1Test {
 
   private static void signsSoOpensslVerifies(Path key, Path dir) throws Exception {
     byte[] corim = CorimEncoder.encode(CorimEncoderTest.snpInput());
-    PrivateKey privateKey = SigningKeys.readPrivateKey(key);
+    PrivateKey privateKey = ReferenceFiles.signingKey(key);
     byte[] cose = CoseSign1.sign(corim, privateKey);
 
     JsonObject verdict = opensslVerdict(cose, publicOf(key), dir);
@@ -94,7 +95,7 @@ class CoseSign1Test {
   void tamperedPayloadOrOtherKeyFailsVerification(@TempDir Path dir) throws Exception {
     Path key = sec1P256(dir);
     Path other = pkcs8P256(dir);
-    byte[] cose = CoseSign1.sign(CorimEncoder.encode(CorimEncoderTest.snpInput()), SigningKeys.readPrivateKey(key));
+    byte[] cose = CoseSign1.sign(CorimEncoder.encode(CorimEncoderTest.snpInput()), ReferenceFiles.signingKey(key));
     byte[] tampered = cose.clone();
     int inPayload = cose.length - 66 - 20; // the signature bstr (2 + 64 bytes) ends the message; before it, payload
     tampered[inPayload] ^= 0x01;
@@ -130,7 +131,7 @@ class CoseSign1Test {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> {
           if (isPrivate) {
-            SigningKeys.readPrivateKey(key);
+            SigningKeys.privateKey(Files.readString(key, StandardCharsets.ISO_8859_1));
           } else {
             SigningKeys.readPublicKey(key);
           }

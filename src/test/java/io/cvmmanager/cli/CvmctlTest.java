@@ -187,6 +187,18 @@ class CvmctlTest {
     }
   }
 
+  /** A stream waits for the manager's response headers no longer than the timeout either. */
+  @Test
+  void silentManagerIsDeadlineExceededForAStreamToo() throws Exception {
+    try (ServerSocket silent = new ServerSocket(0, 10, InetAddress.getLoopbackAddress())) {
+      Run run = cvmctl(Map.of(ManagerConnection.URL, "127.0.0.1:" + silent.getLocalPort()),
+          "events", "--timeout", "300ms");
+      assertEquals(1, run.exit());
+      assertEquals("error: DEADLINE_EXCEEDED: no answer from 127.0.0.1:" + silent.getLocalPort() + " within 300ms\n",
+          run.err());
+    }
+  }
+
   @Test
   void managerAddressThatIsNotHostAndPortIsNamed() {
     Run run = cvmctl(Map.of(ManagerConnection.URL, "localhost"), "remove-vm", "some-id");

@@ -43,4 +43,34 @@ class ChildProcessTest {
       vertx.close().await();
     }
   }
+
+  /** é written as two separate writes (two pipe reads): it reaches the handler whole. */
+  @Test
+  void aCharacterSplitAcrossTwoWritesArrivesWhole() throws Exception {
+    List<String> stdout = runToEnd("printf '\\303'; sleep 0.2; printf '\\251t\\n'");
+    assertEquals(List.of("ét"), stdout);
+  }
+
+  /** A program that never writes a newline is read in pieces of MAX_LINE_BYTES, not held in memory to its end. */
+  @Test
+  void aLineOverTheBoundArrivesInPieces() throws Exception {
+    int length = 2 * ChildProcess.MAX_LINE_BYTES + 7;
+    List<String> stdout = runToEnd("head -c " + length + " /dev/zero | tr '\\0' x");
+    assertEquals(List.of(ChildProcess.MAX_LINE_BYTES, ChildProcess.MAX_LINE_BYTES, 7),
+        stdout.stream().map(String::length).toList());
+  }
+
+  private static List<String> runToEnd(String script) throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try {
+      Context context = vertx.getOrCreateContext();
+      List<String> stdout = new ArrayList<>();
+      ChildProcess process = ChildProcess.start(context, List.of("/bin/sh", "-c", script), null, stdout::add,
+          line -> { }).await();
+      assertEquals(0, process.exit().await(10, TimeUnit.SECONDS));
+      return stdout;
+    } finally {
+      vertx.close().await();
+    }
+  }
 }
