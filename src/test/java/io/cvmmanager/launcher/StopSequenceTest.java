@@ -59,6 +59,7 @@ class StopSequenceTest {
     private final Promise<Integer> exit = Promise.promise();
     private final Set<String> obeys;
     final List<String> signals = new CopyOnWriteArrayList<>();
+    final List<String> threads = new CopyOnWriteArrayList<>();
 
     ScriptedProcess(String... obeys) {
       this.obeys = Set.of(obeys);
@@ -83,6 +84,7 @@ class StopSequenceTest {
     public void signal(boolean force) {
       String signal = force ? "SIGKILL" : "SIGTERM";
       signals.add(signal);
+      threads.add(Thread.currentThread().getName());
       if (obeys.contains(signal)) {
         exit.tryComplete(force ? 137 : 143);
       }
@@ -124,6 +126,9 @@ class StopSequenceTest {
     Throwable failure = stop(vm(process, false), false, "sudo").transform(ar -> Future.succeededFuture(ar.cause()))
         .await();
     assertEquals(List.of("SIGTERM", "SIGKILL"), process.signals);
+    // Its exit future has no context (as an adopted process's): each next step still runs on the launcher's loop.
+    assertTrue(process.threads.stream().allMatch(t -> t.startsWith("vert.x-eventloop-thread")), process.threads
+        .toString());
     assertEquals(ErrorKind.INTERNAL, ((ManagerException) failure).kind());
     assertEquals("QEMU (pid 4242) survived SIGKILL", failure.getMessage());
   }
