@@ -12,6 +12,7 @@ import io.cvmmanager.api.manager.AttestationPolicyReq;
 import io.cvmmanager.api.manager.AttestationPolicyRes;
 import io.cvmmanager.api.manager.CreateReq;
 import io.cvmmanager.config.PortRange;
+import io.cvmmanager.testing.FakeQemu;
 import io.cvmmanager.testing.TestManager;
 import io.cvmmanager.testing.UnaryCall;
 import io.vertx.core.json.JsonArray;
@@ -134,7 +135,9 @@ class AttestationPolicyTest {
 
   @Test
   void plainVmHasNoPolicyAndAnUnknownIdIsNotFound(@TempDir Path stateDir) throws Exception {
-    try (TestManager manager = TestManager.start(stateDir, PORTS, Map.of("MANAGER_QEMU_START_PAUSED", "true"))) {
+    // The fake QEMU: a VM without a TEE is all this needs, and a *Test starts no real QEMU.
+    try (TestManager manager = TestManager.start(stateDir, PORTS, Map.of("MANAGER_QEMU_START_PAUSED", "true",
+        "MANAGER_QEMU_BIN_PATH", FakeQemu.binary(dir).toString()))) {
       String id = created(manager);
       UnaryCall.Result<AttestationPolicyRes> plain = policy(manager, id);
       assertEquals(GrpcStatus.FAILED_PRECONDITION, plain.status());

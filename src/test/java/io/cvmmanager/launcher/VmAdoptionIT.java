@@ -33,7 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * takes them back, reports what ended meanwhile, and never touches a process that is not its QEMU. Real QEMU,
  * paused (no guest needed); both managers in this JVM, one after the other.
  */
-class VmAdoptionTest {
+class VmAdoptionIT {
   private static final String CVM = "cvm.v1.CvmService";
   private static final PortRange PORTS = new PortRange(26800, 26809);
   private static final Map<String, String> LEAVE_VMS = Map.of("MANAGER_QEMU_START_PAUSED", "true",

@@ -12,7 +12,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class CvmInfoTest {
+class CvmInfoIT {
   @Test
   void cvmInfoAnswersForAVmAndNotFoundForAnUnknownId(@TempDir Path stateDir) throws Exception {
     try (TestManager manager = TestManager.start(stateDir, new PortRange(26120, 26121), Map.of(

@@ -34,7 +34,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Events, logs and death detection, through the event bus and our own gRPC service over a real socket. */
-class VmObservationTest {
+class VmObservationIT {
   private static final String CVM = "cvm.v1.CvmService";
 
   private static List<Event> watch(TestManager manager, WatchEventsRequest request) {

@@ -35,7 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Bad input and faults: each gives a clear gRPC status and leaves no QEMU, file or port behind (TestManager's
  * close asserts that; the tests also assert it right after the failed call). VMs start paused: no guest needed.
  */
-class VmFaultsTest {
+class VmFaultsIT {
   @TempDir
   Path stateDir;
 

@@ -36,7 +36,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Spans exported over OTLP/HTTP to a real (test) collector, and their context carried on the event bus. */
-class TracingTest {
+class TracingIT {
   private static final Duration EXPORTED_WITHIN = Duration.ofSeconds(20);
 
   private Vertx vertx;

@@ -33,7 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * through a wrapper that, before exec'ing it, says which port it was given and waits until the test has had its
  * turn (taken the port, or not).
  */
-class PortTakenTest {
+class PortTakenIT {
   private static final Duration WAIT = Duration.ofSeconds(30);
 
   @TempDir

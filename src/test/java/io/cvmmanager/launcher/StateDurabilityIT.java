@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  * have removed the VM its client was told runs), and a running VM whose record cannot be written has it retried
  * until it lands, reported meanwhile. The state dir is a small tmpfs the test fills.
  */
-class StateDurabilityTest {
+class StateDurabilityIT {
   @TempDir
   Path work;
   private Path stateDir;

@@ -39,7 +39,7 @@ import org.slf4j.LoggerFactory;
  * once, with a message short enough for any client's metadata limit, and nothing is made. No QEMU starts: every
  * request here is refused before the launcher would spawn one.
  */
-class HostileRequestsTest {
+class HostileRequestsIT {
   private static final String LONG_ID = "4b0f7f0e-".repeat(1000);
 
   @TempDir

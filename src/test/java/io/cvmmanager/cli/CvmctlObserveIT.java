@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** cvmctl's list, info, logs and events in this JVM against a whole manager (QEMU started paused). */
-class CvmctlObserveTest {
+class CvmctlObserveIT {
   private static final PortRange PORTS = new PortRange(26600, 26699);
   private static final Map<String, String> PAUSED = Map.of("MANAGER_QEMU_START_PAUSED", "true");
   private static final Pattern CREATED =

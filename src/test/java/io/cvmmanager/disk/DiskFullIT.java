@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * RESOURCE_EXHAUSTED naming the state dir and the file, and leaves nothing behind. The fake QEMU stands in for
  * QEMU: no guest is needed.
  */
-class DiskFullTest {
+class DiskFullIT {
   private static final int PAGE = 4096;
   /** Pages of the OVMF_VARS source the tests give (2), of the env file, of a cert file, of state.json (1 each). */
   private static final int VARS_PAGES = 2;

@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The upstream API end to end: a real gRPC client creates a VM that boots the dev guest for real, whose agent
  * answers through the forwarded port with the id and certificates handed over 9p; RemoveVm leaves nothing.
  */
-class VmLifecycleTest {
+class VmLifecycleIT {
   private static final Duration BOOT = Duration.ofSeconds(120);
 
   static CreateReq withCertificates() {

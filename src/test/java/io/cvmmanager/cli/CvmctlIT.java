@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** cvmctl in this JVM, with its own environment and streams, against a whole manager (QEMU started paused). */
-class CvmctlTest {
+class CvmctlIT {
   private static final PortRange PORTS = new PortRange(26300, 26309);
   private static final Map<String, String> PAUSED = Map.of("MANAGER_QEMU_START_PAUSED", "true");
   private static final Pattern CREATED =

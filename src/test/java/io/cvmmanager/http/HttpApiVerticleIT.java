@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** /health and /metrics over real sockets: against a whole manager with paused VMs, and on their own. */
-class HttpApiVerticleTest {
+class HttpApiVerticleIT {
   private static final PortRange PORTS = new PortRange(26400, 26409);
   private static final Map<String, String> PAUSED = Map.of("MANAGER_QEMU_START_PAUSED", "true");
 
