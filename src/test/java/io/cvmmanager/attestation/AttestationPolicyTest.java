@@ -14,6 +14,7 @@ import io.cvmmanager.api.manager.CreateReq;
 import io.cvmmanager.config.PortRange;
 import io.cvmmanager.testing.FakeQemu;
 import io.cvmmanager.testing.TestManager;
+import io.cvmmanager.testing.TestPorts;
 import io.cvmmanager.testing.UnaryCall;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -38,7 +39,7 @@ import org.junit.jupiter.api.io.TempDir;
  * independent decoders: Python's cbor2 and openssl.
  */
 class AttestationPolicyTest {
-  private static final PortRange PORTS = new PortRange(26700, 26709);
+  private static final PortRange PORTS = TestPorts.range(10);
   static final Path QEMU_STANDIN =
       Path.of("src/test/resources/attestation/qemu-standin-for-sev-snp.py").toAbsolutePath();
   private static final String CVMS_URL = "cvms.example:7001";

@@ -14,6 +14,7 @@ import io.cvmmanager.disk.DiskSize;
 import io.cvmmanager.testing.AgentProbe;
 import io.cvmmanager.testing.DevGuest;
 import io.cvmmanager.testing.TestManager;
+import io.cvmmanager.testing.TestPorts;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.grpc.common.GrpcStatus;
@@ -58,11 +59,12 @@ class VmLifecycleIT {
 
   @Test
   void createVmBootsTheGuestAndRemoveVmLeavesNothing(@TempDir Path stateDir) throws Exception {
-    try (TestManager manager = TestManager.start(stateDir, new PortRange(26100, 26109), Map.of())) {
+    PortRange ports = TestPorts.range(10);
+    try (TestManager manager = TestManager.start(stateDir, ports, Map.of())) {
       CreateRes created = manager.create(withCertificates()).response();
       String id = created.getCvmId();
       int port = Integer.parseInt(created.getForwardedPort());
-      assertTrue(new PortRange(26100, 26109).contains(port), "port " + port);
+      assertTrue(ports.contains(port), "port " + port);
 
       Path dir = manager.vmDir(id);
       assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("certs"))));
@@ -85,7 +87,7 @@ class VmLifecycleIT {
 
   @Test
   void diskModeBootsFromThePerVmDiskSizedFromTheReference(@TempDir Path stateDir) throws Exception {
-    try (TestManager manager = TestManager.start(stateDir, new PortRange(26110, 26119),
+    try (TestManager manager = TestManager.start(stateDir, TestPorts.range(10),
         Map.of("MANAGER_QEMU_ENABLE_DISK", "true"))) {
       CreateRes created = manager.create(withCertificates()).response();
       String id = created.getCvmId();

@@ -14,10 +14,10 @@ import io.cvmmanager.api.cvm.Vm;
 import io.cvmmanager.api.cvm.VmState;
 import io.cvmmanager.api.cvm.WatchEventsRequest;
 import io.cvmmanager.api.manager.CreateReq;
-import io.cvmmanager.config.PortRange;
 import io.cvmmanager.vm.VmEvent;
 import io.cvmmanager.testing.AgentProbe;
 import io.cvmmanager.testing.TestManager;
+import io.cvmmanager.testing.TestPorts;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
@@ -52,7 +52,7 @@ class VmObservationIT {
 
   @Test
   void watchEventsSeesAWholeCreateAndRemoveInOrder(@TempDir Path stateDir) throws Exception {
-    try (TestManager manager = TestManager.start(stateDir, new PortRange(26500, 26509),
+    try (TestManager manager = TestManager.start(stateDir, TestPorts.range(10),
         Map.of("MANAGER_QEMU_START_PAUSED", "true"))) {
       List<Event> events = watch(manager, WatchEventsRequest.getDefaultInstance());
       String id = manager.create(CreateReq.getDefaultInstance()).response().getCvmId();
@@ -78,7 +78,7 @@ class VmObservationIT {
 
   @Test
   void aKilledQemuIsFailedWithItsSignalAndReleasesEverything(@TempDir Path stateDir) throws Exception {
-    try (TestManager manager = TestManager.start(stateDir, new PortRange(26510, 26519),
+    try (TestManager manager = TestManager.start(stateDir, TestPorts.range(10),
         Map.of("MANAGER_QEMU_START_PAUSED", "true"))) {
       List<Event> events = watch(manager, WatchEventsRequest.getDefaultInstance());
       String id = manager.create(CreateReq.getDefaultInstance()).response().getCvmId();
@@ -98,7 +98,7 @@ class VmObservationIT {
 
   @Test
   void aBootedGuestsConsoleIsStreamedAndItsOwnPowerOffIsStopped(@TempDir Path stateDir) throws Exception {
-    try (TestManager manager = TestManager.start(stateDir, new PortRange(26520, 26529), Map.of())) {
+    try (TestManager manager = TestManager.start(stateDir, TestPorts.range(10), Map.of())) {
       List<Event> events = watch(manager, WatchEventsRequest.getDefaultInstance());
       var created = manager.create(CreateReq.getDefaultInstance()).response();
       String id = created.getCvmId();
@@ -135,7 +135,7 @@ class VmObservationIT {
   /** A paused guest cannot answer, though QEMU accepts the probe's connection and keeps it open. */
   @Test
   void aPausedGuestsAgentIsNeverReady(@TempDir Path stateDir) throws Exception {
-    try (TestManager manager = TestManager.start(stateDir, new PortRange(27102, 27103),
+    try (TestManager manager = TestManager.start(stateDir, TestPorts.range(2),
         Map.of("MANAGER_QEMU_START_PAUSED", "true", "MANAGER_AGENT_PROBE_INTERVAL", "500ms"))) {
       List<Event> events = watch(manager, WatchEventsRequest.getDefaultInstance());
       String id = manager.create(CreateReq.getDefaultInstance()).response().getCvmId();
@@ -149,7 +149,7 @@ class VmObservationIT {
 
   @Test
   void consumersThatNeverReadDoNotStopTheManager(@TempDir Path stateDir) throws Exception {
-    try (TestManager manager = TestManager.start(stateDir, new PortRange(26530, 26599),
+    try (TestManager manager = TestManager.start(stateDir, TestPorts.range(70),
         Map.of("MANAGER_QEMU_START_PAUSED", "true", "MANAGER_QEMU_MEMORY_SIZE", "64M", "MANAGER_MAX_VMS", "0"))) {
       MessageConsumer<JsonObject> stuck = manager.vertx().eventBus().consumer(VmEvent.ADDRESS, m -> { });
       stuck.pause();
@@ -180,7 +180,7 @@ class VmObservationIT {
 
   @Test
   void cancellingAStreamFreesItsConsumersOnTheServer(@TempDir Path stateDir) throws Exception {
-    try (TestManager manager = TestManager.start(stateDir, new PortRange(26600, 26601),
+    try (TestManager manager = TestManager.start(stateDir, TestPorts.range(2),
         Map.of("MANAGER_QEMU_START_PAUSED", "true"))) {
       String id = manager.create(CreateReq.getDefaultInstance()).response().getCvmId();
       // Event-bus handlers in use, all addresses together (per-address labels are off: one address per VM).

@@ -12,7 +12,8 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * what it can miss: {@link QemuSpawnWatch}.
  */
 public final class NoQemuInUnitTests implements BeforeAllCallback, AfterAllCallback {
-  private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(NoQemuInUnitTests.class);
+  private static final ExtensionContext.Namespace NAMESPACE =
+      ExtensionContext.Namespace.create(NoQemuInUnitTests.class);
 
   @Override
   public void beforeAll(ExtensionContext context) {
