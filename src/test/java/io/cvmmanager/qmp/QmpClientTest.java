@@ -130,7 +130,7 @@ class QmpClientTest {
         <- {"event": "STOP", "data": {}, "timestamp": {"seconds": 1700000000, "microseconds": 1}}
         <- {"return": {}, "id": $id:cont}
         <- {"event": "RESUME", "data": {}, "timestamp": {"seconds": 1700000000, "microseconds": 2}}
-        <- {"timestamp": {"seconds": 1700000000, "microseconds": 3}, "event": "BLOCK_IO_ERROR", "data": {"device": "disk0"}}
+        <- {"timestamp": {"seconds": 1, "microseconds": 3}, "event": "BLOCK_IO_ERROR", "data": {"device": "disk0"}}
         <- {"id": $id:stop, "return": {}}
         """)) {
       QmpClient client = connect().await();
