@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README): on a fresh Debian 12 machine, installs what the tests need (only what is missing),
-# builds the development guest, then runs `mvn -B verify` (unit tests in surefire, tests that start the packaged
-# jar (*IT) in failsafe) and finally the README's first command, deploy/quickstart.sh, end to end.
+# builds the development guest, then runs `mvn -B verify` (*Test in surefire, which start no QEMU; *IT, on real
+# QEMU or the packaged jar, in failsafe) and finally the README's first command, deploy/quickstart.sh, end to end.
 # Extra arguments go to Maven (e.g. deploy/test.sh -Dtest=ConfigParserTest).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,5 +1,6 @@
 package io.cvmmanager.qmp;
 
+import io.cvmmanager.error.ClientText;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
@@ -23,6 +24,11 @@ import java.util.Map;
 public final class QmpClient {
   /** QEMU makes its socket within milliseconds of exec; a failed connect to a unix path costs next to nothing. */
   private static final long RETRY_MS = 2;
+  /**
+   * The longest line taken from QEMU, libvirt's bound on a monitor reply (QEMU_MONITOR_MAX_RESPONSE, 10 MiB): a line
+   * without end would otherwise be buffered until memory runs out.
+   */
+  static final int MAX_LINE_BYTES = 10 * 1024 * 1024;
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(QmpClient.class);
 
   private final NetSocket socket;
@@ -38,7 +44,9 @@ public final class QmpClient {
   private QmpClient(NetSocket socket, String path) {
     this.socket = socket;
     this.path = path;
-    RecordParser lines = RecordParser.newDelimited("\n", line -> onLine(line.toString().trim()));
+    RecordParser lines = RecordParser.newDelimited("\n", line -> onLine(line.toString().trim()))
+        .maxRecordSize(MAX_LINE_BYTES);
+    lines.exceptionHandler(e -> onLineTooLong());
     socket.handler(lines);
     socket.closeHandler(v -> onClosed());
     // A reset as QEMU exits is how a VM's end looks, not an error.
@@ -148,7 +156,8 @@ public final class QmpClient {
     } else if (message instanceof QmpMessage.Event event) {
       eventHandler.handle(event);
     } else if (message instanceof QmpMessage.Unknown unknown) {
-      ready.tryFail(new QmpException("Protocol", "not QMP: " + unknown.line()));
+      // The handshake's failure reaches the CreateVm reply: a line of garbage is quoted short.
+      ready.tryFail(new QmpException("Protocol", "not QMP: " + ClientText.quote(unknown.line())));
     }
   }
 
@@ -175,11 +184,22 @@ public final class QmpClient {
         : new QmpException("Timeout", where);
   }
 
+  /** A line past {@link #MAX_LINE_BYTES}: what waits on QEMU fails saying so, and the connection ends. */
+  private void onLineTooLong() {
+    failWaiting(new QmpException("Protocol", "QEMU sent a QMP line over " + MAX_LINE_BYTES + " bytes on QMP socket "
+        + path + "; connection closed"));
+    socket.close();
+  }
+
   private void onClosed() {
-    QmpException gone = new QmpException("Disconnected", "QMP connection closed");
-    pending.values().forEach(p -> p.tryFail(gone));
-    pending.clear();
-    ready.tryFail(gone);
+    failWaiting(new QmpException("Disconnected", "QMP connection closed"));
     closed.tryComplete();
+  }
+
+  /** Fails the handshake, if still under way, and every command waiting for its reply. */
+  private void failWaiting(QmpException failure) {
+    pending.values().forEach(p -> p.tryFail(failure));
+    pending.clear();
+    ready.tryFail(failure);
   }
 }

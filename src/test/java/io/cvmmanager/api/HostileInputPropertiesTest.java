@@ -22,12 +22,12 @@ import io.cvmmanager.api.manager.CVMInfoRes;
 import io.cvmmanager.api.manager.CreateReq;
 import io.cvmmanager.api.manager.CreateRes;
 import io.cvmmanager.config.GoDuration;
-import io.cvmmanager.config.PortRange;
 import io.cvmmanager.testing.FakeQemu;
 import io.cvmmanager.testing.HostileValues;
 import io.cvmmanager.testing.LoopRunQueueWait;
 import io.cvmmanager.testing.RootLogCapture;
 import io.cvmmanager.testing.TestManager;
+import io.cvmmanager.testing.TestPorts;
 import io.cvmmanager.testing.UnaryCall;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -99,7 +99,7 @@ class HostileInputPropertiesTest {
     List<String> held;
     List<ILoggingEvent> logged;
     try (RootLogCapture log = new RootLogCapture();
-        TestManager manager = TestManager.start(stateDir, new PortRange(27400, 27439), settings,
+        TestManager manager = TestManager.start(stateDir, TestPorts.range(40), settings,
             TestManager.fiftyMillisecondLoops());
         LoopRunQueueWait runQueue = LoopRunQueueWait.start(manager.vertx())) {
       // The first batches load classes (tens of ms each on a busy 2-core machine); the rest is what counts.

@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.cvmmanager.api.manager.CreateReq;
 import io.cvmmanager.api.manager.CreateRes;
 import io.cvmmanager.api.manager.ManagerServiceGrpcClient;
-import io.cvmmanager.config.PortRange;
 import io.cvmmanager.testing.FakeQemu;
 import io.cvmmanager.testing.TestManager;
+import io.cvmmanager.testing.TestPorts;
 import io.cvmmanager.testing.UnaryCall;
 import io.vertx.core.Future;
 import io.vertx.grpc.client.GrpcClient;
@@ -35,10 +35,10 @@ class UndeliveredCreateTest {
   @TempDir
   Path stateDir;
 
-  private TestManager start(int port, Map<String, String> extra) throws Exception {
+  private TestManager start(Map<String, String> extra) throws Exception {
     Map<String, String> settings = new HashMap<>(extra);
     settings.put("MANAGER_QEMU_BIN_PATH", FakeQemu.binary(stateDir, "hold=qmp_capabilities").toString());
-    return TestManager.start(stateDir, new PortRange(port, port + 1), settings);
+    return TestManager.start(stateDir, TestPorts.range(2), settings);
   }
 
   private static Future<GrpcClientRequest<CreateReq, CreateRes>> createRequest(GrpcClient client,
@@ -55,7 +55,7 @@ class UndeliveredCreateTest {
 
   @Test
   void aCreateTheClientCancelsIsUndone() throws Exception {
-    try (TestManager manager = start(27320, Map.of())) {
+    try (TestManager manager = start(Map.of())) {
       GrpcClient client = manager.newClient();
       GrpcClientRequest<CreateReq, CreateRes> request = createRequest(client, manager).await();
       request.end(CreateReq.getDefaultInstance());
@@ -68,7 +68,7 @@ class UndeliveredCreateTest {
 
   @Test
   void aCreateWhoseDeadlinePassesIsUndone() throws Exception {
-    try (TestManager manager = start(27322, Map.of())) {
+    try (TestManager manager = start(Map.of())) {
       GrpcClient client = manager.newClient();
       GrpcClientRequest<CreateReq, CreateRes> request = createRequest(client, manager).await();
       // The deadline travels as grpc-timeout; the manager, not only the client, acts on it.
@@ -86,7 +86,7 @@ class UndeliveredCreateTest {
 
   @Test
   void aCreateWhoseConnectionDropsIsUndone() throws Exception {
-    try (TestManager manager = start(27324, Map.of())) {
+    try (TestManager manager = start(Map.of())) {
       GrpcClient client = manager.newClient();
       createRequest(client, manager).await().end(CreateReq.getDefaultInstance());
       Path vmDir = FakeQemu.awaitHeldVm(stateDir, "qmp_capabilities");
@@ -98,7 +98,7 @@ class UndeliveredCreateTest {
   /** MANAGER_GRPC_TIMEOUT bounds the API's wait for the launcher: the client gets a status, the create is undone. */
   @Test
   void aCreateWhoseLauncherRequestTimesOutIsUndone() throws Exception {
-    try (TestManager manager = start(27326, Map.of("MANAGER_GRPC_TIMEOUT", "1s"))) {
+    try (TestManager manager = start(Map.of("MANAGER_GRPC_TIMEOUT", "1s"))) {
       Future<UnaryCall.Result<CreateRes>> create = manager.createAsync(CreateReq.getDefaultInstance());
       Path vmDir = FakeQemu.awaitHeldVm(stateDir, "qmp_capabilities");
       UnaryCall.Result<CreateRes> result = create.await();

@@ -12,7 +12,9 @@ import io.cvmmanager.api.manager.AttestationPolicyReq;
 import io.cvmmanager.api.manager.AttestationPolicyRes;
 import io.cvmmanager.api.manager.CreateReq;
 import io.cvmmanager.config.PortRange;
+import io.cvmmanager.testing.FakeQemu;
 import io.cvmmanager.testing.TestManager;
+import io.cvmmanager.testing.TestPorts;
 import io.cvmmanager.testing.UnaryCall;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -37,7 +39,7 @@ import org.junit.jupiter.api.io.TempDir;
  * independent decoders: Python's cbor2 and openssl.
  */
 class AttestationPolicyTest {
-  private static final PortRange PORTS = new PortRange(26700, 26709);
+  private static final PortRange PORTS = TestPorts.range(10);
   static final Path QEMU_STANDIN =
       Path.of("src/test/resources/attestation/qemu-standin-for-sev-snp.py").toAbsolutePath();
   private static final String CVMS_URL = "cvms.example:7001";
@@ -134,7 +136,9 @@ class AttestationPolicyTest {
 
   @Test
   void plainVmHasNoPolicyAndAnUnknownIdIsNotFound(@TempDir Path stateDir) throws Exception {
-    try (TestManager manager = TestManager.start(stateDir, PORTS, Map.of("MANAGER_QEMU_START_PAUSED", "true"))) {
+    // The fake QEMU: a VM without a TEE is all this needs, and a *Test starts no real QEMU.
+    try (TestManager manager = TestManager.start(stateDir, PORTS, Map.of("MANAGER_QEMU_START_PAUSED", "true",
+        "MANAGER_QEMU_BIN_PATH", FakeQemu.binary(dir).toString()))) {
       String id = created(manager);
       UnaryCall.Result<AttestationPolicyRes> plain = policy(manager, id);
       assertEquals(GrpcStatus.FAILED_PRECONDITION, plain.status());

@@ -11,8 +11,10 @@ import io.cvmmanager.api.cvm.VmState;
 import io.cvmmanager.api.cvm.WatchEventsRequest;
 import io.cvmmanager.api.manager.CreateReq;
 import io.cvmmanager.api.manager.CreateRes;
+import io.cvmmanager.config.PortRange;
 import io.cvmmanager.testing.JarManagers;
 import io.cvmmanager.testing.ManagerProcess;
+import io.cvmmanager.testing.TestPorts;
 import io.cvmmanager.testing.UnaryCall;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -38,8 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
  * third manager. At the end: no QEMU, no file, no port left.
  */
 class AdoptionIT {
-  private static final int FIRST_PORT = 26900;
-  private static final int LAST_PORT = 26929;
+  private static final PortRange PORTS = TestPorts.range(30);
   private static final String MANAGER = "manager.ManagerService";
   private static final String CVM = "cvm.v1.CvmService";
 
@@ -50,7 +51,7 @@ class AdoptionIT {
 
   @BeforeEach
   void setUp() {
-    managers = new JarManagers(dir, FIRST_PORT, LAST_PORT);
+    managers = new JarManagers(dir, PORTS.first(), PORTS.last());
     stateDir = managers.stateDir();
   }
 

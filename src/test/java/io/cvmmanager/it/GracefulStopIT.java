@@ -7,9 +7,11 @@ import com.google.protobuf.Empty;
 import io.cvmmanager.api.cvm.Vm;
 import io.cvmmanager.api.manager.CreateReq;
 import io.cvmmanager.api.manager.CreateRes;
+import io.cvmmanager.config.PortRange;
 import io.cvmmanager.testing.FakeQemu;
 import io.cvmmanager.testing.JarManagers;
 import io.cvmmanager.testing.ManagerProcess;
+import io.cvmmanager.testing.TestPorts;
 import io.cvmmanager.testing.UnaryCall;
 import io.vertx.core.Future;
 import io.vertx.grpc.common.GrpcStatus;
@@ -34,8 +36,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * ids the clients got, and the next manager adopts every one of them and removes them on request.
  */
 class GracefulStopIT {
-  private static final int FIRST_PORT = 27340;
-  private static final int LAST_PORT = 27359;
+  private static final PortRange PORTS = TestPorts.range(20);
   private static final int CREATES = 10;
 
   @TempDir
@@ -51,7 +52,7 @@ class GracefulStopIT {
   @ParameterizedTest
   @ValueSource(strings = {"start", "greeting", "qmp_capabilities"})
   void sigtermDuringCreatesAnswersThemAndLeavesExactlyTheVmsWhoseIdsClientsGot(String step) throws Exception {
-    managers = JarManagers.withFakeQemu(dir, FIRST_PORT, LAST_PORT, "hold=" + step);
+    managers = JarManagers.withFakeQemu(dir, PORTS.first(), PORTS.last(), "hold=" + step);
     managers.settings().put("MANAGER_MAX_VMS", "30");
     stateDir = managers.stateDir();
     ManagerProcess first = managers.start();

@@ -9,9 +9,11 @@ import io.cvmmanager.api.cvm.Vm;
 import io.cvmmanager.api.cvm.VmState;
 import io.cvmmanager.api.manager.CreateReq;
 import io.cvmmanager.api.manager.CreateRes;
+import io.cvmmanager.config.PortRange;
 import io.cvmmanager.testing.FakeQemu;
 import io.cvmmanager.testing.JarManagers;
 import io.cvmmanager.testing.ManagerProcess;
+import io.cvmmanager.testing.TestPorts;
 import io.cvmmanager.testing.UnaryCall;
 import io.vertx.core.Future;
 import io.vertx.grpc.common.GrpcStatus;
@@ -31,8 +33,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * the VM whose create had answered; once that one is removed, nothing is left.
  */
 class KilledManagerIT {
-  private static final int FIRST_PORT = 27620;
-  private static final int LAST_PORT = 27639;
+  private static final PortRange PORTS = TestPorts.range(20);
   private static final int HELD_CREATES = 3;
 
   @TempDir
@@ -47,7 +48,7 @@ class KilledManagerIT {
   @ParameterizedTest
   @ValueSource(strings = {"start", "greeting", "qmp_capabilities"})
   void sigkillDuringHeldCreatesLeavesOnlyTheVmWhoseCreateAnswered(String step) throws Exception {
-    managers = JarManagers.withFakeQemu(dir, FIRST_PORT, LAST_PORT, "hold=" + step);
+    managers = JarManagers.withFakeQemu(dir, PORTS.first(), PORTS.last(), "hold=" + step);
     ManagerProcess first = managers.start();
 
     Future<UnaryCall.Result<CreateRes>> answered = create();

@@ -8,9 +8,11 @@ import com.google.protobuf.Empty;
 import io.cvmmanager.api.manager.CreateReq;
 import io.cvmmanager.api.manager.CreateRes;
 import io.cvmmanager.api.manager.RemoveReq;
+import io.cvmmanager.config.PortRange;
 import io.cvmmanager.testing.JarManagers;
 import io.cvmmanager.testing.ManagerProcess;
 import io.cvmmanager.testing.Soak;
+import io.cvmmanager.testing.TestPorts;
 import io.cvmmanager.testing.UnaryCall;
 import io.vertx.core.Future;
 import io.vertx.grpc.common.GrpcStatus;
@@ -30,8 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * back there: a leak of a file, socket, pipe, thread or object per VM shows as growth proportional to the VMs.
  */
 class SoakIT {
-  private static final int FIRST_PORT = 27550;
-  private static final int LAST_PORT = 27599;
+  private static final PortRange PORTS = TestPorts.range(50);
   private static final int CLIENTS = 8;
   private static final int WARM_UP = 50;
   private static final int CYCLES = 300;
@@ -45,7 +46,7 @@ class SoakIT {
 
   @BeforeEach
   void setUp() {
-    managers = new JarManagers(dir, FIRST_PORT, LAST_PORT);
+    managers = new JarManagers(dir, PORTS.first(), PORTS.last());
     managers.settings().put("MANAGER_QEMU_MEMORY_SIZE", "64M");
   }
 

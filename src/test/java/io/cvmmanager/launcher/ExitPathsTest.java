@@ -1,7 +1,6 @@
 package io.cvmmanager.launcher;
 
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cvmmanager.api.cvm.Event;
@@ -10,6 +9,7 @@ import io.cvmmanager.api.manager.CreateReq;
 import io.cvmmanager.config.PortRange;
 import io.cvmmanager.testing.FakeQemu;
 import io.cvmmanager.testing.TestManager;
+import io.cvmmanager.testing.TestPorts;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -47,7 +47,7 @@ class ExitPathsTest {
 
   @Test
   void aSpawnedQemuThatDiesIsFailedWithItsExitCodeAndReleased() throws Exception {
-    try (TestManager manager = TestManager.start(stateDir, new PortRange(27710, 27710), Map.of(
+    try (TestManager manager = TestManager.start(stateDir, TestPorts.range(1), Map.of(
         "MANAGER_QEMU_BIN_PATH", FakeQemu.binary(stateDir, "die-after=1500").toString()))) {
       List<Event> events = watch(manager);
       String id = manager.create(CreateReq.getDefaultInstance()).response().getCvmId();
@@ -63,7 +63,7 @@ class ExitPathsTest {
    */
   @Test
   void anAdoptedQemuWithoutQmpIsSeenEndingByProcPolling() throws Exception {
-    PortRange ports = new PortRange(27711, 27711);
+    PortRange ports = TestPorts.range(1);
     Map<String, String> settings = Map.of("MANAGER_QEMU_BIN_PATH",
         FakeQemu.binary(stateDir, "hold=query-status").toString(), "MANAGER_STOP_VMS_ON_EXIT", "false");
     TestManager first = TestManager.start(stateDir, ports, settings);

@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cvmmanager.api.manager.CreateReq;
-import io.cvmmanager.config.PortRange;
 import io.cvmmanager.testing.FakeQemu;
 import io.cvmmanager.testing.TestManager;
+import io.cvmmanager.testing.TestPorts;
 import io.cvmmanager.testing.UnaryCall;
 import io.vertx.grpc.common.GrpcStatus;
 import java.nio.file.Path;
@@ -31,8 +31,8 @@ class QmpHandshakeFaultsTest {
   private static final Duration MARGIN = Duration.ofSeconds(3);
 
   /** The create's reply, asserted to come within MANAGER_QEMU_QMP_TIMEOUT and {@link #MARGIN}. */
-  private UnaryCall.Result<?> createWith(int port, String... faults) throws Exception {
-    try (TestManager manager = TestManager.start(stateDir, new PortRange(port, port), Map.of(
+  private UnaryCall.Result<?> createWith(String... faults) throws Exception {
+    try (TestManager manager = TestManager.start(stateDir, TestPorts.range(1), Map.of(
         "MANAGER_QEMU_BIN_PATH", FakeQemu.binary(stateDir, faults).toString(),
         "MANAGER_QEMU_QMP_TIMEOUT", QMP_TIMEOUT.toSeconds() + "s"))) {
       long started = System.nanoTime();
@@ -53,34 +53,34 @@ class QmpHandshakeFaultsTest {
 
   @Test
   void noSocketIsUnavailableNamingTheSocketAndTheBound() throws Exception {
-    assertFailure(createWith(27202, "no-socket"), GrpcStatus.UNAVAILABLE, "QEMU made no QMP socket",
+    assertFailure(createWith("no-socket"), GrpcStatus.UNAVAILABLE, "QEMU made no QMP socket",
         "qmp.sock", "within 2000 ms (MANAGER_QEMU_QMP_TIMEOUT)", "fake-qemu: making no QMP socket, as told");
   }
 
   @Test
   void aSocketThatNeverGreetsIsUnavailableSayingSo() throws Exception {
-    assertFailure(createWith(27203, "no-greeting"), GrpcStatus.UNAVAILABLE,
+    assertFailure(createWith("no-greeting"), GrpcStatus.UNAVAILABLE,
         "accepted the connection but QEMU sent no greeting", "within 2000 ms (MANAGER_QEMU_QMP_TIMEOUT)",
         "fake-qemu: sending no QMP greeting, as told");
   }
 
   @Test
   void aGreetingWithoutAnAnswerToQmpCapabilitiesIsUnavailableSayingSo() throws Exception {
-    assertFailure(createWith(27204, "hang-after-greeting"), GrpcStatus.UNAVAILABLE,
+    assertFailure(createWith("hang-after-greeting"), GrpcStatus.UNAVAILABLE,
         "greeted on QMP socket", "did not answer qmp_capabilities", "within 2000 ms (MANAGER_QEMU_QMP_TIMEOUT)",
         "fake-qemu: answering nothing after the QMP greeting, as told");
   }
 
   @Test
   void aQemuThatExitsAtOnceIsFailedPreconditionWithItsStderr() throws Exception {
-    assertFailure(createWith(27205, "exit=3"), GrpcStatus.FAILED_PRECONDITION,
+    assertFailure(createWith("exit=3"), GrpcStatus.FAILED_PRECONDITION,
         "QEMU exited at once (exit code or signal 3)", "fake-qemu: exiting with 3 as told");
   }
 
   @Test
   void aQemuThatDiesDuringTheHandshakeIsFailedPreconditionWithItsStderr() throws Exception {
     // It greets, holds qmp_capabilities unanswered, and dies: QMP ends first, then the process.
-    assertFailure(createWith(27206, "hold=qmp_capabilities", "die-after=500"), GrpcStatus.FAILED_PRECONDITION,
+    assertFailure(createWith("hold=qmp_capabilities", "die-after=500"), GrpcStatus.FAILED_PRECONDITION,
         "QEMU exited at once (exit code or signal 1)", "fake-qemu: dying after 500 ms as told");
   }
 }

@@ -3,9 +3,9 @@ package io.cvmmanager.launcher;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.cvmmanager.api.manager.CreateReq;
-import io.cvmmanager.config.PortRange;
 import io.cvmmanager.testing.FakeQemu;
 import io.cvmmanager.testing.TestManager;
+import io.cvmmanager.testing.TestPorts;
 import io.cvmmanager.testing.UnaryCall;
 import io.vertx.grpc.common.GrpcStatus;
 import java.io.ByteArrayOutputStream;
@@ -31,8 +31,8 @@ class StopLadderTest {
   Path stateDir;
 
   /** The steps of {@link #STEPS} the manager's log shows during the removal of a VM whose fake has {@code faults}. */
-  private List<String> stepsOfRemoval(int port, String... faults) throws Exception {
-    try (TestManager manager = TestManager.start(stateDir, new PortRange(port, port), Map.of(
+  private List<String> stepsOfRemoval(String... faults) throws Exception {
+    try (TestManager manager = TestManager.start(stateDir, TestPorts.range(1), Map.of(
         "MANAGER_QEMU_BIN_PATH", FakeQemu.binary(stateDir, faults).toString(),
         "MANAGER_QEMU_STOP_GRACE", "0s"))) {
       UnaryCall.Result<io.cvmmanager.api.manager.CreateRes> created = manager.create(CreateReq.getDefaultInstance());
@@ -57,17 +57,17 @@ class StopLadderTest {
 
   @Test
   void powerdownIgnoredIsFollowedByQuit() throws Exception {
-    assertEquals(List.of("ignoring system_powerdown"), stepsOfRemoval(27640, "ignore-powerdown"));
+    assertEquals(List.of("ignoring system_powerdown"), stepsOfRemoval("ignore-powerdown"));
   }
 
   @Test
   void quitIgnoredIsFollowedBySigterm() throws Exception {
     assertEquals(List.of("ignoring system_powerdown", "ignoring quit", "sending SIGTERM"),
-        stepsOfRemoval(27641, "ignore-powerdown", "ignore-quit"));
+        stepsOfRemoval("ignore-powerdown", "ignore-quit"));
   }
 
   @Test
   void sigtermIgnoredIsFollowedBySigkill() throws Exception {
-    assertEquals(STEPS, stepsOfRemoval(27642, "ignore-powerdown", "ignore-quit", "ignore-sigterm"));
+    assertEquals(STEPS, stepsOfRemoval("ignore-powerdown", "ignore-quit", "ignore-sigterm"));
   }
 }

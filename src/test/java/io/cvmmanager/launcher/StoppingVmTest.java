@@ -12,9 +12,9 @@ import io.cvmmanager.api.cvm.VmState;
 import io.cvmmanager.api.manager.AttestationPolicyReq;
 import io.cvmmanager.api.manager.AttestationPolicyRes;
 import io.cvmmanager.api.manager.CreateReq;
-import io.cvmmanager.config.PortRange;
 import io.cvmmanager.testing.FakeQemu;
 import io.cvmmanager.testing.TestManager;
+import io.cvmmanager.testing.TestPorts;
 import io.cvmmanager.testing.UnaryCall;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -44,7 +44,7 @@ class StoppingVmTest {
     Map<String, String> settings = Map.of("MANAGER_QEMU_BIN_PATH",
         FakeQemu.binary(stateDir, "hold=system_powerdown").toString(), "MANAGER_QEMU_STOP_GRACE", "20s",
         "MANAGER_MAX_VMS", "1");
-    try (TestManager manager = TestManager.start(stateDir, new PortRange(27700, 27701), settings)) {
+    try (TestManager manager = TestManager.start(stateDir, TestPorts.range(2), settings)) {
       String id = manager.create(CreateReq.getDefaultInstance()).response().getCvmId();
       Path vmDir = manager.vmDir(id);
       assertEquals(List.of("OVMF_VARS.fd", "certs", "console.log", "env", "qemu.pid", "qmp.sock", "state.json"),

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.cvmmanager.bus.Addresses;
 import io.cvmmanager.config.PortRange;
 import io.cvmmanager.error.ErrorKind;
+import io.cvmmanager.testing.TestPorts;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.cvmmanager.error.ManagerException;
@@ -47,7 +48,8 @@ class PortPoolVerticleTest {
 
   @Test
   void concurrentReservationsNeverShareAPortAndExhaustionIsResourceExhausted() {
-    vertx.deployVerticle(new PortPoolVerticle(new PortRange(26260, 26269))).await();
+    PortRange range = TestPorts.range(10);
+    vertx.deployVerticle(new PortPoolVerticle(range)).await();
     List<Future<Integer>> all = new ArrayList<>();
     for (int i = 0; i < 10; i++) {
       all.add(reserve());
@@ -60,18 +62,19 @@ class PortPoolVerticleTest {
     Throwable failure = reserve().transform(ar -> Future.succeededFuture(ar.cause())).await();
     ManagerException exhausted = (ManagerException) failure;
     assertEquals(ErrorKind.RESOURCE_EXHAUSTED, exhausted.kind());
-    assertTrue(exhausted.getMessage().contains("26260-26269"), exhausted.getMessage());
+    assertTrue(exhausted.getMessage().contains(range.toString()), exhausted.getMessage());
 
-    release(26263);
-    assertEquals(26263, reserve().await());
+    release(range.first() + 3);
+    assertEquals(range.first() + 3, reserve().await());
   }
 
   @Test
   void aPortAnotherProgramListensOnIsSkipped() throws Exception {
-    vertx.deployVerticle(new PortPoolVerticle(new PortRange(26270, 26271))).await();
+    PortRange range = TestPorts.range(2);
+    vertx.deployVerticle(new PortPoolVerticle(range)).await();
     try (ServerSocket other = new ServerSocket()) {
-      other.bind(new InetSocketAddress("127.0.0.1", 26270));
-      assertEquals(26271, reserve().await());
+      other.bind(new InetSocketAddress("127.0.0.1", range.first()));
+      assertEquals(range.last(), reserve().await());
     }
   }
 }

@@ -9,7 +9,6 @@ import io.cvmmanager.api.cvm.GetVmRequest;
 import io.cvmmanager.api.cvm.Vm;
 import io.cvmmanager.api.manager.CreateReq;
 import io.cvmmanager.api.manager.CreateRes;
-import io.cvmmanager.config.PortRange;
 import io.vertx.core.Future;
 import io.vertx.grpc.common.GrpcStatus;
 import java.nio.file.Files;
@@ -25,19 +24,19 @@ class FakeQemuTest {
   @TempDir
   Path stateDir;
 
-  private TestManager start(int port, String... faults) throws Exception {
-    return start(port, Map.of(), faults);
+  private TestManager start(String... faults) throws Exception {
+    return start(Map.of(), faults);
   }
 
-  private TestManager start(int port, Map<String, String> extra, String... faults) throws Exception {
+  private TestManager start(Map<String, String> extra, String... faults) throws Exception {
     Map<String, String> settings = new HashMap<>(extra);
     settings.put("MANAGER_QEMU_BIN_PATH", FakeQemu.binary(stateDir, faults).toString());
-    return TestManager.start(stateDir, new PortRange(port, port), settings);
+    return TestManager.start(stateDir, TestPorts.range(1), settings);
   }
 
   @Test
   void createRunsAndRemoveEndsTheFake() throws Exception {
-    try (TestManager manager = start(27200)) {
+    try (TestManager manager = start()) {
       UnaryCall.Result<CreateRes> created = manager.create(CreateReq.getDefaultInstance());
       assertEquals(GrpcStatus.OK, created.status(), created.message());
       String id = created.response().getCvmId();
@@ -52,7 +51,7 @@ class FakeQemuTest {
 
   @Test
   void aHoldAtQmpCapabilitiesKeepsTheCreateUnansweredUntilReleased() throws Exception {
-    try (TestManager manager = start(27201, "hold=qmp_capabilities")) {
+    try (TestManager manager = start("hold=qmp_capabilities")) {
       Future<UnaryCall.Result<CreateRes>> create = manager.createAsync(CreateReq.getDefaultInstance());
       Path vmDir = FakeQemu.awaitHeldVm(stateDir, "qmp_capabilities");
       FakeQemu.awaitHeld(vmDir, "qmp_capabilities");
@@ -71,7 +70,7 @@ class FakeQemuTest {
 
   @Test
   void aHoldBeforeTheGreetingWorksLikeOneAtACommand() throws Exception {
-    try (TestManager manager = start(27202, "hold=greeting")) {
+    try (TestManager manager = start("hold=greeting")) {
       Future<UnaryCall.Result<CreateRes>> create = manager.createAsync(CreateReq.getDefaultInstance());
       Path vmDir = FakeQemu.awaitHeldVm(stateDir, "greeting");
       assertFalse(create.isComplete(), "CreateVm answered before QEMU greeted");
@@ -86,7 +85,7 @@ class FakeQemuTest {
   /** Powerdown, quit and SIGTERM ignored: the stop sequence ends with SIGKILL, and nothing is left. */
   @Test
   void aFakeThatIgnoresPowerdownQuitAndSigtermIsKilled() throws Exception {
-    try (TestManager manager = start(27203, Map.of("MANAGER_QEMU_STOP_GRACE", "0s"),
+    try (TestManager manager = start(Map.of("MANAGER_QEMU_STOP_GRACE", "0s"),
         "ignore-powerdown", "ignore-quit", "ignore-sigterm")) {
       String id = manager.create(CreateReq.getDefaultInstance()).response().getCvmId();
       long started = System.nanoTime();
@@ -100,7 +99,7 @@ class FakeQemuTest {
   /** A fake that dies by itself, as a crashing QEMU does: the VM is gone, and so is everything it had. */
   @Test
   void aFakeThatDiesEndsItsVm() throws Exception {
-    try (TestManager manager = start(27204, "die-after=1500")) {
+    try (TestManager manager = start("die-after=1500")) {
       UnaryCall.Result<CreateRes> created = manager.create(CreateReq.getDefaultInstance());
       assertEquals(GrpcStatus.OK, created.status(), created.message());
       String id = created.response().getCvmId();

@@ -15,8 +15,8 @@ import io.cvmmanager.api.manager.AttestationPolicyRes;
 import io.cvmmanager.api.manager.CreateReq;
 import io.cvmmanager.api.manager.CreateRes;
 import io.cvmmanager.api.manager.ManagerServiceGrpcClient;
-import io.cvmmanager.config.PortRange;
 import io.cvmmanager.testing.TestManager;
+import io.cvmmanager.testing.TestPorts;
 import io.cvmmanager.testing.UnaryCall;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -39,14 +39,14 @@ import org.slf4j.LoggerFactory;
  * once, with a message short enough for any client's metadata limit, and nothing is made. No QEMU starts: every
  * request here is refused before the launcher would spawn one.
  */
-class HostileRequestsTest {
+class HostileRequestsIT {
   private static final String LONG_ID = "4b0f7f0e-".repeat(1000);
 
   @TempDir
   Path stateDir;
 
-  private TestManager start(int firstPort) throws Exception {
-    return TestManager.start(stateDir, new PortRange(firstPort, firstPort + 1),
+  private TestManager start() throws Exception {
+    return TestManager.start(stateDir, TestPorts.range(2),
         Map.of("MANAGER_QEMU_START_PAUSED", "true"));
   }
 
@@ -63,7 +63,7 @@ class HostileRequestsTest {
 
   @Test
   void invalidUtf8InAStringFieldIsInvalidArgument() throws Exception {
-    try (TestManager manager = start(27300)) {
+    try (TestManager manager = start()) {
       assertRefused(GrpcStatus.INVALID_ARGUMENT, manager.raw("CreateVm", ttlField((byte) 0xff, (byte) 0xfe)),
           "ttl is not valid UTF-8");
       // agent_log_level (field 1) after a valid ttl: every string field is checked, not only the first.
@@ -76,7 +76,7 @@ class HostileRequestsTest {
 
   @Test
   void truncatedMessagesAreInvalidArgumentNotCancelled() throws Exception {
-    try (TestManager manager = start(27302)) {
+    try (TestManager manager = start()) {
       // A ttl that says 16 bytes and has 1; a tag with no value; a varint cut in the middle.
       for (Buffer cut : List.of(Buffer.buffer(new byte[] {7 << 3 | 2, 16, 'a'}),
           Buffer.buffer(new byte[] {7 << 3 | 2}), Buffer.buffer(new byte[] {(byte) 0x80}))) {
@@ -89,7 +89,7 @@ class HostileRequestsTest {
 
   @Test
   void aRequestOverTheMessageLimitIsResourceExhaustedNamingTheLimit() throws Exception {
-    try (TestManager manager = start(27304)) {
+    try (TestManager manager = start()) {
       CreateReq big = CreateReq.newBuilder()
           .setAgentCvmServerCaCert(ByteString.copyFrom(new byte[5 * 1024 * 1024])).build();
       assertRefused(GrpcStatus.RESOURCE_EXHAUSTED, manager.create(big),
@@ -152,7 +152,7 @@ class HostileRequestsTest {
    */
   @Test
   void compressedRequestsAreInflatedWithinTheLimitOrRefused() throws Exception {
-    try (TestManager manager = start(27312)) {
+    try (TestManager manager = start()) {
       Buffer bomb = gzip(new byte[64 * 1024 * 1024]);
       assertTrue(bomb.length() < GrpcApiVerticle.MAX_MESSAGE_BYTES);
       assertRefused(GrpcStatus.RESOURCE_EXHAUSTED, sendMessage(manager, "gzip", GrpcMessage.message("gzip", bomb)),
@@ -167,7 +167,7 @@ class HostileRequestsTest {
 
   @Test
   void longIdsAreRefusedWithAShortMessageByEveryMethod() throws Exception {
-    try (TestManager manager = start(27306)) {
+    try (TestManager manager = start()) {
       assertRefused(GrpcStatus.INVALID_ARGUMENT, manager.remove(LONG_ID), "cvm_id is 9000 bytes long; at most 64");
       assertRefused(GrpcStatus.INVALID_ARGUMENT, manager.info(LONG_ID), "id is 9000 bytes long");
       assertRefused(GrpcStatus.INVALID_ARGUMENT, manager.call("AttestationPolicy",
@@ -182,7 +182,7 @@ class HostileRequestsTest {
 
   @Test
   void longTtlsAreRefusedAtOnceWithAShortMessage() throws Exception {
-    try (TestManager manager = start(27308)) {
+    try (TestManager manager = start()) {
       assertRefused(GrpcStatus.INVALID_ARGUMENT, manager.create(CreateReq.newBuilder()
           .setTtl("9".repeat(2_000_000) + "ns").build()), "ttl is 2000002 bytes long; at most 64");
       assertRefused(GrpcStatus.INVALID_ARGUMENT, manager.create(CreateReq.newBuilder().setTtl("1h".repeat(5000))
@@ -205,7 +205,7 @@ class HostileRequestsTest {
     int nearLimit = GrpcApiVerticle.MAX_MESSAGE_BYTES - 64;
     // The client runs on a Vert.x of its own: encoding 4 MiB requests is its work, not the manager's.
     Vertx clientVertx = Vertx.vertx();
-    try (TestManager manager = TestManager.start(stateDir, new PortRange(27310, 27311),
+    try (TestManager manager = TestManager.start(stateDir, TestPorts.range(2),
         Map.of("MANAGER_QEMU_START_PAUSED", "true"), tight)) {
       Client client = new Client(manager, UnaryCall.client(clientVertx, new HttpClientOptions()
           .setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false)));

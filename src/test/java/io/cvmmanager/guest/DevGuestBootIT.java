@@ -38,7 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
  * upstream non-TEE path), its agent answers through the forwarded host port with the id and certificates handed
  * over 9p, and QMP {@code quit} ends QEMU.
  */
-class DevGuestBootTest {
+class DevGuestBootIT {
   private Vertx vertx;
   private Process qemu;
 

@@ -16,10 +16,10 @@ import io.cvmmanager.api.cvm.Vm;
 import io.cvmmanager.api.cvm.VmState;
 import io.cvmmanager.api.cvm.WatchEventsRequest;
 import io.cvmmanager.api.manager.CreateReq;
-import io.cvmmanager.config.PortRange;
 import io.cvmmanager.vm.VmEvent;
 import io.cvmmanager.testing.AgentProbe;
 import io.cvmmanager.testing.TestManager;
+import io.cvmmanager.testing.TestPorts;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.grpc.client.GrpcClient;
@@ -35,7 +35,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Events, logs and death detection, through the event bus and our own gRPC service over a real socket. */
-class VmObservationTest {
+class VmObservationIT {
   private static final String CVM = "cvm.v1.CvmService";
 
   private static List<Event> watch(TestManager manager, WatchEventsRequest request) {
@@ -53,7 +53,7 @@ class VmObservationTest {
 
   @Test
   void watchEventsSeesAWholeCreateAndRemoveInOrder(@TempDir Path stateDir) throws Exception {
-    try (TestManager manager = TestManager.start(stateDir, new PortRange(26500, 26509),
+    try (TestManager manager = TestManager.start(stateDir, TestPorts.range(10),
         Map.of("MANAGER_QEMU_START_PAUSED", "true"))) {
       List<Event> events = watch(manager, WatchEventsRequest.getDefaultInstance());
       String id = manager.create(CreateReq.getDefaultInstance()).response().getCvmId();
@@ -79,7 +79,7 @@ class VmObservationTest {
 
   @Test
   void aKilledQemuIsFailedWithItsSignalAndReleasesEverything(@TempDir Path stateDir) throws Exception {
-    try (TestManager manager = TestManager.start(stateDir, new PortRange(26510, 26519),
+    try (TestManager manager = TestManager.start(stateDir, TestPorts.range(10),
         Map.of("MANAGER_QEMU_START_PAUSED", "true"))) {
       List<Event> events = watch(manager, WatchEventsRequest.getDefaultInstance());
       String id = manager.create(CreateReq.getDefaultInstance()).response().getCvmId();
@@ -99,7 +99,7 @@ class VmObservationTest {
 
   @Test
   void aBootedGuestsConsoleIsStreamedAndItsOwnPowerOffIsStopped(@TempDir Path stateDir) throws Exception {
-    try (TestManager manager = TestManager.start(stateDir, new PortRange(26520, 26529), Map.of())) {
+    try (TestManager manager = TestManager.start(stateDir, TestPorts.range(10), Map.of())) {
       List<Event> events = watch(manager, WatchEventsRequest.getDefaultInstance());
       var created = manager.create(CreateReq.getDefaultInstance()).response();
       String id = created.getCvmId();
@@ -136,7 +136,7 @@ class VmObservationTest {
   /** A paused guest cannot answer, though QEMU accepts the probe's connection and keeps it open. */
   @Test
   void aPausedGuestsAgentIsNeverReady(@TempDir Path stateDir) throws Exception {
-    try (TestManager manager = TestManager.start(stateDir, new PortRange(27102, 27103),
+    try (TestManager manager = TestManager.start(stateDir, TestPorts.range(2),
         Map.of("MANAGER_QEMU_START_PAUSED", "true", "MANAGER_AGENT_PROBE_INTERVAL", "500ms"))) {
       List<Event> events = watch(manager, WatchEventsRequest.getDefaultInstance());
       String id = manager.create(CreateReq.getDefaultInstance()).response().getCvmId();
@@ -150,7 +150,7 @@ class VmObservationTest {
 
   @Test
   void consumersThatNeverReadDoNotStopTheManager(@TempDir Path stateDir) throws Exception {
-    try (TestManager manager = TestManager.start(stateDir, new PortRange(26530, 26599),
+    try (TestManager manager = TestManager.start(stateDir, TestPorts.range(70),
         Map.of("MANAGER_QEMU_START_PAUSED", "true", "MANAGER_QEMU_MEMORY_SIZE", "64M", "MANAGER_MAX_VMS", "0"))) {
       MessageConsumer<VmEvent> stuck = Bus.of(manager.vertx()).consume(Addresses.EVENTS, e -> { });
       stuck.pause();
@@ -181,7 +181,7 @@ class VmObservationTest {
 
   @Test
   void cancellingAStreamFreesItsConsumersOnTheServer(@TempDir Path stateDir) throws Exception {
-    try (TestManager manager = TestManager.start(stateDir, new PortRange(26600, 26601),
+    try (TestManager manager = TestManager.start(stateDir, TestPorts.range(2),
         Map.of("MANAGER_QEMU_START_PAUSED", "true"))) {
       String id = manager.create(CreateReq.getDefaultInstance()).response().getCvmId();
       // Event-bus handlers in use, all addresses together (per-address labels are off: one address per VM).

@@ -8,6 +8,7 @@ import io.cvmmanager.config.PortRange;
 import io.cvmmanager.testing.FreePort;
 import io.cvmmanager.testing.TestCerts;
 import io.cvmmanager.testing.TestManager;
+import io.cvmmanager.testing.TestPorts;
 import io.vertx.grpc.common.GrpcStatus;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -26,8 +27,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** cvmctl in this JVM, with its own environment and streams, against a whole manager (QEMU started paused). */
-class CvmctlTest {
-  private static final PortRange PORTS = new PortRange(26300, 26309);
+class CvmctlIT {
+  private static final PortRange PORTS = TestPorts.range(10);
   private static final Map<String, String> PAUSED = Map.of("MANAGER_QEMU_START_PAUSED", "true");
   private static final Pattern CREATED =
       Pattern.compile("Virtual machine created successfully with id (\\S+) and port (\\d+)\n");

@@ -13,6 +13,7 @@ import io.cvmmanager.api.cvm.WatchEventsRequest;
 import io.cvmmanager.api.manager.CreateReq;
 import io.cvmmanager.config.PortRange;
 import io.cvmmanager.testing.TestManager;
+import io.cvmmanager.testing.TestPorts;
 import io.vertx.core.json.JsonObject;
 import io.vertx.grpc.common.GrpcStatus;
 import java.nio.file.Files;
@@ -33,9 +34,9 @@ import org.junit.jupiter.api.io.TempDir;
  * takes them back, reports what ended meanwhile, and never touches a process that is not its QEMU. Real QEMU,
  * paused (no guest needed); both managers in this JVM, one after the other.
  */
-class VmAdoptionTest {
+class VmAdoptionIT {
   private static final String CVM = "cvm.v1.CvmService";
-  private static final PortRange PORTS = new PortRange(26800, 26809);
+  private static final PortRange PORTS = TestPorts.range(10);
   private static final Map<String, String> LEAVE_VMS = Map.of("MANAGER_QEMU_START_PAUSED", "true",
       "MANAGER_QEMU_MEMORY_SIZE", "128M", "MANAGER_STOP_VMS_ON_EXIT", "false");
   private static final Map<String, String> PAUSED = Map.of("MANAGER_QEMU_START_PAUSED", "true",

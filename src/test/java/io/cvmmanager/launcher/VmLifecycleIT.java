@@ -16,6 +16,7 @@ import io.cvmmanager.disk.DiskSize;
 import io.cvmmanager.testing.AgentProbe;
 import io.cvmmanager.testing.DevGuest;
 import io.cvmmanager.testing.TestManager;
+import io.cvmmanager.testing.TestPorts;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.grpc.common.GrpcStatus;
@@ -32,7 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The upstream API end to end: a real gRPC client creates a VM that boots the dev guest for real, whose agent
  * answers through the forwarded port with the id and certificates handed over 9p; RemoveVm leaves nothing.
  */
-class VmLifecycleTest {
+class VmLifecycleIT {
   private static final Duration BOOT = Duration.ofSeconds(120);
 
   static CreateReq withCertificates() {
@@ -60,11 +61,12 @@ class VmLifecycleTest {
 
   @Test
   void createVmBootsTheGuestAndRemoveVmLeavesNothing(@TempDir Path stateDir) throws Exception {
-    try (TestManager manager = TestManager.start(stateDir, new PortRange(26100, 26109), Map.of())) {
+    PortRange ports = TestPorts.range(10);
+    try (TestManager manager = TestManager.start(stateDir, ports, Map.of())) {
       CreateRes created = manager.create(withCertificates()).response();
       String id = created.getCvmId();
       int port = Integer.parseInt(created.getForwardedPort());
-      assertTrue(new PortRange(26100, 26109).contains(port), "port " + port);
+      assertTrue(ports.contains(port), "port " + port);
 
       Path dir = manager.vmDir(id);
       assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("certs"))));
@@ -87,7 +89,7 @@ class VmLifecycleTest {
 
   @Test
   void diskModeBootsFromThePerVmDiskSizedFromTheReference(@TempDir Path stateDir) throws Exception {
-    try (TestManager manager = TestManager.start(stateDir, new PortRange(26110, 26119),
+    try (TestManager manager = TestManager.start(stateDir, TestPorts.range(10),
         Map.of("MANAGER_QEMU_ENABLE_DISK", "true"))) {
       CreateRes created = manager.create(withCertificates()).response();
       String id = created.getCvmId();

@@ -4,18 +4,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.cvmmanager.api.manager.CVMInfoRes;
 import io.cvmmanager.api.manager.CreateReq;
-import io.cvmmanager.config.PortRange;
 import io.cvmmanager.testing.TestManager;
+import io.cvmmanager.testing.TestPorts;
 import io.vertx.grpc.common.GrpcStatus;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class CvmInfoTest {
+class CvmInfoIT {
   @Test
   void cvmInfoAnswersForAVmAndNotFoundForAnUnknownId(@TempDir Path stateDir) throws Exception {
-    try (TestManager manager = TestManager.start(stateDir, new PortRange(26120, 26121), Map.of(
+    try (TestManager manager = TestManager.start(stateDir, TestPorts.range(2), Map.of(
         "MANAGER_QEMU_START_PAUSED", "true",
         "MANAGER_QEMU_SMP_COUNT", "2",
         "MANAGER_QEMU_OVMF_VERSION", "edk2-stable202302",

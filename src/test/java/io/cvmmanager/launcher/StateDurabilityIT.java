@@ -10,6 +10,7 @@ import io.cvmmanager.config.PortRange;
 import io.cvmmanager.testing.FakeQemu;
 import io.cvmmanager.testing.SmallTmpfs;
 import io.cvmmanager.testing.TestManager;
+import io.cvmmanager.testing.TestPorts;
 import io.cvmmanager.testing.UnaryCall;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -30,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  * have removed the VM its client was told runs), and a running VM whose record cannot be written has it retried
  * until it lands, reported meanwhile. The state dir is a small tmpfs the test fills.
  */
-class StateDurabilityTest {
+class StateDurabilityIT {
   @TempDir
   Path work;
   private Path stateDir;
@@ -61,7 +62,7 @@ class StateDurabilityTest {
   void aCreateWhoseRunningRecordCannotBeWrittenFailsAndIsUndone() throws Exception {
     Map<String, String> settings = new HashMap<>(Map.of("MANAGER_QEMU_START_PAUSED", "true",
         "MANAGER_QEMU_BIN_PATH", FakeQemu.binary(work, "hold=qmp_capabilities").toString()));
-    try (TestManager manager = TestManager.start(stateDir, new PortRange(27330, 27331), settings)) {
+    try (TestManager manager = TestManager.start(stateDir, TestPorts.range(2), settings)) {
       Future<UnaryCall.Result<CreateRes>> create = manager.createAsync(CreateReq.getDefaultInstance());
       // Held at the QMP handshake: the STARTING record and the one with QEMU's PID are on disk; RUNNING is next.
       Path vmDir = FakeQemu.awaitHeldVm(stateDir, "qmp_capabilities");
@@ -84,7 +85,7 @@ class StateDurabilityTest {
   void aRunningVmsFailedWriteIsRetriedUntilItLandsAndReportedMeanwhile() throws Exception {
     Map<String, String> settings = Map.of("MANAGER_QEMU_START_PAUSED", "true", "MANAGER_QEMU_MEMORY_SIZE", "128M",
         "MANAGER_STOP_VMS_ON_EXIT", "false");
-    PortRange ports = new PortRange(27332, 27333);
+    PortRange ports = TestPorts.range(2);
     TestManager first = TestManager.start(stateDir, ports, settings);
     String id;
     try {

@@ -12,6 +12,7 @@ import io.cvmmanager.api.cvm.Event;
 import io.cvmmanager.api.cvm.Vm;
 import io.cvmmanager.config.PortRange;
 import io.cvmmanager.testing.TestManager;
+import io.cvmmanager.testing.TestPorts;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -31,8 +32,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** cvmctl's list, info, logs and events in this JVM against a whole manager (QEMU started paused). */
-class CvmctlObserveTest {
-  private static final PortRange PORTS = new PortRange(26600, 26699);
+class CvmctlObserveIT {
+  private static final PortRange PORTS = TestPorts.range(100);
   private static final Map<String, String> PAUSED = Map.of("MANAGER_QEMU_START_PAUSED", "true");
   private static final Pattern CREATED =
       Pattern.compile("Virtual machine created successfully with id (\\S+) and port (\\d+)\n");

@@ -17,6 +17,7 @@ import io.cvmmanager.metrics.ManagerMetrics;
 import io.cvmmanager.metrics.PrometheusText;
 import io.cvmmanager.testing.FreePort;
 import io.cvmmanager.testing.TestManager;
+import io.cvmmanager.testing.TestPorts;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
@@ -29,8 +30,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** /health and /metrics over real sockets: against a whole manager with paused VMs, and on their own. */
-class HttpApiVerticleTest {
-  private static final PortRange PORTS = new PortRange(26400, 26409);
+class HttpApiVerticleIT {
+  private static final PortRange PORTS = TestPorts.range(10);
   private static final Map<String, String> PAUSED = Map.of("MANAGER_QEMU_START_PAUSED", "true");
 
   @Test

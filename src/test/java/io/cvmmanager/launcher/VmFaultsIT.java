@@ -10,6 +10,7 @@ import io.cvmmanager.api.manager.CreateReq;
 import io.cvmmanager.api.manager.CreateRes;
 import io.cvmmanager.config.PortRange;
 import io.cvmmanager.testing.TestManager;
+import io.cvmmanager.testing.TestPorts;
 import io.cvmmanager.testing.UnaryCall;
 import io.vertx.core.Future;
 import io.vertx.grpc.common.GrpcStatus;
@@ -35,15 +36,15 @@ import org.junit.jupiter.api.io.TempDir;
  * Bad input and faults: each gives a clear gRPC status and leaves no QEMU, file or port behind (TestManager's
  * close asserts that; the tests also assert it right after the failed call). VMs start paused: no guest needed.
  */
-class VmFaultsTest {
+class VmFaultsIT {
   @TempDir
   Path stateDir;
 
-  private TestManager start(int firstPort, int lastPort, Map<String, String> extra) throws Exception {
+  private TestManager start(PortRange ports, Map<String, String> extra) throws Exception {
     Map<String, String> settings = new HashMap<>(Map.of("MANAGER_QEMU_START_PAUSED", "true",
         "MANAGER_QEMU_MEMORY_SIZE", "128M"));
     settings.putAll(extra);
-    return TestManager.start(stateDir, new PortRange(firstPort, lastPort), settings);
+    return TestManager.start(stateDir, ports, settings);
   }
 
   private static void assertStatus(GrpcStatus expected, UnaryCall.Result<?> result, String messagePart) {
@@ -53,7 +54,7 @@ class VmFaultsTest {
 
   @Test
   void invalidTtlsAreRefusedBeforeAnythingIsMade() throws Exception {
-    try (TestManager manager = start(26200, 26201, Map.of())) {
+    try (TestManager manager = start(TestPorts.range(2), Map.of())) {
       for (String ttl : List.of("abc", "-5s", "10", "0s", "1x")) {
         assertStatus(GrpcStatus.INVALID_ARGUMENT, manager.create(CreateReq.newBuilder().setTtl(ttl).build()), "ttl");
         manager.assertNothingLeft();
@@ -64,7 +65,7 @@ class VmFaultsTest {
   /** Go refuses non-ASCII digits; a TTL of 2,000,000 digits is refused at once and quoted by its start only. */
   @Test
   void ttlsGoWouldRefuseAreRefusedAtOnceAndQuotedShort() throws Exception {
-    try (TestManager manager = start(27100, 27101, Map.of())) {
+    try (TestManager manager = start(TestPorts.range(2), Map.of())) {
       for (String ttl : List.of("\u0661h", "\uff11h", "9".repeat(2_000_000) + "ns")) {
         long started = System.nanoTime();
         UnaryCall.Result<?> result = manager.create(CreateReq.newBuilder().setTtl(ttl).build());
@@ -79,7 +80,7 @@ class VmFaultsTest {
   /** The refusal is logged (text format, as the dev profile and these tests have it) with the value escaped. */
   @Test
   void aTtlWithALineBreakCannotForgeALogLine() throws Exception {
-    try (TestManager manager = start(27104, 27105, Map.of())) {
+    try (TestManager manager = start(TestPorts.range(2), Map.of())) {
       ByteArrayOutputStream captured = new ByteArrayOutputStream();
       PrintStream stderr = System.err;
       System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
@@ -97,7 +98,7 @@ class VmFaultsTest {
 
   @Test
   void valuesThatCouldInjectIntoTheEnvironmentFileAreRefused() throws Exception {
-    try (TestManager manager = start(26202, 26203, Map.of())) {
+    try (TestManager manager = start(TestPorts.range(2), Map.of())) {
       assertStatus(GrpcStatus.INVALID_ARGUMENT,
           manager.create(CreateReq.newBuilder().setAgentLogLevel("info\nAWS_REGION=x").build()), "agent_log_level");
       assertStatus(GrpcStatus.INVALID_ARGUMENT,
@@ -113,7 +114,7 @@ class VmFaultsTest {
 
   @Test
   void unknownAndEmptyIdsAreNotFoundAndInvalid() throws Exception {
-    try (TestManager manager = start(26204, 26205, Map.of())) {
+    try (TestManager manager = start(TestPorts.range(2), Map.of())) {
       assertStatus(GrpcStatus.NOT_FOUND, manager.remove("4b0f7f0e-0000-4000-8000-000000000000"), "not found");
       assertStatus(GrpcStatus.NOT_FOUND, manager.remove("../../etc"), "not found");
       assertStatus(GrpcStatus.INVALID_ARGUMENT, manager.remove(""), "empty");
@@ -122,7 +123,7 @@ class VmFaultsTest {
 
   @Test
   void maxVmsIsResourceExhaustedUntilOneIsRemoved() throws Exception {
-    try (TestManager manager = start(26206, 26210, Map.of("MANAGER_MAX_VMS", "2"))) {
+    try (TestManager manager = start(TestPorts.range(5), Map.of("MANAGER_MAX_VMS", "2"))) {
       String first = manager.create(CreateReq.getDefaultInstance()).response().getCvmId();
       String second = manager.create(CreateReq.getDefaultInstance()).response().getCvmId();
       assertStatus(GrpcStatus.RESOURCE_EXHAUSTED, manager.create(CreateReq.getDefaultInstance()), "MANAGER_MAX_VMS");
@@ -135,13 +136,14 @@ class VmFaultsTest {
 
   @Test
   void exhaustedPortRangeIsResourceExhaustedAndPortsHeldByOthersAreSkipped() throws Exception {
+    PortRange ports = TestPorts.range(2);
     try (ServerSocket other = new ServerSocket()) {
-      other.bind(new InetSocketAddress("0.0.0.0", 26211));
-      try (TestManager manager = start(26211, 26212, Map.of("MANAGER_MAX_VMS", "0"))) {
+      other.bind(new InetSocketAddress("0.0.0.0", ports.first()));
+      try (TestManager manager = start(ports, Map.of("MANAGER_MAX_VMS", "0"))) {
         CreateRes only = manager.create(CreateReq.getDefaultInstance()).response();
-        assertEquals("26212", only.getForwardedPort(), "26211 is held by another program");
-        assertStatus(GrpcStatus.RESOURCE_EXHAUSTED, manager.create(CreateReq.getDefaultInstance()),
-            "26211-26212");
+        assertEquals(String.valueOf(ports.last()), only.getForwardedPort(),
+            ports.first() + " is held by another program");
+        assertStatus(GrpcStatus.RESOURCE_EXHAUSTED, manager.create(CreateReq.getDefaultInstance()), ports.toString());
         assertEquals(GrpcStatus.OK, manager.remove(only.getCvmId()).status());
         other.close();
       }
@@ -150,7 +152,7 @@ class VmFaultsTest {
 
   @Test
   void missingQemuBinaryIsFailedPrecondition() throws Exception {
-    try (TestManager manager = start(26213, 26214,
+    try (TestManager manager = start(TestPorts.range(2),
         Map.of("MANAGER_QEMU_BIN_PATH", stateDir.resolve("no-such-qemu").toString()))) {
       assertStatus(GrpcStatus.FAILED_PRECONDITION, manager.create(CreateReq.getDefaultInstance()), "QEMU");
       manager.assertNothingLeft();
@@ -159,7 +161,7 @@ class VmFaultsTest {
 
   @Test
   void missingOvmfVarsFileIsFailedPrecondition() throws Exception {
-    try (TestManager manager = start(26215, 26216,
+    try (TestManager manager = start(TestPorts.range(2),
         Map.of("MANAGER_QEMU_OVMF_VARS_FILE", stateDir.resolve("no-such-OVMF_VARS.fd").toString()))) {
       assertStatus(GrpcStatus.FAILED_PRECONDITION, manager.create(CreateReq.getDefaultInstance()),
           "MANAGER_QEMU_OVMF_VARS_FILE");
@@ -172,7 +174,7 @@ class VmFaultsTest {
     Path directory = Files.createDirectory(stateDir.resolve("OVMF_VARS-a-directory"));
     Path dangling = Files.createSymbolicLink(stateDir.resolve("OVMF_VARS-dangling"), stateDir.resolve("gone.fd"));
     for (Path source : List.of(directory, dangling)) {
-      try (TestManager manager = start(27610, 27611, Map.of("MANAGER_QEMU_OVMF_VARS_FILE", source.toString()))) {
+      try (TestManager manager = start(TestPorts.range(2), Map.of("MANAGER_QEMU_OVMF_VARS_FILE", source.toString()))) {
         UnaryCall.Result<?> result = manager.create(CreateReq.getDefaultInstance());
         assertStatus(GrpcStatus.FAILED_PRECONDITION, result, "MANAGER_QEMU_OVMF_VARS_FILE");
         assertStatus(GrpcStatus.FAILED_PRECONDITION, result, source.toString());
@@ -190,7 +192,7 @@ class VmFaultsTest {
     System.arraycopy(new byte[] {'Q', 'F', 'I', (byte) 0xfb, 0, 0, 0, 3}, 0, corrupt, 0, 8);
     Path corruptImage = Files.write(stateDir.resolve("corrupt.qcow2"), corrupt);
     for (Path reference : List.of(corruptImage, stateDir.resolve("missing.qcow2"))) {
-      try (TestManager manager = start(26217, 26218, Map.of("MANAGER_QEMU_ENABLE_DISK", "true",
+      try (TestManager manager = start(TestPorts.range(2), Map.of("MANAGER_QEMU_ENABLE_DISK", "true",
           "MANAGER_QEMU_SRC_DISK_FILE", reference.toString()))) {
         assertStatus(GrpcStatus.FAILED_PRECONDITION, manager.create(CreateReq.getDefaultInstance()),
             reference.getFileName().toString());
@@ -202,7 +204,7 @@ class VmFaultsTest {
 
   @Test
   void qemuExitingAtOnceIsFailedPreconditionWithItsMessage() throws Exception {
-    try (TestManager manager = start(26219, 26220, Map.of("MANAGER_QEMU_MACHINE", "no-such-machine"))) {
+    try (TestManager manager = start(TestPorts.range(2), Map.of("MANAGER_QEMU_MACHINE", "no-such-machine"))) {
       assertStatus(GrpcStatus.FAILED_PRECONDITION, manager.create(CreateReq.getDefaultInstance()),
           "unsupported machine type");
       manager.assertNothingLeft();
@@ -213,7 +215,7 @@ class VmFaultsTest {
   void certificatesOfSeveralMegabytesAreHandedOver() throws Exception {
     byte[] big = new byte[3 * 1024 * 1024];
     java.util.Arrays.fill(big, (byte) 'A');
-    try (TestManager manager = start(26221, 26222, Map.of())) {
+    try (TestManager manager = start(TestPorts.range(2), Map.of())) {
       String id = manager.create(CreateReq.newBuilder().setAgentCvmServerCaCert(ByteString.copyFrom(big)).build())
           .response().getCvmId();
       assertEquals(big.length, Files.size(manager.vmDir(id).resolve("certs/ca.pem")));
@@ -223,7 +225,7 @@ class VmFaultsTest {
 
   @Test
   void twoConcurrentRemovesOfOneVmGiveOneOkAndOneNotFound() throws Exception {
-    try (TestManager manager = start(26223, 26224, Map.of())) {
+    try (TestManager manager = start(TestPorts.range(2), Map.of())) {
       String id = manager.create(CreateReq.getDefaultInstance()).response().getCvmId();
       Future<UnaryCall.Result<Empty>> a = manager.removeAsync(id);
       Future<UnaryCall.Result<Empty>> b = manager.removeAsync(id);
@@ -235,7 +237,7 @@ class VmFaultsTest {
 
   @Test
   void concurrentCreatesGetDistinctPorts() throws Exception {
-    try (TestManager manager = start(26230, 26249, Map.of("MANAGER_MAX_VMS", "0"))) {
+    try (TestManager manager = start(TestPorts.range(20), Map.of("MANAGER_MAX_VMS", "0"))) {
       List<Future<UnaryCall.Result<CreateRes>>> creates = new ArrayList<>();
       for (int i = 0; i < 8; i++) {
         creates.add(manager.createAsync(CreateReq.getDefaultInstance()));
@@ -254,7 +256,7 @@ class VmFaultsTest {
 
   @Test
   void ttlExpiryRemovesTheVm() throws Exception {
-    try (TestManager manager = start(26250, 26251, Map.of())) {
+    try (TestManager manager = start(TestPorts.range(2), Map.of())) {
       String id = manager.create(CreateReq.newBuilder().setTtl("1.5s").build()).response().getCvmId();
       assertEquals(GrpcStatus.OK, manager.info(id).status());
       await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
@@ -266,7 +268,7 @@ class VmFaultsTest {
 
   @Test
   void aVmWhoseQemuIsKilledReleasesEverything() throws Exception {
-    try (TestManager manager = start(26252, 26253, Map.of())) {
+    try (TestManager manager = start(TestPorts.range(2), Map.of())) {
       String id = manager.create(CreateReq.getDefaultInstance()).response().getCvmId();
       long pid = Long.parseLong(Files.readString(manager.vmDir(id).resolve("qemu.pid")).trim());
       ProcessHandle.of(pid).orElseThrow().destroyForcibly();

@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import io.cvmmanager.api.manager.CreateReq;
-import io.cvmmanager.config.PortRange;
 import io.cvmmanager.testing.FakeQemu;
 import io.cvmmanager.testing.SmallTmpfs;
 import io.cvmmanager.testing.TestManager;
+import io.cvmmanager.testing.TestPorts;
 import io.cvmmanager.testing.UnaryCall;
 import io.vertx.grpc.common.GrpcStatus;
 import java.io.IOException;
@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * RESOURCE_EXHAUSTED naming the state dir and the file, and leaves nothing behind. The fake QEMU stands in for
  * QEMU: no guest is needed.
  */
-class DiskFullTest {
+class DiskFullIT {
   private static final int PAGE = 4096;
   /** Pages of the OVMF_VARS source the tests give (2), of the env file, of a cert file, of state.json (1 each). */
   private static final int VARS_PAGES = 2;
@@ -53,14 +53,14 @@ class DiskFullTest {
   }
 
   /** A create on a manager whose state dir has room for {@code pages} pages more, then the leftover checks. */
-  private UnaryCall.Result<?> createWithRoomFor(int port, int pages, CreateReq request, Map<String, String> extra)
+  private UnaryCall.Result<?> createWithRoomFor(int pages, CreateReq request, Map<String, String> extra)
       throws Exception {
     Map<String, String> settings = new HashMap<>(Map.of(
         "MANAGER_QEMU_BIN_PATH", FakeQemu.binary(work).toString(),
         "MANAGER_QEMU_OVMF_VARS_FILE", varsFile.toString(),
         "MANAGER_QEMU_START_PAUSED", "true"));
     settings.putAll(extra);
-    try (TestManager manager = TestManager.start(stateDir, new PortRange(port, port), settings)) {
+    try (TestManager manager = TestManager.start(stateDir, TestPorts.range(1), settings)) {
       long free = Files.getFileStore(stateDir).getUsableSpace();
       Path filler = Files.write(stateDir.resolve("filler"), new byte[Math.toIntExact(free - (long) pages * PAGE)]);
       assertEquals((long) pages * PAGE, Files.getFileStore(stateDir).getUsableSpace(), "room left");
@@ -80,7 +80,7 @@ class DiskFullTest {
 
   @Test
   void noRoomForTheOvmfVarsCopyBlamesTheCopyNotItsSource() throws Exception {
-    assertExhausted(createWithRoomFor(27220, 0, CreateReq.getDefaultInstance(), Map.of()),
+    assertExhausted(createWithRoomFor(0, CreateReq.getDefaultInstance(), Map.of()),
         "OVMF_VARS.fd (copy of MANAGER_QEMU_OVMF_VARS_FILE)");
   }
 
@@ -88,24 +88,24 @@ class DiskFullTest {
   void noRoomForACertificate() throws Exception {
     CreateReq withCert = CreateReq.newBuilder()
         .setAgentCvmServerCaCert(ByteString.copyFromUtf8("-----BEGIN CERTIFICATE-----\n")).build();
-    assertExhausted(createWithRoomFor(27221, VARS_PAGES, withCert, Map.of()), "certs/ca.pem");
+    assertExhausted(createWithRoomFor(VARS_PAGES, withCert, Map.of()), "certs/ca.pem");
   }
 
   @Test
   void noRoomForTheEnvironmentFile() throws Exception {
-    assertExhausted(createWithRoomFor(27222, VARS_PAGES, CreateReq.getDefaultInstance(), Map.of()),
+    assertExhausted(createWithRoomFor(VARS_PAGES, CreateReq.getDefaultInstance(), Map.of()),
         "env/environment");
   }
 
   @Test
   void noRoomForTheDiskMadeByQemuImg() throws Exception {
-    assertExhausted(createWithRoomFor(27223, VARS_PAGES + 1, CreateReq.getDefaultInstance(),
+    assertExhausted(createWithRoomFor(VARS_PAGES + 1, CreateReq.getDefaultInstance(),
         Map.of("MANAGER_QEMU_ENABLE_DISK", "true")), "disk.qcow2");
   }
 
   @Test
   void noRoomForStateJson() throws Exception {
-    assertExhausted(createWithRoomFor(27224, VARS_PAGES + 1, CreateReq.getDefaultInstance(), Map.of()),
+    assertExhausted(createWithRoomFor(VARS_PAGES + 1, CreateReq.getDefaultInstance(), Map.of()),
         "state.json");
   }
 
@@ -118,7 +118,7 @@ class DiskFullTest {
   @Test
   void noRoomOnceQemuIsSpawnedIsResourceExhaustedToo() throws Exception {
     for (int pages = 0; pages <= 1; pages++) {
-      UnaryCall.Result<?> result = createWithRoomFor(27225 + pages, VARS_PAGES + 2 + pages,
+      UnaryCall.Result<?> result = createWithRoomFor(VARS_PAGES + 2 + pages,
           CreateReq.getDefaultInstance(), Map.of());
       assertEquals(GrpcStatus.RESOURCE_EXHAUSTED, result.status(), "status; message: " + result.message());
       assertTrue(result.message().contains(stateDir.toString()), result.message());
@@ -129,7 +129,7 @@ class DiskFullTest {
   @Test
   void aMissingOvmfVarsSourceStaysFailedPreconditionNamingTheVariable() throws Exception {
     Files.delete(varsFile);
-    UnaryCall.Result<?> result = createWithRoomFor(27227, 64, CreateReq.getDefaultInstance(), Map.of());
+    UnaryCall.Result<?> result = createWithRoomFor(64, CreateReq.getDefaultInstance(), Map.of());
     assertEquals(GrpcStatus.FAILED_PRECONDITION, result.status(), "status; message: " + result.message());
     assertTrue(result.message().contains("MANAGER_QEMU_OVMF_VARS_FILE " + varsFile), result.message());
   }

@@ -9,11 +9,11 @@ import com.google.protobuf.ByteString;
 import io.cvmmanager.api.manager.CreateReq;
 import io.cvmmanager.config.ConfigParser;
 import io.cvmmanager.config.ManagerConfig;
-import io.cvmmanager.config.PortRange;
 import io.cvmmanager.error.ErrorKind;
 import io.cvmmanager.error.ManagerException;
 import io.cvmmanager.testing.FreePort;
 import io.cvmmanager.testing.TestManager;
+import io.cvmmanager.testing.TestPorts;
 import io.opentelemetry.api.trace.SpanContext;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.TraceFlags;
@@ -36,7 +36,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Spans exported over OTLP/HTTP to a real (test) collector, and their context carried on the event bus. */
-class TracingTest {
+class TracingIT {
   private static final Duration EXPORTED_WITHIN = Duration.ofSeconds(20);
 
   private Vertx vertx;
@@ -56,7 +56,7 @@ class TracingTest {
 
   @Test
   void everyUpstreamRpcIsAServerSpanAtTheCollector(@TempDir Path stateDir) throws Exception {
-    try (TestManager manager = TestManager.start(stateDir, new PortRange(26410, 26419), Map.of(
+    try (TestManager manager = TestManager.start(stateDir, TestPorts.range(10), Map.of(
         "MANAGER_QEMU_START_PAUSED", "true",
         "COCOS_JAEGER_URL", receiver.url()))) {
       String id = manager.create(CreateReq.getDefaultInstance()).response().getCvmId();

@@ -9,6 +9,7 @@ import io.cvmmanager.api.manager.CreateReq;
 import io.cvmmanager.api.manager.CreateRes;
 import io.cvmmanager.config.PortRange;
 import io.cvmmanager.testing.TestManager;
+import io.cvmmanager.testing.TestPorts;
 import io.cvmmanager.testing.UnaryCall;
 import io.vertx.core.Future;
 import io.vertx.grpc.common.GrpcStatus;
@@ -33,7 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  * through a wrapper that, before exec'ing it, says which port it was given and waits until the test has had its
  * turn (taken the port, or not).
  */
-class PortTakenTest {
+class PortTakenIT {
   private static final Duration WAIT = Duration.ofSeconds(30);
 
   @TempDir
@@ -62,8 +63,8 @@ class PortTakenTest {
     return wrapper;
   }
 
-  private TestManager start(int first, int last) throws Exception {
-    return TestManager.start(stateDir, new PortRange(first, last), Map.of(
+  private TestManager start(PortRange ports) throws Exception {
+    return TestManager.start(stateDir, ports, Map.of(
         "MANAGER_QEMU_BIN_PATH", wrapper().toString(),
         "MANAGER_QEMU_START_PAUSED", "true",
         "MANAGER_QEMU_MEMORY_SIZE", "128M"));
@@ -83,14 +84,15 @@ class PortTakenTest {
 
   @Test
   void aPortTakenBeforeQemuBindsItIsGivenUpForAnother() throws Exception {
-    try (TestManager manager = start(27600, 27601)) {
+    PortRange ports = TestPorts.range(2);
+    try (TestManager manager = start(ports)) {
       Future<UnaryCall.Result<CreateRes>> create = manager.createAsync(CreateReq.getDefaultInstance());
-      atSpawn(27600, true);
-      atSpawn(27601, false);
+      atSpawn(ports.first(), true);
+      atSpawn(ports.last(), false);
       UnaryCall.Result<CreateRes> created = create.await();
       assertEquals(GrpcStatus.OK, created.status(), created.message());
-      assertEquals("27601", created.response().getForwardedPort());
-      assertFalse(TestManager.bindable(27601), "the VM's QEMU listens on its port");
+      assertEquals(String.valueOf(ports.last()), created.response().getForwardedPort());
+      assertFalse(TestManager.bindable(ports.last()), "the VM's QEMU listens on its port");
       assertEquals(GrpcStatus.OK, manager.remove(created.response().getCvmId()).status());
       taken.get(0).close();
       manager.assertNothingLeft();
@@ -99,12 +101,14 @@ class PortTakenTest {
 
   @Test
   void noOtherFreePortIsUnavailableNamingTheTakenPort() throws Exception {
-    try (TestManager manager = start(27602, 27602)) {
+    PortRange ports = TestPorts.range(1);
+    try (TestManager manager = start(ports)) {
       Future<UnaryCall.Result<CreateRes>> create = manager.createAsync(CreateReq.getDefaultInstance());
-      atSpawn(27602, true);
+      atSpawn(ports.first(), true);
       UnaryCall.Result<CreateRes> failed = create.await();
       assertEquals(GrpcStatus.UNAVAILABLE, failed.status(), failed.message());
-      assertTrue(failed.message().contains("host port 27602 was taken by another program"), failed.message());
+      assertTrue(failed.message().contains("host port " + ports.first() + " was taken by another program"),
+          failed.message());
       taken.get(0).close();
       manager.assertNothingLeft();
     }
@@ -112,17 +116,20 @@ class PortTakenTest {
 
   @Test
   void aPortTakenAtEveryAttemptIsUnavailableAfterThreePorts() throws Exception {
-    try (TestManager manager = start(27603, 27606)) {
+    PortRange ports = TestPorts.range(4);
+    int third = ports.first() + 2;
+    try (TestManager manager = start(ports)) {
       Future<UnaryCall.Result<CreateRes>> create = manager.createAsync(CreateReq.getDefaultInstance());
-      for (int port = 27603; port <= 27605; port++) {
+      for (int port = ports.first(); port <= third; port++) {
         atSpawn(port, true);
       }
       UnaryCall.Result<CreateRes> failed = create.await();
       assertEquals(GrpcStatus.UNAVAILABLE, failed.status(), failed.message());
-      assertTrue(failed.message().contains("host port 27605 was taken by another program before QEMU could bind it"
-          + " (3 ports tried)"), failed.message());
-      assertTrue(failed.message().contains("Could not set up host forwarding rule 'tcp::27605-:"), failed.message());
-      assertFalse(Files.exists(stateDir.resolve("spawn.27606")), "a fourth port was tried");
+      assertTrue(failed.message().contains("host port " + third + " was taken by another program before QEMU could"
+          + " bind it (3 ports tried)"), failed.message());
+      assertTrue(failed.message().contains("Could not set up host forwarding rule 'tcp::" + third + "-:"),
+          failed.message());
+      assertFalse(Files.exists(stateDir.resolve("spawn." + ports.last())), "a fourth port was tried");
       for (ServerSocket socket : taken) {
         socket.close();
       }
