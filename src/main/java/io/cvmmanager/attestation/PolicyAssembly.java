@@ -1,8 +1,8 @@
 package io.cvmmanager.attestation;
 
 import io.cvmmanager.config.ManagerConfig;
-import io.cvmmanager.vm.VmView;
 import io.cvmmanager.vm.Tee;
+import io.cvmmanager.vm.VmView;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;

@@ -1,12 +1,9 @@
 package io.cvmmanager.disk;
 
-import io.cvmmanager.vm.VmFilesRequest;
-
 import io.cvmmanager.bus.Addresses;
 import io.cvmmanager.bus.Bus;
 import io.cvmmanager.bus.Messages.Nothing;
 import io.cvmmanager.bus.Messages.VmId;
-import io.vertx.core.json.JsonObject;
 import io.cvmmanager.config.DiskClone;
 import io.cvmmanager.config.QemuConfig;
 import io.cvmmanager.error.ClientText;
@@ -15,9 +12,11 @@ import io.cvmmanager.error.ManagerException;
 import io.cvmmanager.error.NoSpaceLeft;
 import io.cvmmanager.process.ChildProcess;
 import io.cvmmanager.qemu.VmPaths;
+import io.cvmmanager.vm.VmFilesRequest;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.file.FileSystem;
+import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -29,11 +28,11 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.EnumSet;
-import java.util.Set;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -1,10 +1,9 @@
 package io.cvmmanager.events;
 
-import io.cvmmanager.vm.VmEvent;
-
 import io.cvmmanager.bus.Addresses;
 import io.cvmmanager.bus.Bus;
 import io.cvmmanager.bus.Messages.EventList;
+import io.cvmmanager.vm.VmEvent;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import java.util.ArrayDeque;

@@ -1,10 +1,10 @@
 package io.cvmmanager.launcher;
 
-import io.cvmmanager.vm.LaunchConfig;
-import io.cvmmanager.vm.VmState;
 import io.cvmmanager.process.ExitStatus;
 import io.cvmmanager.process.ProcessSnapshot;
+import io.cvmmanager.vm.LaunchConfig;
 import io.cvmmanager.vm.Tee;
+import io.cvmmanager.vm.VmState;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;

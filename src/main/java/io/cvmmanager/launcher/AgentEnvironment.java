@@ -1,9 +1,8 @@
 package io.cvmmanager.launcher;
 
-import io.cvmmanager.vm.VmCreateRequest;
-
 import io.cvmmanager.error.ErrorKind;
 import io.cvmmanager.error.ManagerException;
+import io.cvmmanager.vm.VmCreateRequest;
 import java.util.LinkedHashMap;
 import java.util.Map;
 

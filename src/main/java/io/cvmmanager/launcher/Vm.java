@@ -1,14 +1,13 @@
 package io.cvmmanager.launcher;
 
-import io.cvmmanager.vm.LaunchConfig;
-import io.cvmmanager.vm.VmState;
-import io.cvmmanager.vm.VmView;
-
 import io.cvmmanager.process.RunningProcess;
-import io.vertx.core.Future;
-import io.cvmmanager.vm.Tee;
 import io.cvmmanager.qemu.VmPaths;
 import io.cvmmanager.qmp.QmpClient;
+import io.cvmmanager.vm.LaunchConfig;
+import io.cvmmanager.vm.Tee;
+import io.cvmmanager.vm.VmState;
+import io.cvmmanager.vm.VmView;
+import io.vertx.core.Future;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayDeque;

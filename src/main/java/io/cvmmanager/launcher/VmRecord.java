@@ -1,8 +1,8 @@
 package io.cvmmanager.launcher;
 
 import io.cvmmanager.vm.LaunchConfig;
-import io.cvmmanager.vm.VmState;
 import io.cvmmanager.vm.Tee;
+import io.cvmmanager.vm.VmState;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

@@ -1,8 +1,7 @@
 package io.cvmmanager.qemu;
 
-import io.cvmmanager.vm.Tee;
-
 import io.cvmmanager.config.QemuConfig;
+import io.cvmmanager.vm.Tee;
 import io.cvmmanager.vm.VmCreateRequest;
 import java.util.ArrayList;
 import java.util.List;

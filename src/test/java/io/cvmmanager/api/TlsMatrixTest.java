@@ -1,11 +1,11 @@
 package io.cvmmanager.api;
 
-import io.cvmmanager.bus.Messages.VmList;
-import io.cvmmanager.bus.Bus;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cvmmanager.bus.Addresses;
+import io.cvmmanager.bus.Bus;
+import io.cvmmanager.bus.Messages.VmList;
 import io.cvmmanager.config.ConfigParser;
 import io.cvmmanager.config.ManagerConfig;
 import io.cvmmanager.http.HttpApiVerticle;

@@ -1,8 +1,5 @@
 package io.cvmmanager.http;
 
-import java.time.Duration;
-import io.cvmmanager.bus.Messages.Nothing;
-import io.cvmmanager.bus.Bus;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.cvmmanager.Version;
 import io.cvmmanager.api.manager.CreateReq;
 import io.cvmmanager.bus.Addresses;
+import io.cvmmanager.bus.Bus;
+import io.cvmmanager.bus.Messages.Nothing;
 import io.cvmmanager.config.ConfigParser;
 import io.cvmmanager.config.ManagerConfig;
 import io.cvmmanager.config.PortRange;
@@ -24,6 +23,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.grpc.common.GrpcStatus;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

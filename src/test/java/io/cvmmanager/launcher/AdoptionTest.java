@@ -1,15 +1,14 @@
 package io.cvmmanager.launcher;
 
-import io.cvmmanager.vm.LaunchConfig;
-import io.cvmmanager.vm.VmState;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cvmmanager.process.ExitStatus;
 import io.cvmmanager.process.ProcessSnapshot;
+import io.cvmmanager.vm.LaunchConfig;
 import io.cvmmanager.vm.Tee;
+import io.cvmmanager.vm.VmState;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;

@@ -1,13 +1,12 @@
 package io.cvmmanager.launcher;
 
-import io.cvmmanager.vm.VmCreateRequest;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cvmmanager.error.ErrorKind;
 import io.cvmmanager.error.ManagerException;
+import io.cvmmanager.vm.VmCreateRequest;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,16 +1,16 @@
 package io.cvmmanager.launcher;
 
-import io.cvmmanager.bus.Messages.QmpQuery;
-import io.cvmmanager.bus.Bus;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import io.cvmmanager.api.manager.CVMInfoRes;
-import io.cvmmanager.bus.Addresses;
 import io.cvmmanager.api.manager.CreateReq;
 import io.cvmmanager.api.manager.CreateRes;
+import io.cvmmanager.bus.Addresses;
+import io.cvmmanager.bus.Bus;
+import io.cvmmanager.bus.Messages.QmpQuery;
 import io.cvmmanager.config.PortRange;
 import io.cvmmanager.disk.DiskSize;
 import io.cvmmanager.testing.AgentProbe;

@@ -1,13 +1,12 @@
 package io.cvmmanager.launcher;
 
-import io.cvmmanager.vm.LaunchConfig;
-import io.cvmmanager.vm.VmState;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.cvmmanager.vm.LaunchConfig;
 import io.cvmmanager.vm.Tee;
+import io.cvmmanager.vm.VmState;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -1,14 +1,13 @@
 package io.cvmmanager.launcher;
 
-import io.cvmmanager.vm.VmState;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.cvmmanager.vm.Tee;
 import io.cvmmanager.qemu.VmPaths;
+import io.cvmmanager.vm.Tee;
+import io.cvmmanager.vm.VmState;
 import java.nio.file.Path;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;

@@ -1,7 +1,5 @@
 package io.cvmmanager.monitor;
 
-import io.cvmmanager.bus.Bus;
-import io.cvmmanager.bus.Addresses;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -16,10 +14,12 @@ import io.cvmmanager.api.cvm.Vm;
 import io.cvmmanager.api.cvm.VmState;
 import io.cvmmanager.api.cvm.WatchEventsRequest;
 import io.cvmmanager.api.manager.CreateReq;
-import io.cvmmanager.vm.VmEvent;
+import io.cvmmanager.bus.Addresses;
+import io.cvmmanager.bus.Bus;
 import io.cvmmanager.testing.AgentProbe;
 import io.cvmmanager.testing.TestManager;
 import io.cvmmanager.testing.TestPorts;
+import io.cvmmanager.vm.VmEvent;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.grpc.client.GrpcClient;

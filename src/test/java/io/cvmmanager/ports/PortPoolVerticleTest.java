@@ -1,21 +1,21 @@
 package io.cvmmanager.ports;
 
-import java.time.Duration;
-import io.cvmmanager.bus.Messages.ReservePort;
-import io.cvmmanager.bus.Messages.Port;
-import io.cvmmanager.bus.Bus;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cvmmanager.bus.Addresses;
+import io.cvmmanager.bus.Bus;
+import io.cvmmanager.bus.Messages.Port;
+import io.cvmmanager.bus.Messages.ReservePort;
 import io.cvmmanager.config.PortRange;
 import io.cvmmanager.error.ErrorKind;
+import io.cvmmanager.error.ManagerException;
 import io.cvmmanager.testing.TestPorts;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.cvmmanager.error.ManagerException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;

@@ -1,7 +1,5 @@
 package io.cvmmanager.qemu;
 
-import io.cvmmanager.vm.Tee;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,6 +9,7 @@ import io.cvmmanager.config.ConfigParser;
 import io.cvmmanager.config.InvalidConfigException;
 import io.cvmmanager.config.ManagerConfig;
 import io.cvmmanager.config.Tristate;
+import io.cvmmanager.vm.Tee;
 import io.cvmmanager.vm.VmCreateRequest;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
