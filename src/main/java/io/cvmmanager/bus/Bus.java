@@ -14,7 +14,6 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import java.time.Duration;
-import java.util.Collections;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
@@ -28,28 +27,36 @@ import java.util.function.Function;
  * same kind; other failures (no handler, timeout) stay Vert.x's {@link ReplyException} for the API to map.
  */
 public final class Bus {
-  private static final Map<Vertx, Bus> BUSES = Collections.synchronizedMap(new WeakHashMap<>());
+  /**
+   * The Vert.x instances whose bus has the message codecs registered. Weak, and mapping to nothing that refers back
+   * to the instance, so a closed Vert.x (tests make many) is not kept alive by it.
+   */
+  private static final Map<Vertx, Boolean> REGISTERED = new WeakHashMap<>();
 
   private final EventBus eventBus;
 
-  private Bus(Vertx vertx) {
-    this.eventBus = vertx.eventBus();
-    Set<Class<?>> registered = new HashSet<>();
-    Addresses.ALL.forEach(address -> registerCodecs(address, registered));
-  }
-
-  private <Q extends BusMessage, R extends BusMessage> void registerCodecs(Address<Q, R> address,
-      Set<Class<?>> registered) {
-    register(address.type(), address.reader(), registered);
-    register(address.replyType(), address.replyReader(), registered);
+  private Bus(EventBus eventBus) {
+    this.eventBus = eventBus;
   }
 
   /** The bus of this Vert.x instance, its message codecs registered on first use. */
   public static Bus of(Vertx vertx) {
-    return BUSES.computeIfAbsent(vertx, Bus::new);
+    synchronized (REGISTERED) {
+      if (REGISTERED.put(vertx, Boolean.TRUE) == null) {
+        Set<Class<?>> registered = new HashSet<>();
+        Addresses.ALL.forEach(address -> registerCodecs(vertx.eventBus(), address, registered));
+      }
+    }
+    return new Bus(vertx.eventBus());
   }
 
-  private <T extends BusMessage> void register(Class<T> type,
+  private static <Q extends BusMessage, R extends BusMessage> void registerCodecs(EventBus eventBus,
+      Address<Q, R> address, Set<Class<?>> registered) {
+    register(eventBus, address.type(), address.reader(), registered);
+    register(eventBus, address.replyType(), address.replyReader(), registered);
+  }
+
+  private static <T extends BusMessage> void register(EventBus eventBus, Class<T> type,
       Function<io.vertx.core.json.JsonObject, T> reader, Set<Class<?>> registered) {
     if (registered.add(type)) {
       eventBus.registerDefaultCodec(type, new RecordCodec<>(type, reader));

@@ -1,5 +1,6 @@
 package io.cvmmanager.bus;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,6 +14,7 @@ import io.cvmmanager.error.ManagerException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import java.lang.ref.WeakReference;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -78,5 +80,19 @@ class AddressesTest {
     } finally {
       vertx.close().await();
     }
+  }
+
+  /** The registry of codecs holds its Vert.x instances weakly: a closed one (tests make many) can be collected. */
+  @Test
+  void aClosedVertxIsNotKeptAliveByItsBus() {
+    Vertx vertx = Vertx.vertx();
+    Bus.of(vertx);
+    vertx.close().await();
+    WeakReference<Vertx> closed = new WeakReference<>(vertx);
+    vertx = null;
+    await().atMost(Duration.ofSeconds(10)).until(() -> {
+      System.gc();
+      return closed.get() == null;
+    });
   }
 }
