@@ -7,6 +7,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Which real QEMU programs this JVM started while a window was open. Two sources: {@link QemuProcesses} sampled every
@@ -27,7 +31,13 @@ public final class QemuSpawnWatch {
   private static final Set<Long> CLAIMED = new HashSet<>();
   private static int openWindows;
   private static long samples;
-  private static Thread sampler;
+  /** Samples every {@value #SAMPLE_MILLIS} ms while a window is open; one daemon thread, idle otherwise. */
+  private static final ScheduledExecutorService SAMPLER = Executors.newSingleThreadScheduledExecutor(task -> {
+    Thread thread = new Thread(task, "qemu-spawn-sampler");
+    thread.setDaemon(true);
+    return thread;
+  });
+  private static ScheduledFuture<?> sampling;
 
   private QemuSpawnWatch() {}
 
@@ -36,10 +46,8 @@ public final class QemuSpawnWatch {
 
   public static synchronized Window open() {
     openWindows++;
-    if (sampler == null) {
-      sampler = new Thread(QemuSpawnWatch::sampleUntilClosed, "qemu-spawn-sampler");
-      sampler.setDaemon(true);
-      sampler.start();
+    if (sampling == null) {
+      sampling = SAMPLER.scheduleWithFixedDelay(QemuSpawnWatch::sample, 0, SAMPLE_MILLIS, TimeUnit.MILLISECONDS);
     }
     return new Window(SEEN.size(), TRIPWIRE.map(QemuTripwire::mark).orElse(0L));
   }
@@ -57,8 +65,8 @@ public final class QemuSpawnWatch {
         .stream().filter(spawn -> !CLAIMED.contains(spawn.pid())).toList();
     spawned.forEach(spawn -> CLAIMED.add(spawn.pid()));
     if (--openWindows == 0) {
-      sampler.interrupt();
-      sampler = null;
+      sampling.cancel(false);
+      sampling = null;
     }
     return spawned;
   }
@@ -71,22 +79,6 @@ public final class QemuSpawnWatch {
   /** Samples of /proc taken so far: a test waits for more to be sure one ran. */
   public static synchronized long samples() {
     return samples;
-  }
-
-  private static void sampleUntilClosed() {
-    try {
-      while (!Thread.currentThread().isInterrupted()) {
-        synchronized (QemuSpawnWatch.class) {
-          if (sampler != Thread.currentThread()) {
-            return;
-          }
-          sample();
-        }
-        Thread.sleep(SAMPLE_MILLIS);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
   }
 
   private static synchronized void sample() {
