@@ -10,11 +10,8 @@ import io.cvmmanager.testing.TestCerts;
 import io.cvmmanager.testing.TestManager;
 import io.cvmmanager.testing.TestPorts;
 import io.vertx.grpc.common.GrpcStatus;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -33,22 +30,12 @@ class CvmctlIT {
   private static final Pattern CREATED =
       Pattern.compile("Virtual machine created successfully with id (\\S+) and port (\\d+)\n");
 
-  private record Run(int exit, String out, String err) {}
-
-  private static Run cvmctl(Map<String, String> env, String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int exit = Cvmctl.run(args, env, new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8));
-    return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-  }
-
   private static Map<String, String> envFor(TestManager manager) {
     return Map.of(ManagerConnection.URL, "localhost:" + manager.config().grpc().port());
   }
 
   /** The id from upstream's success line, after checking the line, the id's form and the port. */
-  private static String createdId(Run run) {
+  private static String createdId(CvmctlRun run) {
     assertEquals(0, run.exit(), run.err());
     Matcher line = CREATED.matcher(run.out());
     assertTrue(line.matches(), "upstream's line, got: " + run.out());
@@ -60,10 +47,10 @@ class CvmctlIT {
   @Test
   void createVmPrintsUpstreamsLineAndRemoveVmRemovesTheVm(@TempDir Path stateDir) throws Exception {
     try (TestManager manager = TestManager.start(stateDir, PORTS, PAUSED)) {
-      String id = createdId(cvmctl(envFor(manager), "create-vm", "--server-url", "cvms.example:7001", "--ttl", "10m"));
+      String id = createdId(CvmctlRun.of(envFor(manager), "create-vm", "--server-url", "cvms.example:7001", "--ttl", "10m"));
       assertEquals(id, manager.info(id).response().getId());
 
-      Run removed = cvmctl(envFor(manager), "remove-vm", id);
+      CvmctlRun removed = CvmctlRun.of(envFor(manager), "remove-vm", id);
       assertEquals(0, removed.exit(), removed.err());
       assertEquals("Virtual machine removed successfully with id " + id + "\n", removed.out());
       assertEquals(GrpcStatus.NOT_FOUND, manager.info(id).status());
@@ -73,7 +60,7 @@ class CvmctlIT {
   @Test
   void invalidTtlFailsWithTheManagersStatusAndMessage(@TempDir Path stateDir) throws Exception {
     try (TestManager manager = TestManager.start(stateDir, PORTS, PAUSED)) {
-      Run run = cvmctl(envFor(manager), "create-vm", "--server-url", "cvms.example:7001", "--ttl", "abc");
+      CvmctlRun run = CvmctlRun.of(envFor(manager), "create-vm", "--server-url", "cvms.example:7001", "--ttl", "abc");
       assertEquals(1, run.exit());
       assertEquals("", run.out());
       assertTrue(run.err().startsWith("error: INVALID_ARGUMENT: ttl: "), run.err());
@@ -89,7 +76,7 @@ class CvmctlIT {
     Path key = Files.writeString(files.resolve("client.key"), "-----BEGIN PRIVATE KEY-----\nsecret key\n");
     String awsSecret = "aws-secret-" + UUID.randomUUID();
     try (TestManager manager = TestManager.start(stateDir, PORTS, PAUSED)) {
-      Run run = cvmctl(envFor(manager), "create-vm", "--server-url", "cvms.example:7001",
+      CvmctlRun run = CvmctlRun.of(envFor(manager), "create-vm", "--server-url", "cvms.example:7001",
           "--server-ca", ca.toString(), "--client-crt", crt.toString(), "--client-key", key.toString(),
           "--ca-url", "https://ca.example", "--log-level", "debug", "--ttl", "1h",
           "--aws-access-key-id", "AKIA1", "--aws-secret-access-key", awsSecret,
@@ -111,13 +98,13 @@ class CvmctlIT {
       }
       assertTrue(manager.info(id).response().getKernelCmd().endsWith(" agent.aa_kbc_params=cc_kbc::http://10.0.2.2:8080"));
 
-      assertEquals(0, cvmctl(envFor(manager), "remove-vm", id).exit());
+      assertEquals(0, CvmctlRun.of(envFor(manager), "remove-vm", id).exit());
     }
   }
 
   @Test
   void unreadableFileFailsBeforeAnyCall() {
-    Run run = cvmctl(Map.of(ManagerConnection.URL, "localhost:" + FreePort.next()), "create-vm",
+    CvmctlRun run = CvmctlRun.of(Map.of(ManagerConnection.URL, "localhost:" + FreePort.next()), "create-vm",
         "--server-url", "cvms.example:7001", "--client-crt", "/nonexistent/client.crt");
     assertEquals(1, run.exit());
     assertEquals("error: --client-crt: /nonexistent/client.crt: no such file\n", run.err());
@@ -134,7 +121,7 @@ class CvmctlIT {
     try (TestManager manager = TestManager.start(stateDir, PORTS, tls)) {
       Map<String, String> trusting = new HashMap<>(envFor(manager));
       trusting.put(ManagerConnection.SERVER_CA_CERTS, certs.caCert().toString());
-      Run refused = cvmctl(trusting, "create-vm", "--server-url", "cvms.example:7001");
+      CvmctlRun refused = CvmctlRun.of(trusting, "create-vm", "--server-url", "cvms.example:7001");
       assertEquals(1, refused.exit());
       assertTrue(refused.err().startsWith("error: UNAVAILABLE: "), refused.err());
       assertEquals(List.of(), manager.vmDirs());
@@ -142,15 +129,15 @@ class CvmctlIT {
       Map<String, String> mutual = new HashMap<>(trusting);
       mutual.put(ManagerConnection.CLIENT_CERT, certs.clientCert().toString());
       mutual.put(ManagerConnection.CLIENT_KEY, certs.clientKey().toString());
-      String id = createdId(cvmctl(mutual, "create-vm", "--server-url", "cvms.example:7001"));
-      assertEquals(0, cvmctl(mutual, "remove-vm", id).exit());
+      String id = createdId(CvmctlRun.of(mutual, "create-vm", "--server-url", "cvms.example:7001"));
+      assertEquals(0, CvmctlRun.of(mutual, "remove-vm", id).exit());
       assertEquals(List.of(), manager.vmDirs());
     }
   }
 
   @Test
   void tlsFileThatCannotBeReadIsNamed() {
-    Run run = cvmctl(Map.of(ManagerConnection.SERVER_CA_CERTS, "/nonexistent/ca.pem"), "remove-vm", "some-id");
+    CvmctlRun run = CvmctlRun.of(Map.of(ManagerConnection.SERVER_CA_CERTS, "/nonexistent/ca.pem"), "remove-vm", "some-id");
     assertEquals(1, run.exit());
     assertEquals("error: MANAGER_GRPC_SERVER_CA_CERTS: cannot read /nonexistent/ca.pem\n", run.err());
   }
@@ -161,17 +148,17 @@ class CvmctlIT {
       Map<String, String> env = new HashMap<>(envFor(manager));
       env.put(ManagerConnection.CLIENT_CERT, "/nonexistent/client.pem");
       env.put(ManagerConnection.CLIENT_KEY, "/nonexistent/client.key");
-      Run run = cvmctl(env, "create-vm", "--server-url", "cvms.example:7001");
+      CvmctlRun run = CvmctlRun.of(env, "create-vm", "--server-url", "cvms.example:7001");
       String id = createdId(run);
       assertTrue(run.err().startsWith("warning: MANAGER_GRPC_CLIENT_CERT/MANAGER_GRPC_CLIENT_KEY are ignored without "
           + "MANAGER_GRPC_SERVER_CA_CERTS"), run.err());
-      assertEquals(0, cvmctl(envFor(manager), "remove-vm", id).exit());
+      assertEquals(0, CvmctlRun.of(envFor(manager), "remove-vm", id).exit());
     }
   }
 
   @Test
   void unreachableManagerIsUnavailable() {
-    Run run = cvmctl(Map.of(ManagerConnection.URL, "127.0.0.1:" + FreePort.next()), "remove-vm", "some-id");
+    CvmctlRun run = CvmctlRun.of(Map.of(ManagerConnection.URL, "127.0.0.1:" + FreePort.next()), "remove-vm", "some-id");
     assertEquals(1, run.exit());
     assertTrue(run.err().startsWith("error: UNAVAILABLE: "), run.err());
   }
@@ -180,7 +167,7 @@ class CvmctlIT {
   void silentManagerIsDeadlineExceededAfterTheTimeout() throws Exception {
     // Connections complete in the kernel's backlog; nothing ever answers the HTTP/2 preface.
     try (ServerSocket silent = new ServerSocket(0, 10, InetAddress.getLoopbackAddress())) {
-      Run run = cvmctl(Map.of(ManagerConnection.URL, "127.0.0.1:" + silent.getLocalPort()),
+      CvmctlRun run = CvmctlRun.of(Map.of(ManagerConnection.URL, "127.0.0.1:" + silent.getLocalPort()),
           "remove-vm", "--timeout", "300ms", "some-id");
       assertEquals(1, run.exit());
       assertEquals("error: DEADLINE_EXCEEDED: no answer from 127.0.0.1:" + silent.getLocalPort() + " within 300ms\n",
@@ -192,7 +179,7 @@ class CvmctlIT {
   @Test
   void silentManagerIsDeadlineExceededForAStreamToo() throws Exception {
     try (ServerSocket silent = new ServerSocket(0, 10, InetAddress.getLoopbackAddress())) {
-      Run run = cvmctl(Map.of(ManagerConnection.URL, "127.0.0.1:" + silent.getLocalPort()),
+      CvmctlRun run = CvmctlRun.of(Map.of(ManagerConnection.URL, "127.0.0.1:" + silent.getLocalPort()),
           "events", "--timeout", "300ms");
       assertEquals(1, run.exit());
       assertEquals("error: DEADLINE_EXCEEDED: no answer from 127.0.0.1:" + silent.getLocalPort() + " within 300ms\n",
@@ -202,14 +189,14 @@ class CvmctlIT {
 
   @Test
   void managerAddressThatIsNotHostAndPortIsNamed() {
-    Run run = cvmctl(Map.of(ManagerConnection.URL, "localhost"), "remove-vm", "some-id");
+    CvmctlRun run = CvmctlRun.of(Map.of(ManagerConnection.URL, "localhost"), "remove-vm", "some-id");
     assertEquals(1, run.exit());
     assertEquals("error: MANAGER_GRPC_URL: \"localhost\" is not host:port\n", run.err());
   }
 
   @Test
   void invalidTimeoutIsAUsageError() {
-    Run run = cvmctl(Map.of(), "--timeout", "10", "remove-vm", "some-id");
+    CvmctlRun run = CvmctlRun.of(Map.of(), "--timeout", "10", "remove-vm", "some-id");
     assertEquals(Cvmctl.EXIT_USAGE, run.exit());
     assertTrue(run.err().startsWith("Invalid value for option '--timeout': missing unit"), run.err());
   }

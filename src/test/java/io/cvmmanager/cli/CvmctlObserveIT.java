@@ -20,7 +20,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,39 +39,25 @@ class CvmctlObserveIT {
   private static final Pattern EVENT = Pattern.compile("(\\S+) (\\S+) (\\S+) (\\S*)->(\\S+)(?: (.*))?");
   private static final Duration STREAM_END = Duration.ofSeconds(5);
 
-  private record Run(int exit, String out, String err) {
-    List<String> lines() {
-      return out.isEmpty() ? List.of() : Arrays.asList(out.split("\n"));
-    }
-  }
-
   /** A command running in its own thread, its stdout readable while it runs, stopped by {@link #interrupt}. */
-  private record Background(CompletableFuture<Run> run, ByteArrayOutputStream out, Interrupt interrupt) {
+  private record Background(CompletableFuture<CvmctlRun> run, ByteArrayOutputStream out, Interrupt interrupt) {
     String output() {
       return out.toString(StandardCharsets.UTF_8);
     }
 
-    Run awaitEnd() throws Exception {
+    CvmctlRun awaitEnd() throws Exception {
       return run.get(STREAM_END.toSeconds(), TimeUnit.SECONDS);
     }
-  }
-
-  private static Run cvmctl(Map<String, String> env, String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int exit = Cvmctl.run(args, env, new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8));
-    return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 
   private static Background inBackground(Map<String, String> env, String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     Interrupt interrupt = Interrupt.byCaller();
-    CompletableFuture<Run> run = CompletableFuture.supplyAsync(() -> {
+    CompletableFuture<CvmctlRun> run = CompletableFuture.supplyAsync(() -> {
       int exit = Cvmctl.run(args, env, new PrintStream(out, true, StandardCharsets.UTF_8),
           new PrintStream(err, true, StandardCharsets.UTF_8), interrupt);
-      return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+      return new CvmctlRun(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     });
     return new Background(run, out, interrupt);
   }
@@ -87,7 +72,7 @@ class CvmctlObserveIT {
     args[1] = "--server-url";
     args[2] = "cvms.example:7001";
     System.arraycopy(flags, 0, args, 3, flags.length);
-    Run run = cvmctl(envFor(manager), args);
+    CvmctlRun run = CvmctlRun.of(envFor(manager), args);
     assertEquals(0, run.exit(), run.err());
     Matcher line = CREATED.matcher(run.out());
     assertTrue(line.matches(), run.out());
@@ -95,7 +80,7 @@ class CvmctlObserveIT {
   }
 
   private static void remove(TestManager manager, String id) {
-    Run run = cvmctl(envFor(manager), "remove-vm", id);
+    CvmctlRun run = CvmctlRun.of(envFor(manager), "remove-vm", id);
     assertEquals(0, run.exit(), run.err());
   }
 
@@ -104,7 +89,7 @@ class CvmctlObserveIT {
     try (TestManager manager = TestManager.start(stateDir, PORTS, PAUSED)) {
       String id = create(manager, "--ttl", "10m");
 
-      Run table = cvmctl(envFor(manager), "list");
+      CvmctlRun table = CvmctlRun.of(envFor(manager), "list");
       assertEquals(0, table.exit(), table.err());
       assertEquals(2, table.lines().size(), table.out());
       assertEquals(List.of("ID", "STATE", "PORT", "PID", "AGENT", "BOOT", "TEE", "CREATED", "TTL"),
@@ -117,7 +102,7 @@ class CvmctlObserveIT {
       assertEquals(Duration.ofMinutes(10).toSeconds(),
           Duration.between(created, Instant.parse(row.get(8))).toSeconds(), 1);
 
-      Run json = cvmctl(envFor(manager), "list", "--json");
+      CvmctlRun json = CvmctlRun.of(envFor(manager), "list", "--json");
       assertEquals(0, json.exit(), json.err());
       assertEquals(1, json.lines().size(), json.out());
       JsonObject vm = new JsonObject(json.lines().get(0));
@@ -127,7 +112,7 @@ class CvmctlObserveIT {
       assertTrue(vm.getBoolean("paused"));
       assertNotNull(Instant.parse(vm.getString("ttlDeadline")));
 
-      Run info = cvmctl(envFor(manager), "info", id);
+      CvmctlRun info = CvmctlRun.of(envFor(manager), "info", id);
       assertEquals(0, info.exit(), info.err());
       Map<String, String> fields = new LinkedHashMap<>();
       for (String line : info.lines()) {
@@ -146,15 +131,15 @@ class CvmctlObserveIT {
       assertTrue(fields.get("kernel_cmdline").startsWith("console=ttyS0"), fields.get("kernel_cmdline"));
 
       remove(manager, id);
-      assertEquals(1, cvmctl(envFor(manager), "list").lines().size(), "only the header");
-      assertEquals("", cvmctl(envFor(manager), "list", "--json").out());
+      assertEquals(1, CvmctlRun.of(envFor(manager), "list").lines().size(), "only the header");
+      assertEquals("", CvmctlRun.of(envFor(manager), "list", "--json").out());
     }
   }
 
   @Test
   void infoOfAnUnknownVmIsNotFound(@TempDir Path stateDir) throws Exception {
     try (TestManager manager = TestManager.start(stateDir, PORTS, PAUSED)) {
-      Run run = cvmctl(envFor(manager), "info", "no-such-vm");
+      CvmctlRun run = CvmctlRun.of(envFor(manager), "info", "no-such-vm");
       assertEquals(1, run.exit());
       assertEquals("", run.out());
       assertTrue(run.err().startsWith("error: NOT_FOUND: "), run.err());
@@ -174,7 +159,7 @@ class CvmctlObserveIT {
       remove(manager, id);
       await().atMost(STREAM_END).until(() -> events.output().contains(" " + id + " state STOPPING->STOPPED"));
       events.interrupt().request();
-      Run run = events.awaitEnd();
+      CvmctlRun run = events.awaitEnd();
       assertEquals(0, run.exit(), run.err());
 
       List<String> states = run.lines().stream().map(EVENT::matcher).filter(Matcher::matches)
@@ -193,12 +178,12 @@ class CvmctlObserveIT {
   void logsOfAPausedVmIsItsEmptyConsoleAndAFollowEndsWithTheVm(@TempDir Path stateDir) throws Exception {
     try (TestManager manager = TestManager.start(stateDir, PORTS, PAUSED)) {
       String id = create(manager);
-      Run tail = cvmctl(envFor(manager), "logs", id);
+      CvmctlRun tail = CvmctlRun.of(envFor(manager), "logs", id);
       assertEquals(0, tail.exit(), tail.err());
       assertEquals("", tail.out(), "a paused guest has printed nothing");
 
       // The manager fails this stream after its headers: the status message comes in the trailers.
-      Run unknown = cvmctl(envFor(manager), "logs", "no-such-vm");
+      CvmctlRun unknown = CvmctlRun.of(envFor(manager), "logs", "no-such-vm");
       assertEquals(1, unknown.exit());
       assertTrue(unknown.err().startsWith("error: NOT_FOUND: "), unknown.err());
       assertTrue(unknown.err().contains("no-such-vm"), unknown.err());
@@ -206,7 +191,7 @@ class CvmctlObserveIT {
       Background follow = inBackground(envFor(manager), "logs", "-f", id);
       follow.interrupt().opened().toCompletableFuture().get(STREAM_END.toSeconds(), TimeUnit.SECONDS);
       remove(manager, id);
-      Run run = follow.awaitEnd();
+      CvmctlRun run = follow.awaitEnd();
       assertEquals(0, run.exit(), run.err());
       for (String line : run.lines()) {
         assertTrue(line.startsWith(LogsCommand.QEMU_PREFIX), "only QEMU's stderr from a paused VM: " + line);
