@@ -32,6 +32,7 @@ public final class AttestationVerticle extends VerticleBase {
   private PcrValues pcrValues = PcrValues.NONE;
   private Optional<PrivateKey> signingKey = Optional.empty();
   private LaunchMeasurement measurement;
+  private Bus bus;
 
   public AttestationVerticle(ManagerConfig config) {
     this.config = config;
@@ -52,7 +53,7 @@ public final class AttestationVerticle extends VerticleBase {
         LOG.warn("MANAGER_PCR_VALUES has a sha1 bank: policies state it with the text algorithm \"sha-1\" (the"
             + " Named Information registry has no number for SHA-1); veraison/corim's decoder may refuse them");
       }
-      Bus bus = Bus.of(vertx);
+      bus = Bus.of(vertx);
       bus.serve(Addresses.ATTESTATION_POLICY, this::onPolicy);
       bus.serve(Addresses.ATTESTATION_MEASURE, this::onMeasure);
       LOG.info("attestation policies: {}, PCR reference values {}", signingKey.isPresent()
@@ -62,7 +63,7 @@ public final class AttestationVerticle extends VerticleBase {
   }
 
   private Future<Policy> onPolicy(VmId vmId) {
-    return Bus.of(vertx).request(Addresses.VM_GET, vmId, config.grpcTimeout())
+    return bus.request(Addresses.VM_GET, vmId, config.grpcTimeout())
         .compose(VmView::asUpstreamSeesIt)
         .compose(this::policy)
         .map(policy -> new Policy(vmId.id(), policy))

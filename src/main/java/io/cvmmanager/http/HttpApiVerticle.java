@@ -39,6 +39,7 @@ public final class HttpApiVerticle extends VerticleBase {
   private final ManagerMetrics metrics;
   private volatile Map<String, Integer> lastCounts = Map.of();
   private volatile int lastUnsaved;
+  private Bus bus;
   private HttpServer server;
 
   public HttpApiVerticle(ManagerConfig config, ManagerMetrics metrics) {
@@ -48,6 +49,7 @@ public final class HttpApiVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    bus = Bus.of(vertx);
     metrics.vmStates(() -> lastCounts);
     metrics.unsavedVms(() -> lastUnsaved);
     server = vertx.createHttpServer(GrpcApiVerticle.serverOptions(config.http(), config.httpTls()))
@@ -112,7 +114,7 @@ public final class HttpApiVerticle extends VerticleBase {
 
   /** VMs by state, every state present (0 if none); also what the gauges read until the next refresh. */
   private Future<Map<String, Integer>> vmCounts() {
-    return Bus.of(vertx).request(Addresses.VM_LIST, Nothing.INSTANCE, LAUNCHER_TIMEOUT)
+    return bus.request(Addresses.VM_LIST, Nothing.INSTANCE, LAUNCHER_TIMEOUT)
         .map(list -> {
           Map<String, Integer> counts = new TreeMap<>();
           for (VmState state : VmState.values()) {
