@@ -15,8 +15,15 @@ import java.util.Optional;
 public final class QemuProcesses {
   private QemuProcesses() {}
 
-  /** One QEMU process: its PID and its command line (or its name, when a zombie has none left). */
-  public record Spawn(long pid, String command) {
+  /**
+   * One QEMU process: its PID and its command line, or only its name when /proc shows none: a zombie has none left,
+   * and a process caught inside execve has its new name before its new arguments.
+   */
+  public record Spawn(long pid, String command, boolean hasCommandLine) {
+    public Spawn(long pid, String command) {
+      this(pid, command, true);
+    }
+
     @Override
     public String toString() {
       return command + " (pid " + pid + ")";
@@ -41,7 +48,8 @@ public final class QemuProcesses {
       return Optional.empty();
     }
     String commandLine = read(process.pid(), "cmdline").replace('\0', ' ').strip();
-    return Optional.of(new Spawn(process.pid(), commandLine.isEmpty() ? comm : commandLine));
+    return Optional.of(commandLine.isEmpty() ? new Spawn(process.pid(), comm, false)
+        : new Spawn(process.pid(), commandLine));
   }
 
   /** A /proc file of {@code pid}, or "" once the process is gone. */

@@ -86,8 +86,13 @@ public final class QemuSpawnWatch {
     samples++;
   }
 
-  /** Notes a QEMU once: a PID seen again (sampled while it runs, or by both sources) is the same run. */
+  /**
+   * Notes a QEMU once: a PID seen again (sampled while it runs, or by both sources) is the same run, kept in the
+   * order first seen. A later sighting with a command line replaces one that had only the name (first sampled inside
+   * its execve), so that a failure shows what ran.
+   */
   private static synchronized void seen(QemuProcesses.Spawn spawn) {
-    SEEN.putIfAbsent(spawn.pid(), spawn);
+    SEEN.merge(spawn.pid(), spawn,
+        (first, again) -> first.hasCommandLine() || !again.hasCommandLine() ? first : again);
   }
 }
