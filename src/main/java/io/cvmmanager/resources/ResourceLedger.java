@@ -1,0 +1,144 @@
+package io.cvmmanager.resources;
+
+import io.cvmmanager.error.ErrorKind;
+import io.cvmmanager.error.ManagerException;
+import io.cvmmanager.vm.Tee;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Admission by accounting: what each VM holds against what the host has. One writer (the launcher's event loop), so
+ * concurrent creates are admitted one after the other and never over-admit. Limits: memory within capacity ×
+ * MANAGER_MEMORY_OVERCOMMIT, but a TEE VM's memory (private, pinned) never beyond the capacity itself; vCPUs within
+ * host CPUs × MANAGER_CPU_OVERCOMMIT; contexts and GPUs within what is free; disk within the free space less what
+ * admitted disks will still take. A resource the host does not tell about limits nothing.
+ */
+public final class ResourceLedger {
+  private static final long MIB = 1L << 20;
+
+  /** The overcommit ratios: MANAGER_MEMORY_OVERCOMMIT and MANAGER_CPU_OVERCOMMIT. */
+  public record Ratios(double memory, double cpu) {}
+
+  private final Ratios ratios;
+  private HostInventory inventory;
+  private final Map<String, Claim> claims = new LinkedHashMap<>();
+  /** Disk bytes admitted since the inventory was read: not yet in its free space. */
+  private long diskSinceRead;
+  /**
+   * Contexts other guests of the host used when it was read: the misc cgroup's count less ours then. Fixed per
+   * reading: a VM admitted after it is not in that count, one released after it still is.
+   */
+  private final Map<Tee, Integer> othersAtRead = new EnumMap<>(Tee.class);
+
+  public ResourceLedger(HostInventory inventory, Ratios ratios) {
+    this.ratios = ratios;
+    update(inventory);
+  }
+
+  /** A fresh reading of the host. */
+  public void update(HostInventory fresh) {
+    inventory = fresh;
+    diskSinceRead = 0;
+    for (Tee tee : List.of(Tee.SEV_SNP, Tee.TDX)) {
+      othersAtRead.put(tee, contextPool(tee).map(pool -> Math.max(0, pool.inUse() - ours(tee))).orElse(0));
+    }
+  }
+
+  /** Admits a new VM, or RESOURCE_EXHAUSTED naming every resource that is short and by how much. */
+  public Claim admit(String vmId, Demand demand) {
+    List<String> shortages = shortages(demand);
+    if (!shortages.isEmpty()) {
+      throw new ManagerException(ErrorKind.RESOURCE_EXHAUSTED, String.join("; ", shortages));
+    }
+    Optional<String> gpu = demand.gpu() ? freeGpus().stream().findFirst() : Optional.empty();
+    Claim claim = new Claim(vmId, demand.memoryBytes(), demand.vcpus(), demand.tee(), gpu, demand.diskBytes());
+    claims.put(vmId, claim);
+    diskSinceRead += demand.diskBytes();
+    return claim;
+  }
+
+  /**
+   * Takes back what an adopted VM holds, as its record says, even past what the host now has (it runs already: the
+   * excess only keeps new VMs out).
+   */
+  public void adopt(Claim claim) {
+    claims.put(claim.vmId(), claim);
+    // It ran when the host was read, so the reading counted it among the others' contexts.
+    othersAtRead.computeIfPresent(claim.tee(), (tee, others) -> Math.max(0, others - 1));
+  }
+
+  public void release(String vmId) {
+    claims.remove(vmId);
+  }
+
+  public Optional<Claim> claimOf(String vmId) {
+    return Optional.ofNullable(claims.get(vmId));
+  }
+
+  private List<String> shortages(Demand demand) {
+    List<String> shortages = new ArrayList<>();
+    long memoryHeld = claims.values().stream().mapToLong(Claim::memoryBytes).sum();
+    inventory.memoryBytes().ifPresent(capacity -> {
+      long limit = demand.tee() == Tee.NONE ? (long) (capacity * ratios.memory()) : capacity;
+      long free = Math.max(0, limit - memoryHeld);
+      if (demand.memoryBytes() > free) {
+        shortages.add("memory: " + demand.memoryBytes() / MIB + " MiB asked, " + free / MIB + " MiB free of "
+            + limit / MIB + " MiB" + (demand.tee() != Tee.NONE && ratios.memory() > 1
+                ? " (TEE memory is not overcommitted)" : ""));
+      }
+    });
+    int vcpusHeld = claims.values().stream().mapToInt(Claim::vcpus).sum();
+    inventory.cpus().ifPresent(cpus -> {
+      long limit = (long) (cpus * ratios.cpu());
+      long free = Math.max(0, limit - vcpusHeld);
+      if (demand.vcpus() > free) {
+        shortages.add("vCPUs: " + demand.vcpus() + " asked, " + free + " free of " + limit + " (" + cpus
+            + " host CPUs × MANAGER_CPU_OVERCOMMIT " + ratios.cpu() + ")");
+      }
+    });
+    if (demand.tee() != Tee.NONE) {
+      contextPool(demand.tee()).ifPresent(pool -> {
+        int free = freeContexts(demand.tee(), pool);
+        if (free < 1) {
+          shortages.add(contextName(demand.tee()) + " contexts: 0 free of " + pool.capacity());
+        }
+      });
+    }
+    if (demand.gpu() && freeGpus().isEmpty()) {
+      shortages.add("GPUs: none free of " + inventory.gpus().size());
+    }
+    inventory.diskFreeBytes().ifPresent(free -> {
+      long left = Math.max(0, free - diskSinceRead);
+      if (demand.diskBytes() > left) {
+        shortages.add("disk: " + demand.diskBytes() / MIB + " MiB asked, " + left / MIB + " MiB free in the state dir");
+      }
+    });
+    return shortages;
+  }
+
+  private Optional<ContextPool> contextPool(Tee tee) {
+    return tee == Tee.SEV_SNP ? inventory.sevSnp() : inventory.tdx();
+  }
+
+  /** The pool's capacity less what other guests used when it was read and less what ours hold now. */
+  private int freeContexts(Tee tee, ContextPool pool) {
+    return Math.max(0, pool.capacity() - othersAtRead.getOrDefault(tee, 0) - ours(tee));
+  }
+
+  private int ours(Tee tee) {
+    return (int) claims.values().stream().filter(c -> c.tee() == tee).count();
+  }
+
+  private static String contextName(Tee tee) {
+    return tee == Tee.SEV_SNP ? "sev-snp" : "tdx";
+  }
+
+  private List<String> freeGpus() {
+    List<String> held = claims.values().stream().flatMap(c -> c.gpu().stream()).toList();
+    return inventory.gpus().stream().map(Gpu::bdf).filter(bdf -> !held.contains(bdf)).toList();
+  }
+}
