@@ -74,6 +74,12 @@ public final class ConfigParser {
     int maxVms = in.intIn(MANAGER_MAX_VMS, 0, 100_000);
     Path stateDir = stateDir(home, root);
     Path hostRoot = Path.of(in.str(MANAGER_HOST_ROOT).isEmpty() ? "/" : in.str(MANAGER_HOST_ROOT));
+    // A size as for MANAGER_QEMU_MEMORY_SIZE (a bare number is MiB); 0 keeps nothing back.
+    String reserved = in.str(MANAGER_HOST_RESERVED_MEMORY).equals("0") ? "0" : in.size(MANAGER_HOST_RESERVED_MEMORY);
+    ManagerConfig.Resources resources = new ManagerConfig.Resources(
+        reserved == null || reserved.equals("0") ? 0 : ConfigValues.bytes(reserved),
+        in.positiveDuration(MANAGER_INVENTORY_INTERVAL), in.factor(MANAGER_MEMORY_OVERCOMMIT, 1.0, 100.0),
+        in.factor(MANAGER_CPU_OVERCOMMIT, 1.0, 1000.0));
 
     String igvmmeasure = in.str(MANAGER_IGVMMEASURE_BINARY);
     if (igvmmeasure.isEmpty()) {
@@ -94,7 +100,7 @@ public final class ConfigParser {
     return new ManagerConfig(instanceId, grpc, grpcTimeout, grpcTls, http, httpTls, logLevel, logFormat, observation,
         maxVms,
         in.str(MANAGER_EOS_VERSION), stateDir, in.bool(MANAGER_STOP_VMS_ON_EXIT),
-        in.positiveDuration(MANAGER_SHUTDOWN_TIMEOUT), hostRoot, attestation, qemu, tracing,
+        in.positiveDuration(MANAGER_SHUTDOWN_TIMEOUT), hostRoot, resources, attestation, qemu, tracing,
         List.copyOf(warnings));
   }
 

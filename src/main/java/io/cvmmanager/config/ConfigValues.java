@@ -271,4 +271,19 @@ final class ConfigValues {
     problem(v, "\"" + value + "\" is not a ratio between 0 and 1");
     return 1.0;
   }
+
+  /** A ratio of at least {@code min} (an overcommit factor: 1.0 is none). */
+  double factor(ConfigVariable v, double min, double max) {
+    String value = str(v);
+    try {
+      double f = Double.parseDouble(value);
+      if (f >= min && f <= max) {
+        return f;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    problem(v, "\"" + value + "\" is not a number from " + min + " to " + max);
+    return min;
+  }
 }

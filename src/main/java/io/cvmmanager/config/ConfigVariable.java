@@ -39,6 +39,14 @@ public enum ConfigVariable {
    */
   MANAGER_SHUTDOWN_TIMEOUT("30s"),
   MANAGER_HOST_ROOT("/"),
+  /** Ours: what the host keeps for itself; guest memory is admitted within MemTotal less this. */
+  MANAGER_HOST_RESERVED_MEMORY("2G"),
+  /** Ours: how often the host inventory (memory, CPUs, contexts, GPUs, free disk) is read again. */
+  MANAGER_INVENTORY_INTERVAL("30s"),
+  /** Ours: guest memory admitted up to the host's times this; TEE memory is never overcommitted. */
+  MANAGER_MEMORY_OVERCOMMIT("1.0"),
+  /** Ours: vCPUs admitted up to the host's CPUs times this (Nova's classic ratio). */
+  MANAGER_CPU_OVERCOMMIT("16"),
   /** Names the YAML file; read before the others, listed so it is not reported as unknown. */
   MANAGER_CONFIG(""),
 

@@ -22,6 +22,7 @@ public record ManagerConfig(
     boolean stopVmsOnExit,
     Duration shutdownTimeout,
     Path hostRoot,
+    Resources resources,
     Attestation attestation,
     QemuConfig qemu,
     Tracing tracing,
@@ -55,9 +56,16 @@ public record ManagerConfig(
 
   public record Tracing(String otlpUrl, double ratio) {}
 
+  /**
+   * How the host's resources are admitted: what it keeps for itself, how often it is read, and the overcommit
+   * factors of memory (never applied to TEE memory) and vCPUs.
+   */
+  public record Resources(long reservedMemoryBytes, Duration inventoryInterval, double memoryOvercommit,
+      double cpuOvercommit) {}
+
   public ManagerConfig withQemu(QemuConfig newQemu) {
     return new ManagerConfig(instanceId, grpc, grpcTimeout, grpcTls, http, httpTls, logLevel, logFormat, observation,
         maxVms, eosVersion,
-        stateDir, stopVmsOnExit, shutdownTimeout, hostRoot, attestation, newQemu, tracing, warnings);
+        stateDir, stopVmsOnExit, shutdownTimeout, hostRoot, resources, attestation, newQemu, tracing, warnings);
   }
 }

@@ -426,4 +426,19 @@ class ConfigParserTest {
     List<String> problems = problems(Map.of("MANAGER_TDX_RTMRS", String.join(",", ok, ok, "00", ok)));
     assertTrue(problems.get(0).contains("RTMR2"), problems.toString());
   }
+
+  @Test
+  void resourceSettingsHaveTheirDefaultsAndTheirBounds() throws Exception {
+    ManagerConfig.Resources defaults = parse(Map.of()).resources();
+    assertEquals(new ManagerConfig.Resources(2L << 30, java.time.Duration.ofSeconds(30), 1.0, 16.0), defaults);
+    ManagerConfig.Resources set = parse(Map.of("MANAGER_HOST_RESERVED_MEMORY", "0", "MANAGER_INVENTORY_INTERVAL",
+        "5s", "MANAGER_MEMORY_OVERCOMMIT", "1.5", "MANAGER_CPU_OVERCOMMIT", "4")).resources();
+    assertEquals(new ManagerConfig.Resources(0, java.time.Duration.ofSeconds(5), 1.5, 4.0), set);
+    assertEquals(512L << 20, parse(Map.of("MANAGER_HOST_RESERVED_MEMORY", "512")).resources().reservedMemoryBytes(),
+        "a bare number is MiB, as for MANAGER_QEMU_MEMORY_SIZE");
+    assertOneProblemNaming("MANAGER_MEMORY_OVERCOMMIT", Map.of("MANAGER_MEMORY_OVERCOMMIT", "0.5"));
+    assertOneProblemNaming("MANAGER_CPU_OVERCOMMIT", Map.of("MANAGER_CPU_OVERCOMMIT", "many"));
+    assertOneProblemNaming("MANAGER_HOST_RESERVED_MEMORY", Map.of("MANAGER_HOST_RESERVED_MEMORY", "2 GB"));
+    assertOneProblemNaming("MANAGER_INVENTORY_INTERVAL", Map.of("MANAGER_INVENTORY_INTERVAL", "0s"));
+  }
 }
