@@ -16,6 +16,7 @@ import io.cvmmanager.bus.Messages.VmId;
 import io.cvmmanager.bus.Messages.VmList;
 import io.cvmmanager.bus.Messages.VmObserved;
 import io.cvmmanager.bus.Messages.WatchVm;
+import io.cvmmanager.resources.HostInventory;
 import io.cvmmanager.vm.VmEvent;
 import io.cvmmanager.vm.VmFilesRequest;
 import io.cvmmanager.vm.VmLogLine;
@@ -94,10 +95,18 @@ public final class Addresses {
       "cvm.attestation.measure", MeasureIgvm.class, MeasureIgvm::fromJson, Measurement.class,
       Measurement::fromJson);
 
+  /** A fresh reading of the host's inventory (published at each reading). Owner: the inventory verticle. */
+  public static final Address<HostInventory, Nothing> HOST_INVENTORY = Address.told("cvm.resources.inventory",
+      HostInventory.class, HostInventory::fromJson);
+  /** The last reading of the host's inventory. */
+  public static final Address<Nothing, HostInventory> HOST_INVENTORY_GET = Address.request(
+      "cvm.resources.inventory.get", Nothing.class, Nothing::fromJson, HostInventory.class, HostInventory::fromJson);
+
   /** All of them, for codec registration and the README's table. */
   public static final List<Address<?, ?>> ALL = List.of(VM_CREATE, VM_CREATE_ABANDON, VM_REMOVE, VM_LIST, VM_GET,
       VM_QMP_QUERY, VM_OBSERVED, MONITOR_WATCH, MONITOR_UNWATCH, EVENTS, VM_LOGS, EVENT_HISTORY, PORT_RESERVE,
-      PORT_RELEASE, FILES_PREPARE, FILES_RELEASE, ATTESTATION_POLICY, ATTESTATION_MEASURE);
+      PORT_RELEASE, FILES_PREPARE, FILES_RELEASE, ATTESTATION_POLICY, ATTESTATION_MEASURE, HOST_INVENTORY,
+      HOST_INVENTORY_GET);
 
   private Addresses() {}
 }

@@ -1,5 +1,8 @@
 package io.cvmmanager.resources;
 
+import io.cvmmanager.bus.BusMessage;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -18,10 +21,46 @@ import java.util.OptionalLong;
  * @param warnings what was skipped or could not be read, one line each, for the log
  */
 public record HostInventory(OptionalLong memoryBytes, OptionalInt cpus, Optional<ContextPool> sevSnp,
-    Optional<ContextPool> tdx, List<Gpu> gpus, OptionalLong diskFreeBytes, List<String> warnings) {
+    Optional<ContextPool> tdx, List<Gpu> gpus, OptionalLong diskFreeBytes, List<String> warnings)
+    implements BusMessage {
 
   public HostInventory {
     gpus = List.copyOf(gpus);
     warnings = List.copyOf(warnings);
+  }
+
+  /** {@code {"memoryBytes", "cpus", "sevSnp": {"capacity", "inUse"}, "tdx", "gpus": [{"bdf", "iommuGroup"}],
+   * "diskFreeBytes", "warnings"}}; an unknown resource is left out. */
+  @Override
+  public JsonObject toJson() {
+    JsonObject json = new JsonObject();
+    memoryBytes.ifPresent(m -> json.put("memoryBytes", m));
+    cpus.ifPresent(c -> json.put("cpus", c));
+    sevSnp.ifPresent(pool -> json.put("sevSnp", pool(pool)));
+    tdx.ifPresent(pool -> json.put("tdx", pool(pool)));
+    json.put("gpus", new JsonArray(gpus.stream().map(g -> new JsonObject().put("bdf", g.bdf())
+        .put("iommuGroup", g.iommuGroup())).toList()));
+    diskFreeBytes.ifPresent(d -> json.put("diskFreeBytes", d));
+    return json.put("warnings", new JsonArray(warnings));
+  }
+
+  public static HostInventory fromJson(JsonObject json) {
+    return new HostInventory(
+        json.containsKey("memoryBytes") ? OptionalLong.of(json.getLong("memoryBytes")) : OptionalLong.empty(),
+        json.containsKey("cpus") ? OptionalInt.of(json.getInteger("cpus")) : OptionalInt.empty(),
+        Optional.ofNullable(json.getJsonObject("sevSnp")).map(HostInventory::pool),
+        Optional.ofNullable(json.getJsonObject("tdx")).map(HostInventory::pool),
+        json.getJsonArray("gpus", new JsonArray()).stream().map(g -> (JsonObject) g)
+            .map(g -> new Gpu(g.getString("bdf"), g.getString("iommuGroup", ""))).toList(),
+        json.containsKey("diskFreeBytes") ? OptionalLong.of(json.getLong("diskFreeBytes")) : OptionalLong.empty(),
+        json.getJsonArray("warnings", new JsonArray()).stream().map(String.class::cast).toList());
+  }
+
+  private static JsonObject pool(ContextPool pool) {
+    return new JsonObject().put("capacity", pool.capacity()).put("inUse", pool.inUse());
+  }
+
+  private static ContextPool pool(JsonObject json) {
+    return new ContextPool(json.getInteger("capacity"), json.getInteger("inUse"));
   }
 }
