@@ -17,6 +17,7 @@ import io.cvmmanager.bus.Messages.VmList;
 import io.cvmmanager.bus.Messages.VmObserved;
 import io.cvmmanager.bus.Messages.WatchVm;
 import io.cvmmanager.resources.HostInventory;
+import io.cvmmanager.resources.HostView;
 import io.cvmmanager.vm.VmEvent;
 import io.cvmmanager.vm.VmFilesRequest;
 import io.cvmmanager.vm.VmLogLine;
@@ -101,12 +102,18 @@ public final class Addresses {
   /** The last reading of the host's inventory. */
   public static final Address<Nothing, HostInventory> HOST_INVENTORY_GET = Address.request(
       "cvm.resources.inventory.get", Nothing.class, Nothing::fromJson, HostInventory.class, HostInventory::fromJson);
+  /**
+   * The host as admission sees it: capacity, allocated and free per resource, and who holds each GPU (the launcher
+   * keeps the accounts).
+   */
+  public static final Address<Nothing, HostView> HOST_GET = Address.request("cvm.launcher.host", Nothing.class,
+      Nothing::fromJson, HostView.class, HostView::fromJson);
 
   /** All of them, for codec registration and the README's table. */
   public static final List<Address<?, ?>> ALL = List.of(VM_CREATE, VM_CREATE_ABANDON, VM_REMOVE, VM_LIST, VM_GET,
       VM_QMP_QUERY, VM_OBSERVED, MONITOR_WATCH, MONITOR_UNWATCH, EVENTS, VM_LOGS, EVENT_HISTORY, PORT_RESERVE,
       PORT_RELEASE, FILES_PREPARE, FILES_RELEASE, ATTESTATION_POLICY, ATTESTATION_MEASURE, HOST_INVENTORY,
-      HOST_INVENTORY_GET);
+      HOST_INVENTORY_GET, HOST_GET);
 
   private Addresses() {}
 }

@@ -9,6 +9,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.function.LongUnaryOperator;
 
 /**
  * Admission by accounting: what each VM holds against what the host has. One writer (the launcher's event loop), so
@@ -79,11 +81,63 @@ public final class ResourceLedger {
     return Optional.ofNullable(claims.get(vmId));
   }
 
+  /**
+   * The accounts as they stand, for a VM of {@code tee} (whose memory limit depends on it): per resource what the
+   * host has, what is held and what is free; {@code vms} of {@code maxVms} (0: no limit) in the table.
+   */
+  public HostView view(Tee tee, int vms, int maxVms) {
+    List<HostView.Resource> resources = new ArrayList<>();
+    long memoryHeld = claims.values().stream().mapToLong(Claim::memoryBytes).sum();
+    resources.add(limited("memory", "bytes", inventory.memoryBytes(), memoryHeld,
+        capacity -> memoryLimit(tee, capacity)));
+    int vcpusHeld = claims.values().stream().mapToInt(Claim::vcpus).sum();
+    OptionalLong cpus = inventory.cpus().isPresent() ? OptionalLong.of(inventory.cpus().getAsInt())
+        : OptionalLong.empty();
+    resources.add(limited("vcpus", "count", cpus, vcpusHeld, this::vcpuLimit));
+    for (Tee kind : List.of(Tee.SEV_SNP, Tee.TDX)) {
+      Optional<ContextPool> pool = contextPool(kind);
+      resources.add(new HostView.Resource(contextName(kind) + "-contexts", "count",
+          pool.map(p -> OptionalLong.of(p.capacity())).orElse(OptionalLong.empty()), ours(kind),
+          pool.map(p -> OptionalLong.of(freeContexts(kind, p))).orElse(OptionalLong.empty())));
+    }
+    int gpus = inventory.gpus().size();
+    resources.add(new HostView.Resource("gpus", "count", OptionalLong.of(gpus), gpus - freeGpus().size(),
+        OptionalLong.of(freeGpus().size())));
+    long diskHeld = claims.values().stream().mapToLong(Claim::diskBytes).sum();
+    resources.add(new HostView.Resource("disk", "bytes", inventory.diskFreeBytes(), diskHeld,
+        inventory.diskFreeBytes().isPresent()
+            ? OptionalLong.of(Math.max(0, inventory.diskFreeBytes().getAsLong() - diskSinceRead))
+            : OptionalLong.empty()));
+    resources.add(maxVms > 0 ? new HostView.Resource("vms", "count", OptionalLong.of(maxVms), vms,
+        OptionalLong.of(Math.max(0, maxVms - vms)))
+        : new HostView.Resource("vms", "count", OptionalLong.empty(), vms, OptionalLong.empty()));
+    Map<String, String> holders = new LinkedHashMap<>();
+    claims.values().forEach(claim -> claim.gpu().ifPresent(bdf -> holders.put(bdf, claim.vmId())));
+    List<HostView.GpuUse> gpuUses = inventory.gpus().stream()
+        .map(gpu -> new HostView.GpuUse(gpu.bdf(), gpu.iommuGroup(), Optional.ofNullable(holders.get(gpu.bdf()))))
+        .toList();
+    return new HostView(resources, gpuUses, inventory.warnings());
+  }
+
+  private static HostView.Resource limited(String name, String unit, OptionalLong capacity, long held,
+      LongUnaryOperator limitOf) {
+    return new HostView.Resource(name, unit, capacity, held, capacity.isPresent()
+        ? OptionalLong.of(Math.max(0, limitOf.applyAsLong(capacity.getAsLong()) - held)) : OptionalLong.empty());
+  }
+
+  private long memoryLimit(Tee tee, long capacity) {
+    return tee == Tee.NONE ? (long) (capacity * ratios.memory()) : capacity;
+  }
+
+  private long vcpuLimit(long cpus) {
+    return (long) (cpus * ratios.cpu());
+  }
+
   private List<String> shortages(Demand demand) {
     List<String> shortages = new ArrayList<>();
     long memoryHeld = claims.values().stream().mapToLong(Claim::memoryBytes).sum();
     inventory.memoryBytes().ifPresent(capacity -> {
-      long limit = demand.tee() == Tee.NONE ? (long) (capacity * ratios.memory()) : capacity;
+      long limit = memoryLimit(demand.tee(), capacity);
       long free = Math.max(0, limit - memoryHeld);
       if (demand.memoryBytes() > free) {
         shortages.add("memory: " + demand.memoryBytes() / MIB + " MiB asked, " + free / MIB + " MiB free of "
@@ -93,7 +147,7 @@ public final class ResourceLedger {
     });
     int vcpusHeld = claims.values().stream().mapToInt(Claim::vcpus).sum();
     inventory.cpus().ifPresent(cpus -> {
-      long limit = (long) (cpus * ratios.cpu());
+      long limit = vcpuLimit(cpus);
       long free = Math.max(0, limit - vcpusHeld);
       if (demand.vcpus() > free) {
         shortages.add("vCPUs: " + demand.vcpus() + " asked, " + free + " free of " + limit + " (" + cpus
