@@ -3,6 +3,7 @@ package io.cvmmanager.launcher;
 import io.cvmmanager.process.RunningProcess;
 import io.cvmmanager.qemu.VmPaths;
 import io.cvmmanager.qmp.QmpClient;
+import io.cvmmanager.resources.Claim;
 import io.cvmmanager.vm.LaunchConfig;
 import io.cvmmanager.vm.Tee;
 import io.cvmmanager.vm.VmState;
@@ -63,6 +64,11 @@ final class Vm {
   /** Set when QEMU reported SHUTDOWN: its end is then orderly (STOPPED), not a crash or kill (FAILED). */
   String shutdownReason;
   boolean agentReady;
+  /**
+   * What the VM holds of the host (memory, vCPUs, a TEE context, a GPU, disk), from its admission (or adoption)
+   * until its QEMU is reaped and its files are gone.
+   */
+  Claim claim;
   /** SEV-SNP host data bound to this VM (base64 of 32 bytes), set at create; empty without it. */
   Optional<String> hostData = Optional.empty();
   /** SEV-SNP: the launch measurement (hex) of the IGVM file at create, which the VM's policy states. */
@@ -152,6 +158,6 @@ final class Vm {
   VmView view() {
     return new VmView(id, state, port, process == null ? 0 : process.pid(), created, ttlDeadline,
         diskMode ? "disk" : "kernel", tee, paused, agentReady, kernelCmdline, hostData,
-        launchConfig.cpu(), launchMeasurement);
+        launchConfig.cpu(), launchMeasurement, claim == null ? Optional.empty() : claim.gpu());
   }
 }

@@ -16,10 +16,11 @@ import java.util.Optional;
  * @param hostData the SEV-SNP host data bound to the VM (base64 of 32 bytes), when it has some
  * @param cpuModel the QEMU CPU model the VM was launched with (MANAGER_QEMU_CPU then)
  * @param launchMeasurement SEV-SNP: the launch measurement (hex) of the IGVM file the VM was launched with
+ * @param gpu the GPU (PCI BDF) passed through to the VM, in GPU mode
  */
 public record VmView(String id, VmState state, int port, int pid, Instant created, Optional<Instant> ttlDeadline,
     String bootMode, Tee tee, boolean paused, boolean agentReady, String kernelCmdline, Optional<String> hostData,
-    String cpuModel, Optional<String> launchMeasurement) implements BusMessage {
+    String cpuModel, Optional<String> launchMeasurement, Optional<String> gpu) implements BusMessage {
 
   /** The error for an id that names no VM (quoted short: it is the client's). */
   public static ManagerException notFound(String id) {
@@ -43,6 +44,7 @@ public record VmView(String id, VmState state, int port, int pid, Instant create
     hostData.ifPresent(h -> json.put("hostData", h));
     json.put("cpuModel", cpuModel);
     launchMeasurement.ifPresent(m -> json.put("launchMeasurement", m));
+    gpu.ifPresent(g -> json.put("gpu", g));
     return json;
   }
 
@@ -52,6 +54,7 @@ public record VmView(String id, VmState state, int port, int pid, Instant create
         Optional.ofNullable(json.getString("ttlDeadline")).map(Instant::parse), json.getString("bootMode"),
         Tee.valueOf(json.getString("tee")), json.getBoolean("paused"), json.getBoolean("agentReady", false),
         json.getString("kernelCmdline"), Optional.ofNullable(json.getString("hostData")),
-        json.getString("cpuModel", ""), Optional.ofNullable(json.getString("launchMeasurement")));
+        json.getString("cpuModel", ""), Optional.ofNullable(json.getString("launchMeasurement")),
+        Optional.ofNullable(json.getString("gpu")));
   }
 }
