@@ -10,6 +10,7 @@ import io.cvmmanager.launcher.VmLauncherVerticle;
 import io.cvmmanager.metrics.ManagerMetrics;
 import io.cvmmanager.monitor.MonitorVerticle;
 import io.cvmmanager.ports.PortPoolVerticle;
+import io.cvmmanager.resources.InventoryVerticle;
 import io.cvmmanager.tracing.Tracing;
 import io.cvmmanager.vm.Tee;
 import io.vertx.core.Deployable;
@@ -41,6 +42,7 @@ public final class Manager {
         () -> new PortPoolVerticle(config.qemu().net().hostFwdRange()),
         () -> new DiskVerticle(config.stateDir(), config.qemu()),
         () -> new MonitorVerticle(config.observation()),
+        () -> new InventoryVerticle(config),
         () -> new VmLauncherVerticle(config, tee, metrics, tracing),
         () -> new AttestationVerticle(config),
         () -> new GrpcApiVerticle(config, metrics, tracing),

@@ -2,6 +2,7 @@ package io.cvmmanager.bus;
 
 import io.cvmmanager.bus.Messages.AbandonCreate;
 import io.cvmmanager.bus.Messages.CreateVm;
+import io.cvmmanager.bus.Messages.DiskNeed;
 import io.cvmmanager.bus.Messages.EventList;
 import io.cvmmanager.bus.Messages.MeasureIgvm;
 import io.cvmmanager.bus.Messages.Measurement;
@@ -85,6 +86,12 @@ public final class Addresses {
   /** Delete a VM's directory and everything in it. */
   public static final Address<VmId, Nothing> FILES_RELEASE = Address.request("cvm.disk.release", VmId.class,
       VmId::fromJson, Nothing.class, Nothing::fromJson);
+  /**
+   * The disk space a new VM's disk takes in disk mode: a copy, its size (the reference image's virtual size, as
+   * upstream sizes it); an overlay, 0 (it grows as the guest writes).
+   */
+  public static final Address<Nothing, DiskNeed> FILES_DISK_NEED = Address.request("cvm.disk.need", Nothing.class,
+      Nothing::fromJson, DiskNeed.class, DiskNeed::fromJson);
   /** A VM's attestation policy (CoRIM). Owner: the attestation verticle. */
   public static final Address<VmId, Policy> ATTESTATION_POLICY = Address.request("cvm.attestation.policy",
       VmId.class, VmId::fromJson, Policy.class, Policy::fromJson);
@@ -112,7 +119,8 @@ public final class Addresses {
   /** All of them, for codec registration and the README's table. */
   public static final List<Address<?, ?>> ALL = List.of(VM_CREATE, VM_CREATE_ABANDON, VM_REMOVE, VM_LIST, VM_GET,
       VM_QMP_QUERY, VM_OBSERVED, MONITOR_WATCH, MONITOR_UNWATCH, EVENTS, VM_LOGS, EVENT_HISTORY, PORT_RESERVE,
-      PORT_RELEASE, FILES_PREPARE, FILES_RELEASE, ATTESTATION_POLICY, ATTESTATION_MEASURE, HOST_INVENTORY,
+      PORT_RELEASE, FILES_PREPARE, FILES_RELEASE, FILES_DISK_NEED,
+      ATTESTATION_POLICY, ATTESTATION_MEASURE, HOST_INVENTORY,
       HOST_INVENTORY_GET, HOST_GET);
 
   private Addresses() {}

@@ -56,6 +56,18 @@ public final class Messages {
     }
   }
 
+  /** Disk space a new VM's disk will take: {@code {"bytes"}}. */
+  public record DiskNeed(long bytes) implements BusMessage {
+    @Override
+    public JsonObject toJson() {
+      return new JsonObject().put("bytes", bytes);
+    }
+
+    public static DiskNeed fromJson(JsonObject json) {
+      return new DiskNeed(json.getLong("bytes", 0L));
+    }
+  }
+
   /** A VM made: {@code {"id", "port"}}. */
   public record VmCreated(String id, int port) implements BusMessage {
     @Override

@@ -25,7 +25,17 @@ public record QemuConfig(
     Duration stopGrace,
     Duration qmpTimeout) {
 
-  public record Memory(String size, int slots, String max, String id) {}
+  public record Memory(String size, int slots, String max, String id) {
+    /** The guest's memory in bytes. */
+    public long sizeBytes() {
+      return bytesOf(size);
+    }
+
+    /** Bytes of a size as QEMU's -m reads it (a bare number is MiB), or -1 if it is not one. */
+    public static long bytesOf(String size) {
+      return ConfigValues.bytes(size);
+    }
+  }
 
   public record Smp(int count, int maxCpus) {}
 

@@ -2,6 +2,7 @@ package io.cvmmanager.disk;
 
 import io.cvmmanager.bus.Addresses;
 import io.cvmmanager.bus.Bus;
+import io.cvmmanager.bus.Messages.DiskNeed;
 import io.cvmmanager.bus.Messages.Nothing;
 import io.cvmmanager.bus.Messages.VmId;
 import io.cvmmanager.config.DiskClone;
@@ -54,6 +55,10 @@ public final class DiskVerticle extends VerticleBase {
   private final Path stateDir;
   private final QemuConfig qemu;
   private FileSystem fs;
+  /** The disk need last read, and the reference file's version (modified time and size) it was read of. */
+  private KnownNeed needKnown;
+
+  private record KnownNeed(String version, DiskNeed need) {}
 
   public DiskVerticle(Path stateDir, QemuConfig qemu) {
     this.stateDir = stateDir;
@@ -66,6 +71,7 @@ public final class DiskVerticle extends VerticleBase {
     Bus bus = Bus.of(vertx);
     bus.serve(Addresses.FILES_PREPARE, this::prepare);
     bus.serve(Addresses.FILES_RELEASE, this::release);
+    bus.serve(Addresses.FILES_DISK_NEED, query -> diskNeed());
     return Future.succeededFuture();
   }
 
@@ -152,14 +158,49 @@ public final class DiskVerticle extends VerticleBase {
     }
   }
 
+  /** What the reference image says of itself: its format and the size a VM's disk made from it gets. */
+  private record Reference(String format, long vmDiskBytes) {}
+
+  private Future<Reference> readReference(String reference) {
+    return qemuImg(List.of("info", "--output=json", "-U", reference), "reading reference image " + reference)
+        .map(info -> {
+          JsonObject json = new JsonObject(info.stdout());
+          return new Reference(json.getString("format", qemu.disk().format()),
+              DiskSize.forReference(json.getLong("virtual-size")));
+        });
+  }
+
+  /**
+   * A copy takes its whole size at once, an overlay nothing until the guest writes (its free space is then what
+   * the ENOSPC of a write reports). The reference's size is read again only when the file has changed.
+   */
+  private Future<DiskNeed> diskNeed() {
+    if (!qemu.disk().enabled() || qemu.disk().cloneMethod() == DiskClone.OVERLAY) {
+      return Future.succeededFuture(new DiskNeed(0));
+    }
+    String reference = Path.of(qemu.disk().srcFile()).toAbsolutePath().toString();
+    return fs.props(reference)
+        .recover(e -> Future.failedFuture(new ManagerException(ErrorKind.FAILED_PRECONDITION,
+            "cannot read MANAGER_QEMU_SRC_DISK_FILE " + reference + ": " + e.getMessage())))
+        .compose(props -> {
+          String version = props.lastModifiedTime() + "/" + props.size();
+          if (needKnown != null && needKnown.version().equals(version)) {
+            return Future.succeededFuture(needKnown.need());
+          }
+          return readReference(reference).map(read -> {
+            needKnown = new KnownNeed(version, new DiskNeed(read.vmDiskBytes()));
+            return needKnown.need();
+          });
+        });
+  }
+
   private Future<Void> makeDisk(String vmId, VmPaths paths) {
     String reference = Path.of(qemu.disk().srcFile()).toAbsolutePath().toString();
     String target = paths.disk().toString();
-    return qemuImg(List.of("info", "--output=json", "-U", reference), "reading reference image " + reference)
-        .compose(info -> {
-          JsonObject json = new JsonObject(info.stdout());
-          long size = DiskSize.forReference(json.getLong("virtual-size"));
-          String format = json.getString("format", qemu.disk().format());
+    return readReference(reference)
+        .compose(read -> {
+          long size = read.vmDiskBytes();
+          String format = read.format();
           List<List<String>> steps = qemu.disk().cloneMethod() == DiskClone.OVERLAY
               ? List.of(List.of("create", "-q", "-f", qemu.disk().format(), "-b", reference, "-F", format, target,
                   String.valueOf(size)))

@@ -131,8 +131,8 @@ final class Adoption {
 
   /**
    * A record rebuilt from a running QEMU's command line, for a VM whose state.json is lost: the command line
-   * holds its port, boot mode, TEE, host data, CPU model, kernel command line and {@code -S}; its creation time,
-   * TTL and launch measurement are gone.
+   * holds its port, boot mode, TEE, host data, CPU model, kernel command line, {@code -S} and what it holds of the
+   * host; its creation time, TTL and launch measurement are gone.
    */
   static VmRecord recover(String id, ProcessSnapshot process, Instant now) {
     List<String> args = process.commandLine();
@@ -146,6 +146,7 @@ final class Adoption {
     return new VmRecord(id, VmState.RUNNING, now, now, tee, joined.contains("scsi-hd"), args.contains("-S"),
         append >= 0 && append + 1 < args.size() ? args.get(append + 1) : "", Optional.empty(),
         port.find() ? Integer.parseInt(port.group(1)) : 0, process.pid(), process.startTime(), args, List.of(),
-        config, hostData.find() ? Optional.of(hostData.group(1)) : Optional.empty(), Optional.empty());
+        config, hostData.find() ? Optional.of(hostData.group(1)) : Optional.empty(), Optional.empty(),
+        RecordedCommand.claim(id, tee, args));
   }
 }

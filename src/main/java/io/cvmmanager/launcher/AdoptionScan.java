@@ -43,6 +43,7 @@ final class AdoptionScan {
   private final Bus bus;
   private final Path stateDir;
   private final VmTable table;
+  private final HostAccounts accounts;
   private final Removal removal;
   private final ExitWatch exitWatch;
   private final TtlTimers ttl;
@@ -50,12 +51,13 @@ final class AdoptionScan {
   private final ManagerMetrics metrics;
   private final Duration busTimeout;
 
-  AdoptionScan(Vertx vertx, Path stateDir, VmTable table, Removal removal, ExitWatch exitWatch, TtlTimers ttl,
-      NetClient qmpNet, ManagerMetrics metrics, Duration busTimeout) {
+  AdoptionScan(Vertx vertx, Path stateDir, VmTable table, HostAccounts accounts, Removal removal,
+      ExitWatch exitWatch, TtlTimers ttl, NetClient qmpNet, ManagerMetrics metrics, Duration busTimeout) {
     this.vertx = vertx;
     this.bus = Bus.of(vertx);
     this.stateDir = stateDir;
     this.table = table;
+    this.accounts = accounts;
     this.removal = removal;
     this.exitWatch = exitWatch;
     this.ttl = ttl;
@@ -145,6 +147,8 @@ final class AdoptionScan {
     process.watch();
     Vm vm = Vm.adopt(record, VmPaths.of(stateDir, record.id()), process, adopt.process().startTime());
     table.add(vm);
+    // It runs already: it holds what its record says, even past what the host has now.
+    accounts.adopt(vm.claim);
     adopt.warning().ifPresent(warning -> LOG.warn("vm {}: {}", vm.id, warning));
     Future<Void> port = vm.port <= 0 ? Future.succeededFuture()
         : bus.request(Addresses.PORT_RESERVE, new ReservePort(vm.id, vm.port), busTimeout)

@@ -3,10 +3,13 @@ package io.cvmmanager.launcher;
 import io.cvmmanager.bus.Addresses;
 import io.cvmmanager.bus.Bus;
 import io.cvmmanager.bus.Messages.CreateVm;
+import io.cvmmanager.bus.Messages.DiskNeed;
 import io.cvmmanager.bus.Messages.MeasureIgvm;
+import io.cvmmanager.bus.Messages.Nothing;
 import io.cvmmanager.bus.Messages.Port;
 import io.cvmmanager.bus.Messages.ReservePort;
 import io.cvmmanager.bus.Messages.VmCreated;
+import io.cvmmanager.config.DiskClone;
 import io.cvmmanager.config.ManagerConfig;
 import io.cvmmanager.config.QemuConfig;
 import io.cvmmanager.error.ErrorKind;
@@ -51,6 +54,7 @@ final class CreateSaga {
   private final QemuConfig qemu;
   private final Tee tee;
   private final VmTable table;
+  private final HostAccounts accounts;
   private final QemuStart qemuStart;
   private final StopSequence stopSequence;
   private final Removal removal;
@@ -59,14 +63,15 @@ final class CreateSaga {
   private final ManagerMetrics metrics;
   private final Tracing tracing;
 
-  CreateSaga(Vertx vertx, ManagerConfig config, Tee tee, VmTable table, QemuStart qemuStart,
-      StopSequence stopSequence, Removal removal, ExitWatch exitWatch, TtlTimers ttl, ManagerMetrics metrics,
-      Tracing tracing) {
+  CreateSaga(Vertx vertx, ManagerConfig config, Tee tee, VmTable table, HostAccounts accounts,
+      QemuStart qemuStart, StopSequence stopSequence, Removal removal, ExitWatch exitWatch, TtlTimers ttl,
+      ManagerMetrics metrics, Tracing tracing) {
     this.bus = Bus.of(vertx);
     this.config = config;
     this.qemu = config.qemu();
     this.tee = tee;
     this.table = table;
+    this.accounts = accounts;
     this.qemuStart = qemuStart;
     this.stopSequence = stopSequence;
     this.removal = removal;
@@ -78,18 +83,42 @@ final class CreateSaga {
 
   /** The reply comes once the VM's RUNNING record is durable; a create that cannot get there is undone. */
   Future<VmCreated> create(CreateVm message, SpanContext parent) {
+    // A copied disk's size is asked first (it may read the reference image); admission itself is then one step on
+    // this loop, so that concurrent creates are admitted one after the other and never over-admit.
+    Future<Long> diskBytes = qemu.disk().enabled() && qemu.disk().cloneMethod() == DiskClone.COPY
+        ? bus.request(Addresses.FILES_DISK_NEED, Nothing.INSTANCE, config.grpcTimeout()).map(DiskNeed::bytes)
+        : Future.succeededFuture(0L);
+    return diskBytes
+        .compose(bytes -> admit(message, bytes))
+        .onFailure(e -> {
+          if (e instanceof ManagerException refused) {
+            LOG.info("CreateVm refused: {}", refused.getMessage());
+            metrics.createFailed(refused.kind().name());
+          }
+        })
+        .compose(admitted -> run(admitted, message, parent));
+  }
+
+  /**
+   * Checked (TTL, environment, KBS parameters, MANAGER_MAX_VMS) and admitted by the host's accounts, or refused with
+   * nothing made; admitted, the VM is in the table.
+   */
+  private Future<NewVm> admit(CreateVm message, long diskBytes) {
     String id = UUID.randomUUID().toString();
-    NewVm admitted;
     try {
-      admitted = NewVm.admit(id, message.request(), config, tee, table.size());
+      NewVm admitted = NewVm.admit(id, message.request(), config, tee, table.size());
+      admitted.vm().claim = accounts.admit(id, accounts.demand(diskBytes));
+      admitted.vm().callId = message.callId();
+      table.add(admitted.vm());
+      return Future.succeededFuture(admitted);
     } catch (ManagerException e) {
-      LOG.info("CreateVm refused: {}", e.getMessage());
-      metrics.createFailed(e.kind().name());
       return Future.failedFuture(e);
     }
+  }
+
+  private Future<VmCreated> run(NewVm admitted, CreateVm message, SpanContext parent) {
     Vm vm = admitted.vm();
-    vm.callId = message.callId();
-    table.add(vm);
+    String id = vm.id;
     LOG.info("vm {}: creating ({})", id, message.request());
     table.publish(VmEvent.state(id, "", VmState.CREATING.name(), "CreateVm"));
     long started = System.nanoTime();
@@ -134,6 +163,11 @@ final class CreateSaga {
 
   private Future<Void> steps(Vm vm, VmCreateRequest request, String environment, SpanContext trace) {
     Saga saga = new Saga(vm.id);
+    // Undone last: what the VM was admitted with is held until everything it made is gone.
+    saga.onUndo("resources", () -> {
+      removal.releaseClaim(vm);
+      return Future.succeededFuture();
+    });
     // The port and the files do not depend on each other: both at once.
     Future<Port> port = step("reserve-port", vm, trace,
             () -> bus.request(Addresses.PORT_RESERVE, ReservePort.any(vm.id), config.grpcTimeout()))

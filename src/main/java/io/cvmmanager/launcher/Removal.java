@@ -28,16 +28,18 @@ final class Removal {
   private final VmTable table;
   private final StopSequence stopSequence;
   private final TtlTimers ttl;
+  private final HostAccounts accounts;
   private final Tracing tracing;
   private final ManagerMetrics metrics;
   private final Duration busTimeout;
 
-  Removal(Vertx vertx, VmTable table, StopSequence stopSequence, TtlTimers ttl, Tracing tracing,
-      ManagerMetrics metrics, Duration busTimeout) {
+  Removal(Vertx vertx, VmTable table, StopSequence stopSequence, TtlTimers ttl, HostAccounts accounts,
+      Tracing tracing, ManagerMetrics metrics, Duration busTimeout) {
     this.bus = Bus.of(vertx);
     this.table = table;
     this.stopSequence = stopSequence;
     this.ttl = ttl;
+    this.accounts = accounts;
     this.tracing = tracing;
     this.metrics = metrics;
     this.busTimeout = busTimeout;
@@ -105,7 +107,10 @@ final class Removal {
     });
   }
 
-  /** Closes QMP, releases the port and deletes the VM's directory (once its last state write has landed). */
+  /**
+   * Closes QMP, releases the port, deletes the VM's directory (once its last state write has landed), and then
+   * gives back what it held of the host.
+   */
   private Future<Void> release(Vm vm) {
     bus.send(Addresses.MONITOR_UNWATCH, new VmId(vm.id));
     vm.persistent = false;
@@ -114,7 +119,21 @@ final class Removal {
         .transform(ar -> vm.saved.otherwiseEmpty())
         .transform(ar -> releasePort(vm.port))
         .transform(ar -> releaseFiles(vm.id))
+        .andThen(ar -> accounts.release(vm.id))
         .mapEmpty();
+  }
+
+  /**
+   * A create undone: what it was admitted with is given back once its QEMU (if one was spawned) has exited, the
+   * undo having stopped it (one that outlived SIGKILL keeps it until it exits); its files are gone by then, as the
+   * saga undoes them before.
+   */
+  void releaseClaim(Vm vm) {
+    if (vm.process == null) {
+      accounts.release(vm.id);
+    } else {
+      vm.process.exit().onComplete(ar -> accounts.release(vm.id));
+    }
   }
 
   Future<Nothing> releasePort(int port) {

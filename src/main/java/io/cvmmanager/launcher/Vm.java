@@ -104,6 +104,7 @@ final class Vm {
     vm.pidStartTime = pidStartTime;
     vm.hostData = record.hostData();
     vm.launchMeasurement = record.launchMeasurement();
+    vm.claim = record.claim();
     vm.persistent = true;
     return vm;
   }
@@ -112,7 +113,7 @@ final class Vm {
   VmRecord record() {
     return new VmRecord(id, state, created, Instant.now(), tee, diskMode, paused, kernelCmdline, ttlDeadline, port,
         process == null ? 0 : process.pid(), pidStartTime, command, files(), launchConfig, hostData,
-        launchMeasurement);
+        launchMeasurement, claim);
   }
 
   /** The files made for this VM: those of every VM, the OVMF_VARS copy without a TEE, the disk in disk mode. */

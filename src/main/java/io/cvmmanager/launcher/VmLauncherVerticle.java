@@ -63,32 +63,42 @@ public final class VmLauncherVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() throws Exception {
-    QemuConfig qemu = config.qemu();
     qmpNet = QmpClient.netClient(vertx);
     sockets = new SocketWatcher();
+    Bus bus = Bus.of(vertx);
+    // The inventory verticle is deployed before this one: admission starts from the host as it was just read.
+    return bus.request(Addresses.HOST_INVENTORY_GET, Nothing.INSTANCE, config.grpcTimeout())
+        .compose(inventory -> {
+          wire(bus, new HostAccounts(inventory, config, tee, () -> table.size()));
+          // The API is deployed after this verticle: no call is taken before the VMs of the last run are back.
+          return adoption.adoptAll();
+        });
+  }
+
+  private void wire(Bus bus, HostAccounts accounts) {
+    QemuConfig qemu = config.qemu();
     table = new VmTable(vertx, metrics);
     TtlTimers ttl = new TtlTimers(vertx);
     StopSequence stopSequence = new StopSequence(vertx, context,
         new StopSequence.Timing(qemu.stopGrace(), STOP_STEP_TIMEOUT), qemu.useSudo(), "sudo");
-    removal = new Removal(vertx, table, stopSequence, ttl, tracing, metrics, config.grpcTimeout());
+    removal = new Removal(vertx, table, stopSequence, ttl, accounts, tracing, metrics, config.grpcTimeout());
     ExitWatch exitWatch = new ExitWatch(vertx, table, removal, STOP_STEP_TIMEOUT);
     QemuStart qemuStart = new QemuStart(context, table, stopSequence, sockets, qmpNet, qemu.qmpTimeout(),
         config.stateDir(), STOP_STEP_TIMEOUT);
-    saga = new CreateSaga(vertx, config, tee, table, qemuStart, stopSequence, removal, exitWatch, ttl, metrics,
-        tracing);
-    adoption = new AdoptionScan(vertx, config.stateDir(), table, removal, exitWatch, ttl, qmpNet, metrics,
+    saga = new CreateSaga(vertx, config, tee, table, accounts, qemuStart, stopSequence, removal, exitWatch, ttl,
+        metrics, tracing);
+    adoption = new AdoptionScan(vertx, config.stateDir(), table, accounts, removal, exitWatch, ttl, qmpNet, metrics,
         config.grpcTimeout());
 
-    Bus bus = Bus.of(vertx);
     bus.serve(Addresses.VM_CREATE, (create, headers) -> saga.create(create, Tracing.extract(headers)));
     bus.serve(Addresses.VM_CREATE_ABANDON, abandon -> saga.abandon(abandon.callId()).map(Nothing.INSTANCE));
     bus.serve(Addresses.VM_REMOVE, this::onRemove);
     bus.serve(Addresses.VM_GET, vm -> Future.succeededFuture(table.require(vm.id()).view()));
     bus.serve(Addresses.VM_LIST, query -> Future.succeededFuture(table.list()));
     bus.serve(Addresses.VM_QMP_QUERY, this::onQmpQuery);
+    bus.serve(Addresses.HOST_GET, query -> Future.succeededFuture(accounts.view()));
     bus.consume(Addresses.VM_OBSERVED, this::onObserved);
-    // The API is deployed after this verticle: no call is taken before the VMs of the last run are back.
-    return adoption.adoptAll();
+    bus.consume(Addresses.HOST_INVENTORY, accounts::update);
   }
 
   /**

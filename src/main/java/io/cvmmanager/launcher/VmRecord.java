@@ -1,5 +1,6 @@
 package io.cvmmanager.launcher;
 
+import io.cvmmanager.resources.Claim;
 import io.cvmmanager.vm.LaunchConfig;
 import io.cvmmanager.vm.Tee;
 import io.cvmmanager.vm.VmState;
@@ -23,13 +24,18 @@ import java.util.Optional;
  * @param config the launch configuration of this VM: QEMU binary, sudo, machine, CPU, memory, SMP, boot mode, TEE
  * @param hostData the SEV-SNP host data bound to the VM (base64 of 32 bytes), which its attestation policy states
  * @param launchMeasurement SEV-SNP: the launch measurement (hex) of the IGVM file it was launched with
+ * @param claim what the VM holds of the host (memory, vCPUs, its TEE context, its GPU, disk), taken back by adoption
  */
 public record VmRecord(String id, VmState state, Instant created, Instant updated, Tee tee, boolean diskMode,
     boolean paused, String kernelCmdline, Optional<Instant> ttlDeadline, int port, long pid, long pidStartTime,
     List<String> command, List<String> files, LaunchConfig config, Optional<String> hostData,
-    Optional<String> launchMeasurement) {
-  /** Bumped when a field changes meaning; a file of another format is refused, not guessed at. */
-  public static final int FORMAT = 1;
+    Optional<String> launchMeasurement, Claim claim) {
+  /**
+   * Bumped when a field changes meaning; a file of another format is refused, not guessed at. 2 added
+   * {@code resources}; a record of format 1 is still read, its claim taken from its recorded command line.
+   */
+  public static final int FORMAT = 2;
+  private static final int FORMAT_WITHOUT_RESOURCES = 1;
 
   public VmRecord {
     command = List.copyOf(command);
@@ -39,7 +45,7 @@ public record VmRecord(String id, VmState state, Instant created, Instant update
   /** The same VM, found running as {@code pid} (started at {@code startTime}) with this command line. */
   public VmRecord withProcess(long pid, long startTime, List<String> command) {
     return new VmRecord(id, state, created, updated, tee, diskMode, paused, kernelCmdline, ttlDeadline, port, pid,
-        startTime, command, files, config, hostData, launchMeasurement);
+        startTime, command, files, config, hostData, launchMeasurement, claim);
   }
 
   public JsonObject toJson() {
@@ -62,7 +68,10 @@ public record VmRecord(String id, VmState state, Instant created, Instant update
     ttlDeadline.ifPresent(d -> json.put("ttlDeadline", d.toString()));
     hostData.ifPresent(h -> json.put("hostData", h));
     launchMeasurement.ifPresent(m -> json.put("launchMeasurement", m));
-    return json;
+    JsonObject resources = new JsonObject().put("memoryBytes", claim.memoryBytes()).put("vcpus", claim.vcpus())
+        .put("diskBytes", claim.diskBytes());
+    claim.gpu().ifPresent(gpu -> resources.put("gpu", gpu));
+    return json.put("resources", resources);
   }
 
   /** Parses state.json's text; an {@link IllegalArgumentException} says what is wrong with it. */
@@ -76,15 +85,20 @@ public record VmRecord(String id, VmState state, Instant created, Instant update
     }
     try {
       int format = json.getInteger("format", 0);
-      if (format != FORMAT) {
+      if (format != FORMAT && format != FORMAT_WITHOUT_RESOURCES) {
         throw new IllegalArgumentException("format " + format + ", expected " + FORMAT);
       }
+      String id = required(json, "id");
+      Tee tee = Tee.valueOf(required(json, "tee"));
+      List<String> command = strings(json.getJsonArray("command", new JsonArray()));
+      Claim claim = format == FORMAT ? claim(id, tee, json.getJsonObject("resources", new JsonObject()))
+          : RecordedCommand.claim(id, tee, command);
       return new VmRecord(
-          required(json, "id"),
+          id,
           VmState.valueOf(required(json, "state")),
           Instant.parse(required(json, "created")),
           Instant.parse(required(json, "updated")),
-          Tee.valueOf(required(json, "tee")),
+          tee,
           "disk".equals(required(json, "bootMode")),
           json.getBoolean("paused", false),
           json.getString("kernelCmdline", ""),
@@ -92,14 +106,20 @@ public record VmRecord(String id, VmState state, Instant created, Instant update
           json.getInteger("port", 0),
           json.getLong("pid", 0L),
           json.getLong("pidStartTime", 0L),
-          strings(json.getJsonArray("command", new JsonArray())),
+          command,
           strings(json.getJsonArray("files", new JsonArray())),
           LaunchConfig.fromJson(json.getJsonObject("config", new JsonObject())),
           Optional.ofNullable(json.getString("hostData")),
-          Optional.ofNullable(json.getString("launchMeasurement")));
+          Optional.ofNullable(json.getString("launchMeasurement")),
+          claim);
     } catch (ClassCastException | java.time.format.DateTimeParseException e) {
       throw new IllegalArgumentException("a field has the wrong type: " + e.getMessage());
     }
+  }
+
+  private static Claim claim(String id, Tee tee, JsonObject resources) {
+    return new Claim(id, resources.getLong("memoryBytes", 0L), resources.getInteger("vcpus", 0), tee,
+        Optional.ofNullable(resources.getString("gpu")), resources.getLong("diskBytes", 0L));
   }
 
   private static String required(JsonObject json, String field) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cvmmanager.process.ExitStatus;
 import io.cvmmanager.process.ProcessSnapshot;
+import io.cvmmanager.resources.Claim;
 import io.cvmmanager.vm.LaunchConfig;
 import io.cvmmanager.vm.Tee;
 import io.cvmmanager.vm.VmState;
@@ -26,7 +27,8 @@ class AdoptionTest {
   private static VmRecord record(VmState state, long pid) {
     return new VmRecord(ID, state, NOW.minusSeconds(60), NOW.minusSeconds(30), Tee.NONE, false, true,
         "console=ttyS0", Optional.of(NOW.plusSeconds(600)), 6105, pid, 4242, pid > 0 ? COMMAND : List.of(),
-        List.of(), LaunchConfig.recovered(""), Optional.empty(), Optional.empty());
+        List.of(), LaunchConfig.recovered(""), Optional.empty(), Optional.empty(),
+        new Claim(ID, 1L << 30, 1, Tee.NONE, Optional.empty(), 0));
   }
 
   private static ProcessSnapshot process(long pid, char state, long startTime, List<String> command,

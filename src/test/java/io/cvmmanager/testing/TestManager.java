@@ -126,6 +126,11 @@ public final class TestManager implements AutoCloseable {
     values.put("MANAGER_QEMU_STOP_GRACE", "5s");
     values.put("MANAGER_AGENT_PROBE_INTERVAL", "1s");
     values.put("MANAGER_LOG_FORMAT", "text");
+    // Admission reads this machine's memory and CPUs: paused or idle TCG guests touch little of their 1024M and
+    // need no CPU of their own, so tests of other things are not limited by them. Tests of admission set a fake
+    // host tree (MANAGER_HOST_ROOT) and the ratios they test.
+    values.put("MANAGER_MEMORY_OVERCOMMIT", "100");
+    values.put("MANAGER_CPU_OVERCOMMIT", "1000");
     // Tests end with nothing left behind; tests of adoption set it false to leave VMs to a next manager.
     values.put("MANAGER_STOP_VMS_ON_EXIT", "true");
     values.putAll(overrides);
