@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
@@ -21,6 +22,7 @@ import java.util.regex.Pattern;
  */
 public final class ConfigParser {
   private static final Pattern BDF = Pattern.compile("([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\\.[0-7]");
+  private static final String NOT_A_BDF = "not a PCI address like 0000:01:00.0";
   /** Longest path a unix socket may have (sun_path is 108 bytes with its NUL). */
   public static final int MAX_UNIX_SOCKET_PATH = 107;
   private static final String SOCKET_SUFFIX = "/vms/" + UUID.randomUUID() + "/qmp.sock";
@@ -141,11 +143,7 @@ public final class ConfigParser {
         in.optionValue(MANAGER_QEMU_IGVM_FILE, "-object igvm-cfg"));
     QemuConfig.Tdx tdx = new QemuConfig.Tdx(in.tristate(MANAGER_QEMU_ENABLE_TDX), in.name(MANAGER_QEMU_TDX_ID),
         in.port(MANAGER_QEMU_QUOTE_GENERATION_PORT), in.str(MANAGER_QEMU_OVMF_FILE));
-    Optional<String> bdf = in.optional(MANAGER_QEMU_GPU_BDF);
-    if (bdf.isPresent() && !BDF.matcher(bdf.get()).matches()) {
-      in.problem(MANAGER_QEMU_GPU_BDF, "not a PCI address like 0000:01:00.0");
-    }
-    QemuConfig.Gpu gpu = new QemuConfig.Gpu(bdf, in.name(MANAGER_QEMU_GPU_PCIE_ROOT_PORT),
+    QemuConfig.Gpu gpu = new QemuConfig.Gpu(gpuDevices(), in.name(MANAGER_QEMU_GPU_PCIE_ROOT_PORT),
         in.name(MANAGER_QEMU_GPU_PCIE_BUS), in.intIn(MANAGER_QEMU_GPU_FW_CFG_MMIO_MB, 1, Integer.MAX_VALUE));
     String binPath = in.str(MANAGER_QEMU_BIN_PATH);
     if (binPath.isEmpty()) {
@@ -160,6 +158,53 @@ public final class ConfigParser {
         new QemuConfig.Smp(smpCount, smpMax), ovmf, net, kernel, disk, sevSnp, tdx, gpu,
         in.bool(MANAGER_QEMU_START_PAUSED), in.nonNegativeDuration(MANAGER_QEMU_STOP_GRACE),
         in.positiveDuration(MANAGER_QEMU_QMP_TIMEOUT));
+  }
+
+  /**
+   * MANAGER_QEMU_GPU_BDF: empty, {@code auto}, or a comma list of PCI addresses. Each entry must be one whole
+   * address (it goes into {@code vfio-pci,host=}, so nothing else may ride along); one device listed twice would be
+   * handed to two VMs, so a duplicate is refused, comparing addresses with the default domain 0000 and any case.
+   */
+  private QemuConfig.GpuDevices gpuDevices() {
+    String text = in.str(MANAGER_QEMU_GPU_BDF).trim();
+    if (text.isEmpty()) {
+      return QemuConfig.GpuDevices.NONE;
+    }
+    if (text.equals(QemuConfig.GpuDevices.AUTO)) {
+      return new QemuConfig.GpuDevices(true, List.of());
+    }
+    String[] entries = text.split(",", -1);
+    List<String> bdfs = new ArrayList<>();
+    Map<String, Integer> seen = new HashMap<>();
+    for (int i = 0; i < entries.length; i++) {
+      String bdf = entries[i].trim();
+      if (!BDF.matcher(bdf).matches()) {
+        in.problem(MANAGER_QEMU_GPU_BDF, entries.length == 1 ? NOT_A_BDF : notABdfInList(i + 1, bdf));
+        continue;
+      }
+      Integer first = seen.putIfAbsent(fullBdf(bdf), i + 1);
+      if (first != null) {
+        in.problem(MANAGER_QEMU_GPU_BDF, "entry " + (i + 1) + " (" + bdf + ") is the same device as entry " + first
+            + ": a GPU is given to one VM at a time");
+        continue;
+      }
+      bdfs.add(bdf);
+    }
+    return new QemuConfig.GpuDevices(false, bdfs);
+  }
+
+  private static String notABdfInList(int entry, String text) {
+    if (text.isEmpty()) {
+      return "entry " + entry + " is empty";
+    }
+    return "entry " + entry + " (" + text + ") is " + NOT_A_BDF
+        + (text.equals(QemuConfig.GpuDevices.AUTO) ? "; auto stands alone, not in a list" : "");
+  }
+
+  /** A PCI address as sysfs names it: lower case, with its domain. */
+  private static String fullBdf(String bdf) {
+    String lower = bdf.toLowerCase(Locale.ROOT);
+    return lower.length() == "01:00.0".length() ? "0000:" + lower : lower;
   }
 
   /** Default: /var/lib/cvm-manager for root, else the XDG state dir of the user. */

@@ -1,6 +1,7 @@
 package io.cvmmanager.config;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 
 /** Everything {@code MANAGER_QEMU_*}: how every VM of this host is launched. */
@@ -55,8 +56,30 @@ public record QemuConfig(
 
   public record Tdx(Tristate enable, String id, int quoteGenerationPort, String ovmfFile) {}
 
-  /** {@code bdf} empty: no GPU passthrough. */
-  public record Gpu(Optional<String> bdf, String pcieRootPort, String pcieBus, long fwCfgMmioMb) {}
+  /** {@code devices} not {@link GpuDevices#enabled() enabled}: no GPU passthrough. */
+  public record Gpu(GpuDevices devices, String pcieRootPort, String pcieBus, long fwCfgMmioMb) {}
+
+  /**
+   * MANAGER_QEMU_GPU_BDF: the host's GPUs for passthrough, each VM taking one free GPU. {@code auto}: every NVIDIA GPU
+   * bound to vfio-pci (found by the host inventory); else the BDFs listed, in the order given; neither: no GPU mode.
+   */
+  public record GpuDevices(boolean auto, List<String> bdfs) {
+    public static final String AUTO = "auto";
+    public static final GpuDevices NONE = new GpuDevices(false, List.of());
+
+    public GpuDevices {
+      bdfs = List.copyOf(bdfs);
+    }
+
+    public boolean enabled() {
+      return auto || !bdfs.isEmpty();
+    }
+
+    /** The setting as the host inventory reads it: empty, {@code auto} or the comma list. */
+    public String setting() {
+      return auto ? AUTO : String.join(",", bdfs);
+    }
+  }
 
   public QemuConfig withBinPath(String resolved) {
     return new QemuConfig(resolved, useSudo, machine, cpu, enableKvm, noGraphic, monitor, memory, smp, ovmf, net,

@@ -257,7 +257,7 @@ final class CreateSaga {
   }
 
   private List<String> qemuCommand(Vm vm, VmCreateRequest request) {
-    return QemuCommand.build(new LaunchInput(qemu, tee, request, vm.id, vm.paths, vm.port, vm.hostData));
+    return QemuCommand.build(new LaunchInput(qemu, tee, request, vm.id, vm.paths, vm.port, vm.hostData, vm.gpu));
   }
 
   /**

@@ -8,12 +8,14 @@ import java.util.Optional;
 /**
  * Everything one VM's QEMU command line is made of ({@link QemuCommand#build}): the host's QEMU config and TEE, what
  * the client asked for, and the values decided for this VM before its launch. A value that is decided once and
- * recorded with the VM (its port, its host data; later its GPU, NUMA placement, vCPUs and memory) is a component
+ * recorded with the VM (its port, its host data, its GPU; later its NUMA placement, vCPUs and memory) is a component
  * here, not something the command derives, so the command line and the VM's record can never disagree.
  *
  * @param request the CreateVm request; only {@code aaKbsParams} reaches the command line (on the kernel's)
  * @param hostPort the host port forwarded to the guest agent
  * @param hostData base64 of the 32 bytes of SEV-SNP host data bound to this VM (attestation.HostData.forVm)
+ * @param gpu the BDF of the GPU this VM was given by admission (one of MANAGER_QEMU_GPU_BDF's, or found by
+ *     {@code auto}); empty: no GPU passthrough for this VM
  */
 public record LaunchInput(QemuConfig qemu, Tee tee, VmCreateRequest request, String id, VmPaths paths, int hostPort,
-    Optional<String> hostData) {}
+    Optional<String> hostData, Optional<String> gpu) {}

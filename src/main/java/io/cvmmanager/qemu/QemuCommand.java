@@ -56,7 +56,7 @@ public final class QemuCommand {
     }
 
     QemuConfig.Gpu g = q.gpu();
-    g.bdf().ifPresent(bdf -> {
+    vm.gpu().ifPresent(bdf -> {
       args.addAll(List.of("-device", "pcie-root-port,id=" + g.pcieRootPort() + ",bus=" + g.pcieBus()));
       args.addAll(List.of("-device", "vfio-pci,host=" + bdf + ",bus=" + g.pcieRootPort()));
       args.addAll(List.of("-fw_cfg", "name=opt/ovmf/X-PciMmio64Mb,string=" + g.fwCfgMmioMb()));

@@ -38,7 +38,7 @@ public final class InventoryVerticle extends VerticleBase {
 
   private Future<HostInventory> read() {
     return vertx.executeBlocking(() -> HostInventoryReader.read(config.hostRoot(), config.stateDir(),
-            config.resources().reservedMemoryBytes(), config.qemu().gpu().bdf().orElse("")), false)
+            config.resources().reservedMemoryBytes(), config.qemu().gpu().devices().setting()), false)
         .onSuccess(inventory -> {
           inventory.warnings().stream().filter(warned::add).forEach(warning -> LOG.warn("host inventory: {}",
               warning));

@@ -100,7 +100,7 @@ class ConfigParserTest {
     assertEquals(new QemuConfig.SevSnp(Tristate.AUTO, "sev0", 51, 1, false, Optional.empty(), "igvm0",
         "/root/coconut-qemu.igvm"), q.sevSnp());
     assertEquals(new QemuConfig.Tdx(Tristate.AUTO, "tdx0", 4050, "/usr/share/ovmf/OVMF.fd"), q.tdx());
-    assertEquals(new QemuConfig.Gpu(Optional.empty(), "pci.1", "pcie.0", 262144), q.gpu());
+    assertEquals(new QemuConfig.Gpu(new QemuConfig.GpuDevices(false, List.of()), "pci.1", "pcie.0", 262144), q.gpu());
     assertFalse(q.startPaused());
     assertEquals(Duration.ofSeconds(10), q.stopGrace());
     assertEquals(Duration.ofSeconds(30), q.qmpTimeout());
@@ -204,9 +204,65 @@ class ConfigParserTest {
     assertEquals(Optional.of(hostData), parse(Map.of("MANAGER_QEMU_HOST_DATA", hostData)).qemu().sevSnp().hostData());
   }
 
+  private static QemuConfig.GpuDevices gpus(String setting) throws InvalidConfigException {
+    return parse(Map.of("MANAGER_QEMU_GPU_BDF", setting)).qemu().gpu().devices();
+  }
+
   @Test
-  void gpuBdfInPciFormIsAccepted() throws InvalidConfigException {
-    assertEquals(Optional.of("0000:01:00.0"), parse(Map.of("MANAGER_QEMU_GPU_BDF", "0000:01:00.0")).qemu().gpu().bdf());
+  void noGpuBdfIsNoGpuMode() throws InvalidConfigException {
+    QemuConfig.GpuDevices none = parse(Map.of()).qemu().gpu().devices();
+    assertFalse(none.enabled());
+    assertEquals("", none.setting());
+  }
+
+  @Test
+  void gpuBdfInPciFormIsAPoolOfOne() throws InvalidConfigException {
+    QemuConfig.GpuDevices one = gpus("0000:01:00.0");
+    assertEquals(new QemuConfig.GpuDevices(false, List.of("0000:01:00.0")), one);
+    assertTrue(one.enabled());
+    assertEquals("0000:01:00.0", one.setting());
+  }
+
+  @Test
+  void gpuBdfCommaListKeepsItsOrderWithSpacesAroundCommasAllowed() throws InvalidConfigException {
+    QemuConfig.GpuDevices two = gpus(" 0000:41:00.0 ,01:00.0,0000:C1:00.1 ");
+    assertEquals(new QemuConfig.GpuDevices(false, List.of("0000:41:00.0", "01:00.0", "0000:C1:00.1")), two);
+    assertEquals("0000:41:00.0,01:00.0,0000:C1:00.1", two.setting());
+  }
+
+  @Test
+  void gpuBdfAutoIsGpuModeWithoutAList() throws InvalidConfigException {
+    QemuConfig.GpuDevices auto = gpus("auto");
+    assertEquals(new QemuConfig.GpuDevices(true, List.of()), auto);
+    assertTrue(auto.enabled());
+    assertEquals("auto", auto.setting());
+  }
+
+  static Stream<Arguments> invalidGpuLists() {
+    return Stream.of(
+        Arguments.of("0000:01:00.0,c1:00", "entry 2 (c1:00) is not a PCI address like 0000:01:00.0"),
+        Arguments.of("0000:01:00.0,0000:41:00.0,bus=pcie.0",
+            "entry 3 (bus=pcie.0) is not a PCI address like 0000:01:00.0"),
+        Arguments.of("0000:01:00.0,", "entry 2 is empty"),
+        Arguments.of("auto,0000:01:00.0",
+            "entry 1 (auto) is not a PCI address like 0000:01:00.0; auto stands alone, not in a list"),
+        Arguments.of("0000:01:00.0, 0000:01:00.0",
+            "entry 2 (0000:01:00.0) is the same device as entry 1: a GPU is given to one VM at a time"),
+        Arguments.of("0000:c1:00.0,C1:00.0",
+            "entry 2 (C1:00.0) is the same device as entry 1: a GPU is given to one VM at a time"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("invalidGpuLists")
+  void gpuBdfListWithABadEntryIsRefusedNamingIt(String setting, String problem) {
+    assertEquals(List.of("MANAGER_QEMU_GPU_BDF: " + problem), problems(Map.of("MANAGER_QEMU_GPU_BDF", setting)));
+  }
+
+  @Test
+  void gpuBdfListNamesEveryBadEntry() {
+    assertEquals(List.of("MANAGER_QEMU_GPU_BDF: entry 1 (x) is not a PCI address like 0000:01:00.0",
+        "MANAGER_QEMU_GPU_BDF: entry 3 (01:00.0) is the same device as entry 2: a GPU is given to one VM at a time"),
+        problems(Map.of("MANAGER_QEMU_GPU_BDF", "x,0000:01:00.0,01:00.0")));
   }
 
   @Test

@@ -78,7 +78,8 @@ class DevGuestBootIT {
     Files.copy(Path.of(config.qemu().ovmf().varsFile()), paths.ovmfVars());
     int port = FreePort.next();
     List<String> args = QemuCommand.build(new LaunchInput(config.qemu(), Tee.NONE,
-        VmCreateRequest.fromJson(new JsonObject()), id, paths, port, Optional.empty()));
+        VmCreateRequest.fromJson(new JsonObject()), id, paths, port, Optional.empty(),
+        Optional.empty()));
 
     long started = System.nanoTime();
     qemu = new ProcessBuilder(args).redirectErrorStream(true)

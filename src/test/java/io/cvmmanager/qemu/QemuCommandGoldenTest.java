@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import io.cvmmanager.config.ConfigParser;
 import io.cvmmanager.config.InvalidConfigException;
 import io.cvmmanager.config.ManagerConfig;
+import io.cvmmanager.config.QemuConfig;
 import io.cvmmanager.config.Tristate;
 import io.cvmmanager.vm.Tee;
 import io.cvmmanager.vm.VmCreateRequest;
@@ -34,7 +35,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * libvirt-style golden tests of {@link QemuCommand#build}, the function the create saga calls. Each
  * {@code <case>.env} under src/test/resources/qemu-args/ gives MANAGER_* settings, a CreateVm request ({@code VM_}
  * + a request field, see {@link #REQUEST_FIELDS}) and the values the launcher decides per VM ({@code VM_ID},
- * {@code VM_PORT}, {@code VM_HOST_DATA}). Its partner is either {@code <case>.args}, the expected argument list one
+ * {@code VM_PORT}, {@code VM_HOST_DATA}, {@code VM_GPU}: the BDF admission gave it, which a case with one
+ * MANAGER_QEMU_GPU_BDF may leave out, as admission can only give that one). Its partner is either {@code <case>.args}, the expected argument list one
  * per line, or {@code <case>.err}, the configuration problems that refuse it, one per line. Expectations are written
  * by hand from the README ("Configuration" and "The QEMU command line"), never accepted from the code under test.
  * {@code -Dgolden.regenerate=true} rewrites each case's partner from the code, for review in the diff; CI never sets
@@ -43,7 +45,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class QemuCommandGoldenTest {
   private static final Path DIR = Path.of("src/test/resources/qemu-args");
   private static final boolean REGENERATE = Boolean.getBoolean("golden.regenerate");
-  private static final Set<String> PER_VM_KEYS = Set.of("VM_ID", "VM_PORT", "VM_HOST_DATA");
+  private static final Set<String> PER_VM_KEYS = Set.of("VM_ID", "VM_PORT", "VM_HOST_DATA", "VM_GPU");
   /** Each request key of a case, and the field of the request's bus form (VmCreateRequest.toJson) it sets. */
   private static final Map<String, String> REQUEST_FIELDS = Map.ofEntries(
       Map.entry("VM_AGENT_LOG_LEVEL", "agentLogLevel"),
@@ -131,7 +133,17 @@ class QemuCommandGoldenTest {
     String id = vm.get("VM_ID");
     return new LaunchInput(config.qemu(), tee, VmCreateRequest.fromJson(request), id,
         VmPaths.of(config.stateDir(), id), Integer.parseInt(vm.get("VM_PORT")),
-        Optional.ofNullable(vm.get("VM_HOST_DATA")));
+        Optional.ofNullable(vm.get("VM_HOST_DATA")), gpu(config.qemu().gpu().devices(), vm));
+  }
+
+  /** The GPU a case's VM was given: its VM_GPU, else the one BDF of the configuration; none without GPU mode. */
+  private static Optional<String> gpu(QemuConfig.GpuDevices devices, Map<String, String> vm) {
+    Optional<String> given = Optional.ofNullable(vm.get("VM_GPU"));
+    assertEquals(devices.enabled(), given.isPresent() || devices.bdfs().size() == 1,
+        "VM_GPU is " + given + " for MANAGER_QEMU_GPU_BDF=" + devices.setting() + ": a VM has a GPU iff in GPU mode");
+    given.ifPresent(bdf -> assertTrue(devices.auto() || devices.bdfs().contains(bdf),
+        "VM_GPU " + bdf + " is not one of MANAGER_QEMU_GPU_BDF=" + devices.setting()));
+    return given.or(() -> devices.bdfs().stream().findFirst());
   }
 
   /**
@@ -198,7 +210,7 @@ class QemuCommandGoldenTest {
     List<String> names = cases().toList();
     for (String required : List.of("kernel-kvm", "kernel-tcg", "sudo", "custom-memory-cpus", "paused",
         "aa-kbs-params", "certs-env-9p", "disk", "sev-snp", "sev-snp-host-data", "sev-snp-disk", "sev-snp-ids",
-        "sev-snp-gpu", "tdx", "tdx-disk", "tdx-gpu", "gpu", "graphic", "romfile")) {
+        "sev-snp-gpu", "tdx", "tdx-disk", "tdx-gpu", "gpu", "gpu-list-second", "gpu-auto", "graphic", "romfile")) {
       assertTrue(names.contains(required), "no golden case " + required);
     }
     assertTrue(names.stream().anyMatch(n -> Files.exists(DIR.resolve(n + ".err"))), "no refused case (.err)");
