@@ -37,7 +37,7 @@ final class HostAccounts {
 
   /** What a new VM of today's configuration needs, its disk taking {@code diskBytes}. */
   Demand demand(long diskBytes) {
-    return new Demand(qemu.memory().sizeBytes(), qemu.smp().count(), tee, qemu.gpu().bdf().isPresent(),
+    return new Demand(qemu.memory().sizeBytes(), qemu.smp().count(), tee, qemu.gpu().devices().enabled(),
         diskBytes);
   }
 

@@ -73,8 +73,6 @@ final class Vm {
   Optional<String> hostData = Optional.empty();
   /** SEV-SNP: the launch measurement (hex) of the IGVM file at create, which the VM's policy states. */
   Optional<String> launchMeasurement = Optional.empty();
-  /** the GPU (BDF) this VM holds, from its claim */
-  Optional<String> gpu = Optional.empty();
 
   Vm(String id, VmPaths paths, Tee tee, boolean diskMode, boolean paused, String kernelCmdline,
       Optional<Instant> ttlDeadline, LaunchConfig launchConfig) {
