@@ -38,7 +38,7 @@ import java.util.function.Function;
  * no VM state: CreateVm, RemoveVm and AttestationPolicy travel to their owners over the event bus; CVMInfo answers
  * from configuration. A CreateVm whose reply does not reach its client is abandoned: the launcher cuts it short, or
  * removes the VM it made. Every call is timed
- * ({@code cvm_grpc_requests}) and traced (a server span {@code manager.ManagerService/<method>}, whose context
+ * ({@code cvm_grpc_requests}, and upstream's {@code manager_api_request_*}) and traced (a server span {@code manager.ManagerService/<method>}, whose context
  * travels with the event-bus request as {@code traceparent}).
  */
 final class ManagerApi {
@@ -142,7 +142,9 @@ final class ManagerApi {
         span -> call.apply(span).andThen(ar -> {
           GrpcStatus status = ar.succeeded() ? GrpcStatus.OK : GrpcErrors.toStatus(rpc, ar.cause()).status();
           span.setAttribute("rpc.grpc.status_code", status.code);
-          metrics.rpc(rpc, status.name(), Duration.ofNanos(System.nanoTime() - start));
+          Duration took = Duration.ofNanos(System.nanoTime() - start);
+          metrics.rpc(rpc, status.name(), took);
+          metrics.upstreamRequest(rpc, took);
         }));
   }
 

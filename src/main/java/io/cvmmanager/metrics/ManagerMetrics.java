@@ -22,7 +22,8 @@ import java.util.function.Supplier;
  * The manager's own meters, in one Prometheus registry that Vert.x (HTTP, event bus, pools) and the JVM report into
  * as well. Thread-safe: any verticle may record from its event loop. Names follow Micrometer's dotted convention
  * and come out in Prometheus as {@code cvm_vms}, {@code cvm_grpc_requests_seconds_*}, {@code cvm_vm_create_seconds_*},
- * {@code cvm_vm_remove_seconds_*}, {@code cvm_vm_create_failures_total}, {@code cvm_qemu_exits_total}.
+ * {@code cvm_vm_remove_seconds_*}, {@code cvm_vm_create_failures_total}, {@code cvm_qemu_exits_total}; beside them
+ * upstream's own request metrics ({@link UpstreamApiMetrics}).
  */
 public final class ManagerMetrics {
   /** What the exposition format of {@link #scrape()} is, for the Content-Type of a scrape. */
@@ -36,6 +37,7 @@ public final class ManagerMetrics {
       Duration.ofSeconds(60), Duration.ofSeconds(120)};
 
   private final PrometheusMeterRegistry registry;
+  private final UpstreamApiMetrics upstream = new UpstreamApiMetrics();
   private final AtomicReference<Supplier<Map<String, Integer>>> vmCounts = new AtomicReference<>(Map::of);
   private final AtomicReference<Supplier<Integer>> unsaved = new AtomicReference<>(() -> 0);
 
@@ -76,15 +78,23 @@ public final class ManagerMetrics {
     return registry;
   }
 
-  /** Every meter in the Prometheus text format, version 0.0.4 ({@link #CONTENT_TYPE}). */
+  /** Every meter in the Prometheus text format, version 0.0.4 ({@link #CONTENT_TYPE}), upstream's families last. */
   public String scrape() {
-    return registry.scrape(CONTENT_TYPE);
+    return registry.scrape(CONTENT_TYPE) + upstream.exposition();
   }
 
   /** One finished RPC: {@code method} as in the service definition ({@code CreateVm}), {@code status} a gRPC code. */
   public void rpc(String method, String status, Duration took) {
     timer("cvm.grpc.requests", "gRPC requests by method and final status", "method", method, "status", status)
         .record(took);
+  }
+
+  /**
+   * One finished call of upstream's {@code manager.ManagerService} ({@code rpc} as in its service definition), under
+   * upstream's metric names, whatever its outcome.
+   */
+  public void upstreamRequest(String rpc, Duration took) {
+    upstream.record(rpc, took);
   }
 
   /** A CreateVm that reached RUNNING, measured from the request. */
