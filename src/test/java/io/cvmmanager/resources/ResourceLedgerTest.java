@@ -45,6 +45,36 @@ class ResourceLedgerTest {
   }
 
   @Test
+  void theViewShowsCapacityAllocatedAndFreeOfEachResourceAndWhoHoldsEachGpu() {
+    ResourceLedger ledger = new ResourceLedger(host(4096, 4, Optional.of(new ContextPool(10, 3)),
+        List.of(new Gpu("0000:41:00.0", "40"), new Gpu("0000:c1:00.0", "41")), 10_000),
+        new ResourceLedger.Ratios(2.0, 4.0));
+    ledger.admit("a", new Demand(1024 * MIB, 2, Tee.SEV_SNP, true, 500 * MIB));
+    HostView view = ledger.view(Tee.SEV_SNP, 1, 5);
+    assertEquals(List.of("memory", "vcpus", "sev-snp-contexts", "tdx-contexts", "gpus", "disk", "vms"),
+        view.resources().stream().map(HostView.Resource::name).toList());
+    assertEquals(new HostView.Resource("memory", "bytes", OptionalLong.of(4096 * MIB), 1024 * MIB,
+        OptionalLong.of(3072 * MIB)), view.resource("memory").orElseThrow(), "TEE memory: the capacity is the limit");
+    assertEquals(OptionalLong.of(7168 * MIB), ledger.view(Tee.NONE, 1, 5).resource("memory").orElseThrow().free(),
+        "without a TEE the limit is capacity × 2");
+    assertEquals(new HostView.Resource("vcpus", "count", OptionalLong.of(4), 2, OptionalLong.of(14)),
+        view.resource("vcpus").orElseThrow());
+    assertEquals(new HostView.Resource("sev-snp-contexts", "count", OptionalLong.of(10), 1, OptionalLong.of(6)),
+        view.resource("sev-snp-contexts").orElseThrow(), "10 less 3 of other guests less ours");
+    assertEquals(new HostView.Resource("tdx-contexts", "count", OptionalLong.empty(), 0, OptionalLong.empty()),
+        view.resource("tdx-contexts").orElseThrow(), "unknown: not limited");
+    assertEquals(new HostView.Resource("gpus", "count", OptionalLong.of(2), 1, OptionalLong.of(1)),
+        view.resource("gpus").orElseThrow());
+    assertEquals(new HostView.Resource("disk", "bytes", OptionalLong.of(10_000 * MIB), 500 * MIB,
+        OptionalLong.of(9_500 * MIB)), view.resource("disk").orElseThrow());
+    assertEquals(new HostView.Resource("vms", "count", OptionalLong.of(5), 1, OptionalLong.of(4)),
+        view.resource("vms").orElseThrow());
+    assertEquals(List.of(new HostView.GpuUse("0000:41:00.0", "40", Optional.of("a")),
+        new HostView.GpuUse("0000:c1:00.0", "41", Optional.empty())), view.gpus());
+    assertEquals(view, HostView.fromJson(view.toJson()), "its JSON, as the bus carries it across JVMs");
+  }
+
+  @Test
   void plainMemoryMayBeOvercommittedButTeeMemoryNever() {
     ResourceLedger ledger = new ResourceLedger(host(2048, 64, Optional.of(new ContextPool(10, 0)), List.of(),
         100_000), new ResourceLedger.Ratios(2.0, 1.0));
