@@ -3,7 +3,7 @@ package io.cvmmanager.resources;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Files;
+import io.cvmmanager.testing.FakeHostTree;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -19,29 +19,12 @@ class HostInventoryReaderTest {
   @TempDir
   Path root;
 
-  private Path write(String file, String text) throws Exception {
-    Path path = root.resolve(file);
-    Files.createDirectories(path.getParent());
-    return Files.writeString(path, text);
+  private void write(String file, String text) throws Exception {
+    new FakeHostTree(root).write(file, text);
   }
 
-  private void link(String link, String target) throws Exception {
-    Path path = root.resolve(link);
-    Files.createDirectories(path.getParent());
-    Files.createSymbolicLink(path, Path.of(target));
-  }
-
-  /** A PCI device in sysfs: vendor, class, driver (null: none) and IOMMU group. */
   private void device(String bdf, String vendor, String pciClass, String driver, String group) throws Exception {
-    String dir = "sys/bus/pci/devices/" + bdf;
-    write(dir + "/vendor", vendor + "\n");
-    write(dir + "/class", pciClass + "\n");
-    if (driver != null) {
-      link(dir + "/driver", "../../../../bus/pci/drivers/" + driver);
-      link("sys/bus/pci/drivers/" + driver + "/" + bdf, "../../../../devices/pci0000:00/" + bdf);
-    }
-    link(dir + "/iommu_group", "../../../../kernel/iommu_groups/" + group);
-    link("sys/kernel/iommu_groups/" + group + "/devices/" + bdf, "../../../../devices/pci0000:00/" + bdf);
+    new FakeHostTree(root).device(bdf, vendor, pciClass, driver, group);
   }
 
   private HostInventory read(String gpus) {
