@@ -16,6 +16,8 @@ import io.cvmmanager.testing.FakeHostTree;
 import io.cvmmanager.testing.FakeQemu;
 import io.cvmmanager.testing.TestManager;
 import io.cvmmanager.testing.TestPorts;
+import io.cvmmanager.testing.UnaryCall;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.reflection.v1.ServerReflectionRequest;
@@ -126,8 +128,12 @@ class GetHostTest {
   }
 
   @Test
-  void reflectionDescribesGetHost() throws Exception {
+  void reflectionDescribesGetHostAndItsRequestIsParsedAsEveryOther() throws Exception {
     try (TestManager manager = start(Map.of())) {
+      UnaryCall.Result<Buffer> malformed = UnaryCall.raw(manager.newClient(), manager.server(), CVM, "GetHost",
+          Buffer.buffer(new byte[] {0x0a, 0x7f})).await();
+      assertEquals(GrpcStatus.INVALID_ARGUMENT, malformed.status(), malformed.message());
+
       ServerReflectionResponse reflection = manager.<ServerReflectionRequest, ServerReflectionResponse>call(
           "grpc.reflection.v1.ServerReflection", "ServerReflectionInfo",
           ServerReflectionRequest.newBuilder().setFileContainingSymbol(CVM + ".GetHost").build(),
