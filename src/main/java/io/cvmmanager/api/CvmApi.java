@@ -3,10 +3,14 @@ package io.cvmmanager.api;
 import com.google.protobuf.Timestamp;
 import io.cvmmanager.api.cvm.CvmServiceGrpcService;
 import io.cvmmanager.api.cvm.Event;
+import io.cvmmanager.api.cvm.GetHostRequest;
 import io.cvmmanager.api.cvm.GetVmRequest;
+import io.cvmmanager.api.cvm.Gpu;
+import io.cvmmanager.api.cvm.Host;
 import io.cvmmanager.api.cvm.ListVmsRequest;
 import io.cvmmanager.api.cvm.ListVmsResponse;
 import io.cvmmanager.api.cvm.LogLine;
+import io.cvmmanager.api.cvm.Resource;
 import io.cvmmanager.api.cvm.StreamLogsRequest;
 import io.cvmmanager.api.cvm.Vm;
 import io.cvmmanager.api.cvm.VmState;
@@ -20,6 +24,7 @@ import io.cvmmanager.bus.Messages.VmList;
 import io.cvmmanager.config.ManagerConfig;
 import io.cvmmanager.monitor.MonitorVerticle;
 import io.cvmmanager.qemu.VmPaths;
+import io.cvmmanager.resources.HostView;
 import io.cvmmanager.text.LineSplitter;
 import io.cvmmanager.vm.VmEvent;
 import io.cvmmanager.vm.VmLogLine;
@@ -45,7 +50,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Our own {@code cvm.v1.CvmService}: the VM table, lifecycle events and console logs, from the event bus. Streams
+ * Our own {@code cvm.v1.CvmService}: the VM table, the host's resources, lifecycle events and console logs, from the
+ * event bus. Streams
  * never block the manager: a client that does not read loses messages (counted, logged once per stream) rather
  * than holding memory or an event loop; a cancelled stream unregisters its consumers at once.
  */
@@ -71,6 +77,7 @@ final class CvmApi {
     ServiceName name = CvmServiceGrpcService.SERVICE_NAME;
     calls.unary(server, name, "ListVms", ListVmsRequest.getDefaultInstance(), (request, call) -> listVms(request));
     calls.unary(server, name, "GetVm", GetVmRequest.getDefaultInstance(), (request, call) -> getVm(request));
+    calls.unary(server, name, "GetHost", GetHostRequest.getDefaultInstance(), (request, call) -> getHost());
     calls.<WatchEventsRequest, Event>stream(server, name, "WatchEvents", WatchEventsRequest.getDefaultInstance(),
         (message, request) -> watchEvents(message, new Stream<>("WatchEvents", request, calls)));
     calls.<StreamLogsRequest, LogLine>stream(server, name, "StreamLogs", StreamLogsRequest.getDefaultInstance(),
@@ -84,6 +91,11 @@ final class CvmApi {
 
   Future<Vm> getVm(GetVmRequest request) {
     return view("GetVm", request.getId()).map(CvmApi::toProto);
+  }
+
+  Future<Host> getHost() {
+    return bus.request(Addresses.HOST_GET, Nothing.INSTANCE, delivery).map(CvmApi::toProto)
+        .recover(e -> Future.failedFuture(GrpcErrors.toStatus("GetHost", e)));
   }
 
   private void watchEvents(WatchEventsRequest request, Stream<Event> stream) {
@@ -219,7 +231,22 @@ final class CvmApi {
         .setTee(view.tee().name()).setPaused(view.paused()).setAgentReady(view.agentReady())
         .setKernelCmdline(view.kernelCmdline());
     view.ttlDeadline().ifPresent(d -> vm.setTtlDeadline(timestamp(d)));
+    view.gpu().ifPresent(vm::setGpu);
     return vm.build();
+  }
+
+  static Host toProto(HostView view) {
+    Host.Builder host = Host.newBuilder().addAllWarnings(view.warnings());
+    for (HostView.Resource resource : view.resources()) {
+      Resource.Builder proto = Resource.newBuilder().setName(resource.name()).setUnit(resource.unit())
+          .setAllocated(resource.allocated());
+      resource.capacity().ifPresent(proto::setCapacity);
+      resource.free().ifPresent(proto::setFree);
+      host.addResources(proto);
+    }
+    view.gpus().forEach(gpu -> host.addGpus(Gpu.newBuilder().setBdf(gpu.bdf()).setIommuGroup(gpu.iommuGroup())
+        .setVmId(gpu.vmId().orElse(""))));
+    return host.build();
   }
 
   static Event toProto(VmEvent event) {

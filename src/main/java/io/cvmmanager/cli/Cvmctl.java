@@ -18,15 +18,16 @@ import picocli.CommandLine.ScopeType;
 
 /**
  * {@code cvmctl}: upstream cocos-cli's {@code create-vm} and {@code remove-vm} against a manager, with cocos-cli's
- * flags, environment and success line; and {@code list}, {@code info}, {@code logs}, {@code events} on our
- * {@code cvm.v1.CvmService}. A failed call prints {@code error: <gRPC status>: <message>} on stderr and exits with 1;
- * a usage error exits with 2; a stream stopped with Ctrl-C exits with 0.
+ * flags, environment and success line; and {@code list}, {@code info}, {@code host}, {@code logs}, {@code events}
+ * on our {@code cvm.v1.CvmService}. A failed call prints {@code error: <gRPC status>: <message>} on stderr and exits
+ * with 1; a usage error exits with 2; a stream stopped with Ctrl-C exits with 0.
  */
 @Command(name = "cvmctl", mixinStandardHelpOptions = true, versionProvider = Cvmctl.VersionProvider.class,
     description = "Creates, removes and watches confidential VMs through a manager; create-vm and remove-vm as "
         + "cocos-cli.",
     subcommands = {CreateVmCommand.class, RemoveVmCommand.class, ListCommand.class, InfoCommand.class,
-        LogsCommand.class, EventsCommand.class, CorimCommand.class, AttestationPolicyCommand.class},
+        HostCommand.class, LogsCommand.class, EventsCommand.class, CorimCommand.class,
+        AttestationPolicyCommand.class},
     footerHeading = "%nEnvironment:%n",
     footer = {
         "  MANAGER_GRPC_URL              manager's host:port (" + ManagerConnection.DEFAULT_URL + ")",

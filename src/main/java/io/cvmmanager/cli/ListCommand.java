@@ -50,19 +50,7 @@ final class ListCommand implements Callable<Integer> {
           vm.getAgentReady() ? "ready" : "-", vm.getBootMode(), vm.getTee(), seconds(vm.getCreated()),
           vm.hasTtlDeadline() ? seconds(vm.getTtlDeadline()) : "-"));
     }
-    int[] widths = new int[HEADER.size()];
-    for (List<String> row : rows) {
-      for (int column = 0; column < widths.length; column++) {
-        widths[column] = Math.max(widths[column], row.get(column).length());
-      }
-    }
-    return rows.stream().map(row -> {
-      StringBuilder line = new StringBuilder();
-      for (int column = 0; column < widths.length - 1; column++) {
-        line.append(String.format("%-" + widths[column] + "s  ", row.get(column)));
-      }
-      return line.append(row.get(widths.length - 1)).toString();
-    }).collect(Collectors.joining("\n"));
+    return Table.of(rows);
   }
 
   private static String seconds(Timestamp at) {

@@ -7,6 +7,7 @@ import io.cvmmanager.bus.Bus;
 import io.cvmmanager.bus.Messages.Nothing;
 import io.cvmmanager.config.ManagerConfig;
 import io.cvmmanager.metrics.ManagerMetrics;
+import io.cvmmanager.resources.HostView;
 import io.cvmmanager.vm.VmState;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -23,11 +24,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Health and metrics over HTTP, for probes and Prometheus: {@code GET /health} (JSON: status, version, instance id,
- * VMs by state; 503 and {@code "degraded"} when the launcher does not answer) and {@code GET /metrics} (Prometheus
- * text). Same TLS choices as the gRPC server, from the {@code MANAGER_HTTP_*} files.
+ * VMs by state, the host's resources as GetHost has them; 503 and {@code "degraded"} when the launcher does not
+ * answer) and {@code GET /metrics} (Prometheus text). Same TLS choices as the gRPC server, from the
+ * {@code MANAGER_HTTP_*} files.
  *
- * <p>The {@code cvm_vms{state}} gauges are fed from here: before each scrape the launcher's VM list is fetched over
- * the event bus, so the gauges are exact at scrape time and nothing reads the launcher's table from another thread.
+ * <p>The {@code cvm_vms{state}} and {@code cvm_host_*{resource}} gauges are fed from here: before each scrape the
+ * launcher's VM list and host view are fetched over the event bus, so the gauges are exact at scrape time and nothing
+ * reads the launcher's table or accounts from another thread.
  */
 public final class HttpApiVerticle extends VerticleBase {
   /** A probe's budget is a few seconds; a launcher slower than this to list its VMs is not healthy. */
@@ -82,13 +85,15 @@ public final class HttpApiVerticle extends VerticleBase {
 
   private void health(HttpServerRequest request) {
     JsonObject body = new JsonObject().put("version", Version.current()).put("instanceId", config.instanceId());
-    vmCounts().onComplete(ar -> {
+    Future<Map<String, Integer>> counts = vmCounts();
+    Future<HostView> host = hostView();
+    Future.all(counts, host).onComplete(ar -> {
       int status;
       if (ar.succeeded()) {
         status = 200;
         JsonObject vms = new JsonObject();
-        ar.result().forEach(vms::put);
-        body.put("status", "ok").put("vms", vms);
+        counts.result().forEach(vms::put);
+        body.put("status", "ok").put("vms", vms).put("host", host.result().toJson());
         if (lastUnsaved > 0) {
           // Still 200: the VMs run and calls are served; a restart would not bring the disk space back.
           body.put("status", "degraded").put("reason", "state.json of " + lastUnsaved
@@ -102,11 +107,14 @@ public final class HttpApiVerticle extends VerticleBase {
     });
   }
 
-  /** The VM gauges are brought up to date first; if the launcher does not answer they keep their last values. */
+  /**
+   * The VM and host gauges are brought up to date first; if the launcher does not answer they keep their last
+   * values.
+   */
   private void metrics(HttpServerRequest request) {
-    vmCounts().onComplete(ar -> {
+    Future.join(vmCounts(), hostView()).onComplete(ar -> {
       if (ar.failed()) {
-        LOG.debug("VM gauges not refreshed: {}", ar.cause().toString());
+        LOG.debug("VM or host gauges not refreshed: {}", ar.cause().toString());
       }
       request.response().putHeader(HttpHeaders.CONTENT_TYPE, ManagerMetrics.CONTENT_TYPE).end(metrics.scrape());
     });
@@ -125,5 +133,10 @@ public final class HttpApiVerticle extends VerticleBase {
           lastUnsaved = list.unsaved();
           return counts;
         });
+  }
+
+  /** The host's resources as the launcher accounts them; also what the host gauges read until the next refresh. */
+  private Future<HostView> hostView() {
+    return bus.request(Addresses.HOST_GET, Nothing.INSTANCE, LAUNCHER_TIMEOUT).onSuccess(metrics::hostResources);
   }
 }

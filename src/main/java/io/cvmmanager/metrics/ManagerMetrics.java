@@ -1,5 +1,6 @@
 package io.cvmmanager.metrics;
 
+import io.cvmmanager.resources.HostView;
 import io.cvmmanager.vm.VmState;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -13,17 +14,21 @@ import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
  * The manager's own meters, in one Prometheus registry that Vert.x (HTTP, event bus, pools) and the JVM report into
  * as well. Thread-safe: any verticle may record from its event loop. Names follow Micrometer's dotted convention
  * and come out in Prometheus as {@code cvm_vms}, {@code cvm_grpc_requests_seconds_*}, {@code cvm_vm_create_seconds_*},
- * {@code cvm_vm_remove_seconds_*}, {@code cvm_vm_create_failures_total}, {@code cvm_qemu_exits_total}; beside them
- * upstream's own request metrics ({@link UpstreamApiMetrics}).
+ * {@code cvm_vm_remove_seconds_*}, {@code cvm_vm_create_failures_total}, {@code cvm_qemu_exits_total},
+ * {@code cvm_host_capacity}, {@code cvm_host_allocated}, {@code cvm_host_free}; beside them upstream's own request
+ * metrics ({@link UpstreamApiMetrics}).
  */
 public final class ManagerMetrics {
   /** What the exposition format of {@link #scrape()} is, for the Content-Type of a scrape. */
@@ -153,5 +158,37 @@ public final class ManagerMetrics {
   private Timer timer(String name, String description, String... tags) {
     return Timer.builder(name).description(description).tags(tags).serviceLevelObjectives(BUCKETS)
         .register(registry);
+  }
+
+  // The host's resources (cvm_host_*{resource}), read from the last view the HTTP verticle fetched.
+
+  private final AtomicReference<HostView> hostView =
+      new AtomicReference<>(new HostView(List.of(), List.of(), List.of()));
+
+  /**
+   * The view the {@code cvm_host_capacity}, {@code cvm_host_allocated} and {@code cvm_host_free} gauges show, by
+   * {@code resource}, in the resource's unit (bytes or a count). A capacity or free the host does not tell (so not
+   * limited) is NaN. A resource's gauges are registered the first time a view has it.
+   */
+  public void hostResources(HostView view) {
+    hostView.set(view);
+    for (HostView.Resource resource : view.resources()) {
+      hostGauge("cvm.host.capacity", "What the host has, by resource (NaN: not told, not limited)",
+          resource.name(), r -> orNaN(r.capacity()));
+      hostGauge("cvm.host.allocated", "What this manager's VMs hold, by resource", resource.name(),
+          r -> (double) r.allocated());
+      hostGauge("cvm.host.free", "What a new VM may still take, by resource (NaN: not limited)", resource.name(),
+          r -> orNaN(r.free()));
+    }
+  }
+
+  private void hostGauge(String name, String description, String resource,
+      Function<HostView.Resource, Double> value) {
+    Gauge.builder(name, () -> hostView.get().resource(resource).map(value).orElse(Double.NaN))
+        .description(description).tag("resource", resource).register(registry);
+  }
+
+  private static double orNaN(OptionalLong amount) {
+    return amount.isPresent() ? amount.getAsLong() : Double.NaN;
   }
 }

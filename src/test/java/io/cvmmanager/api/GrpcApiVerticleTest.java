@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
+import io.cvmmanager.api.cvm.GetHostRequest;
+import io.cvmmanager.api.cvm.Host;
 import io.cvmmanager.api.manager.AttestationPolicyReq;
 import io.cvmmanager.api.manager.AttestationPolicyRes;
 import io.cvmmanager.api.manager.CVMInfoReq;
@@ -121,6 +123,8 @@ class GrpcApiVerticleTest {
   void callsAreUnavailableWhenTheLauncherIsNotRunning() throws Exception {
     deployPlain();
     assertEquals(GrpcStatus.UNAVAILABLE, createVm().status());
+    assertEquals(GrpcStatus.UNAVAILABLE, UnaryCall.<GetHostRequest, Host>call(client, server, "cvm.v1.CvmService",
+        "GetHost", GetHostRequest.getDefaultInstance(), Host.newBuilder()).await().status());
   }
 
   @Test

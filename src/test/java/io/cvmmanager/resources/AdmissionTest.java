@@ -193,6 +193,8 @@ class AdmissionTest {
       String second = created(manager);
       assertEquals(List.of("0000:41:00.0"), gpusInArgv(manager, first));
       assertEquals(List.of("0000:c1:00.0"), gpusInArgv(manager, second));
+      assertEquals(List.of("0000:41:00.0", "0000:c1:00.0"), vms(manager).stream().map(Vm::getGpu).sorted().toList(),
+          "each VM's view names its GPU");
       assertEquals("0000:41:00.0", new JsonObject(Files.readString(manager.vmDir(first).resolve("state.json")))
           .getJsonObject("resources").getString("gpu"));
       assertRefused(manager, "GPUs: none free of 2");
