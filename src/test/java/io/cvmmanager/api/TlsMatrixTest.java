@@ -10,6 +10,7 @@ import io.cvmmanager.config.ConfigParser;
 import io.cvmmanager.config.ManagerConfig;
 import io.cvmmanager.http.HttpApiVerticle;
 import io.cvmmanager.metrics.ManagerMetrics;
+import io.cvmmanager.resources.HostView;
 import io.cvmmanager.testing.FreePort;
 import io.cvmmanager.testing.TestCerts;
 import io.cvmmanager.testing.UnaryCall;
@@ -161,8 +162,10 @@ class TlsMatrixTest {
     certs = TestCerts.create(certDir);
     identities = certs.clientIdentities();
     vertx = Vertx.vertx();
-    // A launcher with no VMs, so that /health answers 200 "ok".
+    // A launcher with no VMs on a host it knows nothing of, so that /health answers 200 "ok".
     Bus.of(vertx).serve(Addresses.VM_LIST, query -> Future.succeededFuture(new VmList(List.of(), 0)));
+    Bus.of(vertx).serve(Addresses.HOST_GET, query -> Future.succeededFuture(new HostView(List.of(), List.of(),
+        List.of())));
     for (Configuration configuration : Configuration.values()) {
       Map<String, String> values = new HashMap<>(configuration.variables("MANAGER_GRPC_", certs));
       values.putAll(configuration.variables("MANAGER_HTTP_", certs));
