@@ -1,6 +1,7 @@
 package io.cvmmanager.api;
 
 import com.google.protobuf.Timestamp;
+import io.cvmmanager.api.cvm.CreateVmRequest;
 import io.cvmmanager.api.cvm.CvmServiceGrpcService;
 import io.cvmmanager.api.cvm.Event;
 import io.cvmmanager.api.cvm.GetHostRequest;
@@ -28,6 +29,7 @@ import io.cvmmanager.resources.HostView;
 import io.cvmmanager.text.LineSplitter;
 import io.cvmmanager.vm.VmEvent;
 import io.cvmmanager.vm.VmLogLine;
+import io.cvmmanager.vm.VmSize;
 import io.cvmmanager.vm.VmView;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -45,6 +47,8 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -64,11 +68,13 @@ final class CvmApi {
   private final Bus bus;
   private final ManagerConfig config;
   private final DeliveryOptions delivery;
+  private final ManagerApi upstream;
 
-  CvmApi(Vertx vertx, ManagerConfig config) {
+  CvmApi(Vertx vertx, ManagerConfig config, ManagerApi upstream) {
     this.vertx = vertx;
     this.bus = Bus.of(vertx);
     this.config = config;
+    this.upstream = upstream;
     this.delivery = new DeliveryOptions().setSendTimeout(config.grpcTimeout().toMillis());
   }
 
@@ -78,10 +84,20 @@ final class CvmApi {
     calls.unary(server, name, "ListVms", ListVmsRequest.getDefaultInstance(), (request, call) -> listVms(request));
     calls.unary(server, name, "GetVm", GetVmRequest.getDefaultInstance(), (request, call) -> getVm(request));
     calls.unary(server, name, "GetHost", GetHostRequest.getDefaultInstance(), (request, call) -> getHost());
+    calls.unary(server, name, "CreateVm", CreateVmRequest.getDefaultInstance(),
+        (request, call) -> upstream.createVm(request.getRequest(), size(request), call));
     calls.<WatchEventsRequest, Event>stream(server, name, "WatchEvents", WatchEventsRequest.getDefaultInstance(),
         (message, request) -> watchEvents(message, new Stream<>("WatchEvents", request, calls)));
     calls.<StreamLogsRequest, LogLine>stream(server, name, "StreamLogs", StreamLogsRequest.getDefaultInstance(),
         (message, request) -> streamLogs(message, new Stream<>("StreamLogs", request, calls)));
+  }
+
+  /** The sizes a CreateVm gives; what they may be is checked at admission, against the configuration. */
+  private static VmSize size(CreateVmRequest request) {
+    // uint32 on the wire: read unsigned, so that a refusal quotes what the client sent.
+    return new VmSize(request.hasVcpus() ? OptionalLong.of(Integer.toUnsignedLong(request.getVcpus()))
+        : OptionalLong.empty(), request.hasMemory() ? Optional.of(request.getMemory()) : Optional.empty(),
+        request.hasGpu() ? Optional.of(request.getGpu()) : Optional.empty());
   }
 
   Future<ListVmsResponse> listVms(ListVmsRequest request) {
@@ -232,7 +248,7 @@ final class CvmApi {
         .setKernelCmdline(view.kernelCmdline());
     view.ttlDeadline().ifPresent(d -> vm.setTtlDeadline(timestamp(d)));
     view.gpu().ifPresent(vm::setGpu);
-    return vm.build();
+    return vm.setVcpus(view.vcpus()).setMemoryBytes(view.memoryBytes()).build();
   }
 
   static Host toProto(HostView view) {

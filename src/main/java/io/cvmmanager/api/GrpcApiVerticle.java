@@ -50,7 +50,7 @@ public final class GrpcApiVerticle extends VerticleBase {
     ManagerApi manager = new ManagerApi(Bus.of(vertx), config, metrics, tracing);
     grpc.addService(GrpcCalls.service(ManagerServiceGrpcService.SERVICE_NAME,
         ManagerServiceGrpcService.SERVICE_DESCRIPTOR, server -> manager.bind(calls, server)));
-    CvmApi cvm = new CvmApi(vertx, config);
+    CvmApi cvm = new CvmApi(vertx, config, manager);
     grpc.addService(GrpcCalls.service(CvmServiceGrpcService.SERVICE_NAME, CvmServiceGrpcService.SERVICE_DESCRIPTOR,
         server -> cvm.bind(calls, server)));
     // NOT_SERVING while draining, so that a load balancer stops sending calls here.

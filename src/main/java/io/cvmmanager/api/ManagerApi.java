@@ -21,6 +21,7 @@ import io.cvmmanager.config.ManagerConfig;
 import io.cvmmanager.metrics.ManagerMetrics;
 import io.cvmmanager.tracing.Tracing;
 import io.cvmmanager.vm.VmCreateRequest;
+import io.cvmmanager.vm.VmSize;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
 import io.vertx.core.Future;
@@ -62,19 +63,24 @@ final class ManagerApi {
   /** Binds every method of upstream's service. */
   void bind(GrpcCalls calls, GrpcServer server) {
     ServiceName name = ManagerServiceGrpcService.SERVICE_NAME;
-    calls.unary(server, name, "CreateVm", CreateReq.getDefaultInstance(), this::createVm);
+    calls.unary(server, name, "CreateVm", CreateReq.getDefaultInstance(),
+        (req, call) -> createVm(req, VmSize.CONFIGURED, call));
     calls.unary(server, name, "RemoveVm", RemoveReq.getDefaultInstance(), (req, call) -> removeVm(req));
     calls.unary(server, name, "CVMInfo", CVMInfoReq.getDefaultInstance(), (req, call) -> cVMInfo(req));
     calls.unary(server, name, "AttestationPolicy", AttestationPolicyReq.getDefaultInstance(),
         (req, call) -> attestationPolicy(req));
   }
 
-  Future<CreateRes> createVm(CreateReq req, GrpcCalls.Call call) {
+  /**
+   * Upstream's CreateVm, with the VM's own sizes when our API's CreateVm gives them (traced and counted as
+   * upstream's CreateVm, "Run": the same call with the same saga).
+   */
+  Future<CreateRes> createVm(CreateReq req, VmSize size, GrpcCalls.Call call) {
     VmCreateRequest request = new VmCreateRequest(req.getAgentLogLevel(), req.getAgentCvmServerCaCert().toByteArray(),
         req.getAgentCvmClientKey().toByteArray(), req.getAgentCvmClientCert().toByteArray(),
         req.getAgentCvmServerUrl(), req.getAgentCvmCaUrl(), req.getTtl(), req.getAgentCertsToken(),
         req.getAwsAccessKeyId(), req.getAwsSecretAccessKey(), req.getAwsEndpointUrl(), req.getAwsRegion(),
-        req.getAaKbsParams());
+        req.getAaKbsParams(), size);
     // Names this create to the launcher, so that it can be abandoned before its id is known.
     String callId = UUID.randomUUID().toString();
     call.undoUnlessDelivered(() -> bus.request(Addresses.VM_CREATE_ABANDON, new AbandonCreate(callId),
@@ -97,8 +103,8 @@ final class ManagerApi {
   }
 
   /**
-   * As upstream, the host's QEMU settings (OVMF version, vCPUs, CPU model) and EOS version; better than upstream,
-   * the VM's own kernel command line, and NOT_FOUND for an id that is not a VM of this manager.
+   * As upstream, the host's QEMU settings (OVMF version, CPU model) and EOS version; better than upstream, the VM's
+   * own vCPUs (its own when our CreateVm sized it) and kernel command line, and NOT_FOUND for an id that is not a VM of this manager.
    */
   Future<CVMInfoRes> cVMInfo(CVMInfoReq req) {
     return observed("CVMInfo", span -> requireId("CVMInfo", req.getId(), span)
@@ -107,7 +113,7 @@ final class ManagerApi {
         .map(vm -> CVMInfoRes.newBuilder()
             .setId(vm.id())
             .setOvmfVersion(config.qemu().ovmf().version())
-            .setCpuNum(config.qemu().smp().count())
+            .setCpuNum(vm.vcpus())
             .setCpuType(config.qemu().cpu())
             .setKernelCmd(vm.kernelCmdline())
             .setEosVersion(config.eosVersion())

@@ -24,15 +24,19 @@ import java.util.zip.GZIPInputStream;
  * A request's bytes to its message, in our code rather than in the gRPC library's decoder (which cancels the call
  * when a message does not parse, lets invalid UTF-8 through in proto3 strings, and inflates a compressed message
  * without a bound). A gzip message is inflated to at most the message limit; before anything is parsed, one pass
- * over the wire form checks every top-level length-delimited field against its bound and every top-level string
- * field for valid UTF-8 (requests have no nested messages), so that no field reaches a parser, a log line or a
- * file unbounded. Linear in the request's size.
+ * over the wire form checks every length-delimited field against its bound and every string field for valid UTF-8,
+ * in embedded messages too (our CreateVm embeds upstream's CreateReq), so that no field reaches a parser, a log
+ * line or a file unbounded. Linear in the request's size.
  */
 final class WireRequests {
   /** A VM id is a UUID (36 characters); a little margin for what clients may add (braces, a URN prefix). */
   static final int ID_MAX_BYTES = 64;
   /** Longer than any Go duration a person writes ("2562047h47m16.854775807s" is the longest that fits). */
   static final int TTL_MAX_BYTES = 64;
+  /** A size ({@code 512M}) or a GPU's PCI address ({@code 0000:01:00.0}). */
+  static final int SIZE_MAX_BYTES = 32;
+  /** Deeper than any request of ours embeds messages (CreateVm: one level). */
+  private static final int MAX_DEPTH = 4;
   /** URLs, log levels, tokens, AWS names, KBS parameters: far above what they need. */
   static final int TEXT_MAX_BYTES = 8192;
 
@@ -40,7 +44,9 @@ final class WireRequests {
   private static final Map<String, Integer> FIELD_MAX_BYTES = Map.of(
       "id", ID_MAX_BYTES,
       "cvm_id", ID_MAX_BYTES,
-      "ttl", TTL_MAX_BYTES);
+      "ttl", TTL_MAX_BYTES,
+      "memory", SIZE_MAX_BYTES,
+      "gpu", SIZE_MAX_BYTES);
 
   private WireRequests() {}
 
@@ -76,7 +82,7 @@ final class WireRequests {
     // The request's own memory, not a copy: up to 4 MiB per call that the event loop need not copy.
     ByteBuffer bytes = ((BufferInternal) payload).getByteBuf().nioBuffer();
     try {
-      check(prototype.getDescriptorForType(), bytes.duplicate());
+      check(prototype.getDescriptorForType(), bytes.duplicate(), "", 0);
       return (T) prototype.getParserForType().parseFrom(bytes.duplicate());
     } catch (InvalidFieldException e) {
       throw new StatusException(GrpcStatus.INVALID_ARGUMENT, rpc + ": " + e.getMessage());
@@ -87,7 +93,11 @@ final class WireRequests {
     }
   }
 
-  private static void check(Descriptor type, ByteBuffer bytes) throws IOException {
+  /** Checks the fields of a {@code type} message in {@code bytes}; {@code path} names an embedded one's field. */
+  private static void check(Descriptor type, ByteBuffer bytes, String path, int depth) throws IOException {
+    if (depth > MAX_DEPTH) {
+      throw new InvalidFieldException(path + " nests messages deeper than " + MAX_DEPTH);
+    }
     int size = bytes.remaining();
     int start = bytes.position();
     CodedInputStream in = CodedInputStream.newInstance(bytes.duplicate());
@@ -99,15 +109,19 @@ final class WireRequests {
       }
       int length = in.readRawVarint32();
       int max = maxBytes(field);
+      String name = path + field.getName();
       if (length > max) {
-        throw new InvalidFieldException(field.getName() + " is " + length + " bytes long; at most " + max);
+        throw new InvalidFieldException(name + " is " + length + " bytes long; at most " + max);
       }
       if (length < 0 || length > size - in.getTotalBytesRead()) {
-        throw new InvalidProtocolBufferException("field " + field.getName() + " is cut short");
+        throw new InvalidProtocolBufferException("field " + name + " is cut short");
       }
-      boolean text = field.getType() == FieldDescriptor.Type.STRING;
-      if (text && !ByteString.copyFrom(bytes.slice(start + in.getTotalBytesRead(), length)).isValidUtf8()) {
-        throw new InvalidFieldException(field.getName() + " is not valid UTF-8");
+      ByteBuffer value = bytes.slice(start + in.getTotalBytesRead(), length);
+      if (field.getType() == FieldDescriptor.Type.STRING && !ByteString.copyFrom(value).isValidUtf8()) {
+        throw new InvalidFieldException(name + " is not valid UTF-8");
+      }
+      if (field.getType() == FieldDescriptor.Type.MESSAGE) {
+        check(field.getMessageType(), value, name + ".", depth + 1);
       }
       in.skipRawBytes(length);
     }

@@ -1,7 +1,10 @@
 package io.cvmmanager.cli;
 
 import com.google.protobuf.ByteString;
+import io.cvmmanager.api.cvm.CreateVmRequest;
+import io.cvmmanager.api.cvm.CvmServiceGrpcClient;
 import io.cvmmanager.api.manager.CreateReq;
+import io.cvmmanager.api.manager.CreateRes;
 import io.cvmmanager.api.manager.ManagerServiceGrpcClient;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
@@ -16,7 +19,9 @@ import picocli.CommandLine.ParentCommand;
 /**
  * cocos-cli's {@code create-vm}: the agent's settings into a CreateReq, the three PEM files as their bytes. The TTL
  * goes as written and the manager checks it (Go syntax) before anything starts; a zero TTL means none, so it is
- * not sent (the manager refuses a zero TTL from other clients).
+ * not sent (the manager refuses a zero TTL from other clients). With {@code --vcpus}, {@code --memory} or
+ * {@code --gpu} (ours) the call is our service's CreateVm, which embeds the same CreateReq and adds the VM's sizes;
+ * without them it is upstream's, as cocos-cli sends it.
  */
 @Command(name = "create-vm", mixinStandardHelpOptions = true, description = "Create a new virtual machine")
 final class CreateVmCommand implements Callable<Integer> {
@@ -59,6 +64,17 @@ final class CreateVmCommand implements Callable<Integer> {
   @Option(names = "--aa-kbs-params", paramLabel = "PARAMS", description = "attestation agent KBS parameters")
   private String aaKbsParams = "";
 
+  @Option(names = "--vcpus", paramLabel = "N", description = "this VM's vCPUs (ours; default MANAGER_QEMU_SMP_COUNT)")
+  private Integer vcpus;
+
+  @Option(names = "--memory", paramLabel = "SIZE",
+      description = "this VM's memory, e.g. 512M or 4G (ours; default MANAGER_QEMU_MEMORY_SIZE)")
+  private String memory;
+
+  @Option(names = "--gpu", paramLabel = "any|none|BDF",
+      description = "in GPU mode: any free GPU (default), none, or this one (ours)")
+  private String gpu;
+
   private static boolean isZero(String ttl) {
     try {
       return io.cvmmanager.config.GoDuration.parse(ttl).isZero();
@@ -88,9 +104,28 @@ final class CreateVmCommand implements Callable<Integer> {
     } catch (UnreadableFile e) {
       return cvmctl.fail(e.getMessage());
     }
-    return cvmctl.call(ManagerServiceGrpcClient.CreateVm, request, created ->
-        "Virtual machine created successfully with id " + created.getCvmId() + " and port "
-            + created.getForwardedPort());
+    if (vcpus == null && memory == null && gpu == null) {
+      return cvmctl.call(ManagerServiceGrpcClient.CreateVm, request, CreateVmCommand::created);
+    }
+    if (vcpus != null && vcpus < 1) {
+      return cvmctl.fail("--vcpus: " + vcpus + " is not a number of vCPUs");
+    }
+    CreateVmRequest.Builder sized = CreateVmRequest.newBuilder().setRequest(request);
+    if (vcpus != null) {
+      sized.setVcpus(vcpus);
+    }
+    if (memory != null) {
+      sized.setMemory(memory);
+    }
+    if (gpu != null) {
+      sized.setGpu(gpu);
+    }
+    return cvmctl.call(CvmServiceGrpcClient.CreateVm, sized.build(), CreateVmCommand::created);
+  }
+
+  private static String created(CreateRes created) {
+    return "Virtual machine created successfully with id " + created.getCvmId() + " and port "
+        + created.getForwardedPort();
   }
 
   /** The file's bytes, or none when the option is not given (as cocos-cli). */

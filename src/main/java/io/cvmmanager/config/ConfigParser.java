@@ -13,7 +13,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.regex.Pattern;
 
 /**
  * Turns the merged variables (defaults, YAML, environment: see {@link ConfigLoader}) into a typed
@@ -21,7 +20,6 @@ import java.util.regex.Pattern;
  * becomes one line naming the variable and the problem; all of them are reported together.
  */
 public final class ConfigParser {
-  private static final Pattern BDF = Pattern.compile("([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\\.[0-7]");
   private static final String NOT_A_BDF = "not a PCI address like 0000:01:00.0";
   /** Longest path a unix socket may have (sun_path is 108 bytes with its NUL). */
   public static final int MAX_UNIX_SOCKET_PATH = 107;
@@ -178,11 +176,11 @@ public final class ConfigParser {
     Map<String, Integer> seen = new HashMap<>();
     for (int i = 0; i < entries.length; i++) {
       String bdf = entries[i].trim();
-      if (!BDF.matcher(bdf).matches()) {
+      if (!QemuConfig.GpuDevices.isPciAddress(bdf)) {
         in.problem(MANAGER_QEMU_GPU_BDF, entries.length == 1 ? NOT_A_BDF : notABdfInList(i + 1, bdf));
         continue;
       }
-      Integer first = seen.putIfAbsent(fullBdf(bdf), i + 1);
+      Integer first = seen.putIfAbsent(QemuConfig.GpuDevices.canonical(bdf), i + 1);
       if (first != null) {
         in.problem(MANAGER_QEMU_GPU_BDF, "entry " + (i + 1) + " (" + bdf + ") is the same device as entry " + first
             + ": a GPU is given to one VM at a time");
@@ -199,12 +197,6 @@ public final class ConfigParser {
     }
     return "entry " + entry + " (" + text + ") is " + NOT_A_BDF
         + (text.equals(QemuConfig.GpuDevices.AUTO) ? "; auto stands alone, not in a list" : "");
-  }
-
-  /** A PCI address as sysfs names it: lower case, with its domain. */
-  private static String fullBdf(String bdf) {
-    String lower = bdf.toLowerCase(Locale.ROOT);
-    return lower.length() == "01:00.0".length() ? "0000:" + lower : lower;
   }
 
   /** Default: /var/lib/cvm-manager for root, else the XDG state dir of the user. */

@@ -2,7 +2,9 @@ package io.cvmmanager.config;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /** Everything {@code MANAGER_QEMU_*}: how every VM of this host is launched. */
 public record QemuConfig(
@@ -65,6 +67,7 @@ public record QemuConfig(
    */
   public record GpuDevices(boolean auto, List<String> bdfs) {
     public static final String AUTO = "auto";
+    private static final Pattern BDF = Pattern.compile("([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\\.[0-7]");
     public static final GpuDevices NONE = new GpuDevices(false, List.of());
 
     public GpuDevices {
@@ -75,10 +78,28 @@ public record QemuConfig(
       return auto || !bdfs.isEmpty();
     }
 
+    /** A PCI address, {@code 0000:01:00.0} (the domain may be left out). */
+    public static boolean isPciAddress(String text) {
+      return BDF.matcher(text).matches();
+    }
+
+    /** The one spelling of a PCI address: lower case, with its domain (0000 when left out). */
+    public static String canonical(String bdf) {
+      String lower = bdf.toLowerCase(Locale.ROOT);
+      return lower.length() == "01:00.0".length() ? "0000:" + lower : lower;
+    }
+
     /** The setting as the host inventory reads it: empty, {@code auto} or the comma list. */
     public String setting() {
       return auto ? AUTO : String.join(",", bdfs);
     }
+  }
+
+  /** The configuration one VM is launched with: its own vCPUs and memory in place of the configured ones. */
+  public QemuConfig withVmSize(int vcpus, String memorySize) {
+    return new QemuConfig(binPath, useSudo, machine, cpu, enableKvm, noGraphic, monitor,
+        new Memory(memorySize, memory.slots(), memory.max(), memory.id()), new Smp(vcpus, smp.maxCpus()), ovmf, net,
+        kernel, disk, sevSnp, tdx, gpu, startPaused, stopGrace, qmpTimeout);
   }
 
   public QemuConfig withBinPath(String resolved) {

@@ -106,8 +106,8 @@ final class CreateSaga {
   private Future<NewVm> admit(CreateVm message, long diskBytes) {
     String id = UUID.randomUUID().toString();
     try {
-      NewVm admitted = NewVm.admit(id, message.request(), config, tee, table.size());
-      admitted.vm().claim = accounts.admit(id, accounts.demand(diskBytes));
+      NewVm admitted = NewVm.admit(id, message.request(), config, tee, table.size(), diskBytes);
+      admitted.vm().claim = accounts.admit(id, admitted.demand());
       admitted.vm().callId = message.callId();
       table.add(admitted.vm());
       return Future.succeededFuture(admitted);
@@ -257,7 +257,9 @@ final class CreateSaga {
   }
 
   private List<String> qemuCommand(Vm vm, VmCreateRequest request) {
-    return QemuCommand.build(new LaunchInput(qemu, tee, request, vm.id, vm.paths, vm.port, vm.hostData,
+    // The VM's own sizes, as recorded at admission (our CreateVm may have given them).
+    QemuConfig sized = qemu.withVmSize(vm.launchConfig.smp(), vm.launchConfig.memory());
+    return QemuCommand.build(new LaunchInput(sized, tee, request, vm.id, vm.paths, vm.port, vm.hostData,
         vm.claim.gpu()));
   }
 

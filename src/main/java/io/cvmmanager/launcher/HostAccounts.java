@@ -1,7 +1,6 @@
 package io.cvmmanager.launcher;
 
 import io.cvmmanager.config.ManagerConfig;
-import io.cvmmanager.config.QemuConfig;
 import io.cvmmanager.resources.Claim;
 import io.cvmmanager.resources.Demand;
 import io.cvmmanager.resources.HostInventory;
@@ -22,7 +21,6 @@ final class HostAccounts {
 
   private final ResourceLedger ledger;
   private final Tee tee;
-  private final QemuConfig qemu;
   private final int maxVms;
   private final IntSupplier vmsInTable;
 
@@ -30,15 +28,8 @@ final class HostAccounts {
     this.ledger = new ResourceLedger(inventory, new ResourceLedger.Ratios(config.resources().memoryOvercommit(),
         config.resources().cpuOvercommit()));
     this.tee = tee;
-    this.qemu = config.qemu();
     this.maxVms = config.maxVms();
     this.vmsInTable = vmsInTable;
-  }
-
-  /** What a new VM of today's configuration needs, its disk taking {@code diskBytes}. */
-  Demand demand(long diskBytes) {
-    return new Demand(qemu.memory().sizeBytes(), qemu.smp().count(), tee, qemu.gpu().devices().enabled(),
-        diskBytes);
   }
 
   /** Admits VM {@code id}, or RESOURCE_EXHAUSTED naming what is short. */

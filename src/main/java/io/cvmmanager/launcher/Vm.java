@@ -159,6 +159,7 @@ final class Vm {
   VmView view() {
     return new VmView(id, state, port, process == null ? 0 : process.pid(), created, ttlDeadline,
         diskMode ? "disk" : "kernel", tee, paused, agentReady, kernelCmdline, hostData,
-        launchConfig.cpu(), launchMeasurement, claim == null ? Optional.empty() : claim.gpu());
+        launchConfig.cpu(), launchMeasurement, claim == null ? Optional.empty() : claim.gpu(),
+        claim == null ? 0 : claim.vcpus(), claim == null ? 0 : claim.memoryBytes());
   }
 }

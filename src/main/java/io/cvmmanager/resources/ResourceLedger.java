@@ -1,5 +1,7 @@
 package io.cvmmanager.resources;
 
+import io.cvmmanager.config.QemuConfig;
+import io.cvmmanager.error.ClientText;
 import io.cvmmanager.error.ErrorKind;
 import io.cvmmanager.error.ManagerException;
 import io.cvmmanager.vm.Tee;
@@ -50,13 +52,17 @@ public final class ResourceLedger {
     }
   }
 
-  /** Admits a new VM, or RESOURCE_EXHAUSTED naming every resource that is short and by how much. */
+  /**
+   * Admits a new VM, or RESOURCE_EXHAUSTED naming every resource that is short and by how much (INVALID_ARGUMENT for
+   * a GPU asked for by an address the host does not have).
+   */
   public Claim admit(String vmId, Demand demand) {
+    Optional<String> wanted = demand.gpu() ? demand.gpuBdf().map(this::poolGpu) : Optional.empty();
     List<String> shortages = shortages(demand);
     if (!shortages.isEmpty()) {
       throw new ManagerException(ErrorKind.RESOURCE_EXHAUSTED, String.join("; ", shortages));
     }
-    Optional<String> gpu = demand.gpu() ? freeGpus().stream().findFirst() : Optional.empty();
+    Optional<String> gpu = demand.gpu() ? wanted.or(() -> freeGpus().stream().findFirst()) : Optional.empty();
     Claim claim = new Claim(vmId, demand.memoryBytes(), demand.vcpus(), demand.tee(), gpu, demand.diskBytes());
     claims.put(vmId, claim);
     diskSinceRead += demand.diskBytes();
@@ -162,7 +168,11 @@ public final class ResourceLedger {
         }
       });
     }
-    if (demand.gpu() && freeGpus().isEmpty()) {
+    if (demand.gpu() && demand.gpuBdf().isPresent()) {
+      String wanted = poolGpu(demand.gpuBdf().get());
+      claims.values().stream().filter(c -> c.gpu().equals(Optional.of(wanted))).findFirst()
+          .ifPresent(holder -> shortages.add("GPU " + wanted + ": held by VM " + holder.vmId()));
+    } else if (demand.gpu() && freeGpus().isEmpty()) {
       shortages.add("GPUs: none free of " + inventory.gpus().size());
     }
     inventory.diskFreeBytes().ifPresent(free -> {
@@ -189,6 +199,16 @@ public final class ResourceLedger {
 
   private static String contextName(Tee tee) {
     return tee == Tee.SEV_SNP ? "sev-snp" : "tdx";
+  }
+
+  /** The pool's GPU of this address (any spelling), or INVALID_ARGUMENT naming the pool. */
+  private String poolGpu(String bdf) {
+    String canonical = QemuConfig.GpuDevices.canonical(bdf);
+    return inventory.gpus().stream().map(Gpu::bdf)
+        .filter(gpu -> QemuConfig.GpuDevices.canonical(gpu).equals(canonical)).findFirst()
+        .orElseThrow(() -> new ManagerException(ErrorKind.INVALID_ARGUMENT, "gpu: " + ClientText.quote(bdf)
+            + " is not a GPU of this host's (" + (inventory.gpus().isEmpty() ? "none"
+                : String.join(", ", inventory.gpus().stream().map(Gpu::bdf).toList())) + ")"));
   }
 
   private List<String> freeGpus() {

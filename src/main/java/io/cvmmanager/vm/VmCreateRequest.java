@@ -2,7 +2,10 @@ package io.cvmmanager.vm;
 
 import io.vertx.core.json.JsonObject;
 
-/** What a CreateVm asks for, as it travels on the event bus (upstream's CreateReq fields, by meaning). */
+/**
+ * What a CreateVm asks for, as it travels on the event bus: upstream's CreateReq fields, by meaning, and the VM's
+ * own sizes (our API's CreateVm; {@link VmSize#CONFIGURED} for upstream's).
+ */
 public record VmCreateRequest(
     String agentLogLevel,
     byte[] serverCaCert,
@@ -16,7 +19,8 @@ public record VmCreateRequest(
     String awsSecretAccessKey,
     String awsEndpointUrl,
     String awsRegion,
-    String aaKbsParams) {
+    String aaKbsParams,
+    VmSize size) {
 
   public JsonObject toJson() {
     return new JsonObject()
@@ -32,7 +36,8 @@ public record VmCreateRequest(
         .put("awsSecretAccessKey", awsSecretAccessKey)
         .put("awsEndpointUrl", awsEndpointUrl)
         .put("awsRegion", awsRegion)
-        .put("aaKbsParams", aaKbsParams);
+        .put("aaKbsParams", aaKbsParams)
+        .put("size", size.toJson());
   }
 
   public static VmCreateRequest fromJson(JsonObject json) {
@@ -41,13 +46,14 @@ public record VmCreateRequest(
         json.getString("cvmServerUrl", ""), json.getString("cvmCaUrl", ""), json.getString("ttl", ""),
         json.getString("certsToken", ""), json.getString("awsAccessKeyId", ""),
         json.getString("awsSecretAccessKey", ""), json.getString("awsEndpointUrl", ""),
-        json.getString("awsRegion", ""), json.getString("aaKbsParams", ""));
+        json.getString("awsRegion", ""), json.getString("aaKbsParams", ""),
+        VmSize.fromJson(json.getJsonObject("size", new JsonObject())));
   }
 
   /** Never prints keys, tokens or AWS secrets. */
   @Override
   public String toString() {
     return "VmCreateRequest[serverUrl=" + cvmServerUrl + ", caUrl=" + cvmCaUrl + ", ttl=" + ttl + ", certs="
-        + (clientCert.length > 0) + ", aws=" + !awsAccessKeyId.isEmpty() + "]";
+        + (clientCert.length > 0) + ", aws=" + !awsAccessKeyId.isEmpty() + ", size=" + size.toJson().encode() + "]";
   }
 }

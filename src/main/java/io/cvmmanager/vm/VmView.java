@@ -17,10 +17,12 @@ import java.util.Optional;
  * @param cpuModel the QEMU CPU model the VM was launched with (MANAGER_QEMU_CPU then)
  * @param launchMeasurement SEV-SNP: the launch measurement (hex) of the IGVM file the VM was launched with
  * @param gpu the GPU (PCI BDF) passed through to the VM, in GPU mode
+ * @param vcpus the VM's vCPUs, as it was launched with
+ * @param memoryBytes the VM's memory, as it was launched with
  */
 public record VmView(String id, VmState state, int port, int pid, Instant created, Optional<Instant> ttlDeadline,
     String bootMode, Tee tee, boolean paused, boolean agentReady, String kernelCmdline, Optional<String> hostData,
-    String cpuModel, Optional<String> launchMeasurement, Optional<String> gpu) implements BusMessage {
+    String cpuModel, Optional<String> launchMeasurement, Optional<String> gpu, int vcpus, long memoryBytes) implements BusMessage {
 
   /** The error for an id that names no VM (quoted short: it is the client's). */
   public static ManagerException notFound(String id) {
@@ -45,7 +47,7 @@ public record VmView(String id, VmState state, int port, int pid, Instant create
     json.put("cpuModel", cpuModel);
     launchMeasurement.ifPresent(m -> json.put("launchMeasurement", m));
     gpu.ifPresent(g -> json.put("gpu", g));
-    return json;
+    return json.put("vcpus", vcpus).put("memoryBytes", memoryBytes);
   }
 
   public static VmView fromJson(JsonObject json) {
@@ -55,6 +57,6 @@ public record VmView(String id, VmState state, int port, int pid, Instant create
         Tee.valueOf(json.getString("tee")), json.getBoolean("paused"), json.getBoolean("agentReady", false),
         json.getString("kernelCmdline"), Optional.ofNullable(json.getString("hostData")),
         json.getString("cpuModel", ""), Optional.ofNullable(json.getString("launchMeasurement")),
-        Optional.ofNullable(json.getString("gpu")));
+        Optional.ofNullable(json.getString("gpu")), json.getInteger("vcpus", 0), json.getLong("memoryBytes", 0L));
   }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.cvmmanager.error.ErrorKind;
 import io.cvmmanager.error.ManagerException;
 import io.cvmmanager.vm.VmCreateRequest;
+import io.cvmmanager.vm.VmSize;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,7 +20,7 @@ class AgentEnvironmentTest {
   private static VmCreateRequest request(String logLevel, String url, String token, String awsSecret,
       byte[] cert) {
     return new VmCreateRequest(logLevel, cert, cert, cert, url, "https://ca.example", "", token, "AKIA", awsSecret,
-        "", "eu-west-1", "");
+        "", "eu-west-1", "", VmSize.CONFIGURED);
   }
 
   @Test
