@@ -258,7 +258,7 @@ final class CreateSaga {
 
   private List<String> qemuCommand(Vm vm, VmCreateRequest request) {
     return QemuCommand.build(new LaunchInput(qemu, tee, request, vm.id, vm.paths, vm.port, vm.hostData,
-        vm.claim.gpu()));
+        vm.claim.gpu(), vm.claim.placement()));
   }
 
   /**

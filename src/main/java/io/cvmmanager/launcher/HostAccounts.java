@@ -28,7 +28,7 @@ final class HostAccounts {
 
   HostAccounts(HostInventory inventory, ManagerConfig config, Tee tee, IntSupplier vmsInTable) {
     this.ledger = new ResourceLedger(inventory, new ResourceLedger.Ratios(config.resources().memoryOvercommit(),
-        config.resources().cpuOvercommit()));
+        config.resources().cpuOvercommit()), config.resources().numa() == ManagerConfig.Numa.AUTO);
     this.tee = tee;
     this.qemu = config.qemu();
     this.maxVms = config.maxVms();
