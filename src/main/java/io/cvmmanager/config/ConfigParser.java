@@ -79,7 +79,7 @@ public final class ConfigParser {
     ManagerConfig.Resources resources = new ManagerConfig.Resources(
         reserved == null || reserved.equals("0") ? 0 : ConfigValues.bytes(reserved),
         in.positiveDuration(MANAGER_INVENTORY_INTERVAL), in.factor(MANAGER_MEMORY_OVERCOMMIT, 1.0, 100.0),
-        in.factor(MANAGER_CPU_OVERCOMMIT, 1.0, 1000.0));
+        in.factor(MANAGER_CPU_OVERCOMMIT, 1.0, 1000.0), numa());
 
     String igvmmeasure = in.str(MANAGER_IGVMMEASURE_BINARY);
     if (igvmmeasure.isEmpty()) {
@@ -323,6 +323,18 @@ public final class ConfigParser {
       }
     };
   }
+
+  private ManagerConfig.Numa numa() {
+    return switch (in.str(MANAGER_NUMA).toLowerCase(Locale.ROOT)) {
+      case "auto" -> ManagerConfig.Numa.AUTO;
+      case "off" -> ManagerConfig.Numa.OFF;
+      default -> {
+        in.problem(MANAGER_NUMA, "\"" + in.str(MANAGER_NUMA) + "\" is not auto or off");
+        yield ManagerConfig.Numa.AUTO;
+      }
+    };
+  }
+
   private static ConfigVariable var(String name) {
     return ConfigVariable.valueOf(name);
   }

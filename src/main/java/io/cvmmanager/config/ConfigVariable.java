@@ -47,6 +47,8 @@ public enum ConfigVariable {
   MANAGER_MEMORY_OVERCOMMIT("1.0"),
   /** Ours: vCPUs admitted up to the host's CPUs times this (Nova's classic ratio). */
   MANAGER_CPU_OVERCOMMIT("16"),
+  /** Ours: auto places each VM on the host's NUMA nodes (when it has several) and binds it there; off does not. */
+  MANAGER_NUMA("auto"),
   /** Names the YAML file; read before the others, listed so it is not reported as unknown. */
   MANAGER_CONFIG(""),
 

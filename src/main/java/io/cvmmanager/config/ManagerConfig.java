@@ -58,10 +58,13 @@ public record ManagerConfig(
 
   /**
    * How the host's resources are admitted: what it keeps for itself, how often it is read, and the overcommit
-   * factors of memory (never applied to TEE memory) and vCPUs.
+   * factors of memory (never applied to TEE memory) and vCPUs, and whether VMs are placed on NUMA nodes.
    */
   public record Resources(long reservedMemoryBytes, Duration inventoryInterval, double memoryOvercommit,
-      double cpuOvercommit) {}
+      double cpuOvercommit, Numa numa) {}
+
+  /** MANAGER_NUMA: {@code auto} places each VM on NUMA nodes when the host has several; {@code off} never. */
+  public enum Numa { AUTO, OFF }
 
   public ManagerConfig withQemu(QemuConfig newQemu) {
     return new ManagerConfig(instanceId, grpc, grpcTimeout, grpcTls, http, httpTls, logLevel, logFormat, observation,

@@ -260,7 +260,7 @@ final class CreateSaga {
     // The VM's own sizes, as recorded at admission (our CreateVm may have given them).
     QemuConfig sized = qemu.withVmSize(vm.launchConfig.smp(), vm.launchConfig.memory());
     return QemuCommand.build(new LaunchInput(sized, tee, request, vm.id, vm.paths, vm.port, vm.hostData,
-        vm.claim.gpu()));
+        vm.claim.gpu(), vm.claim.placement()));
   }
 
   /**

@@ -26,7 +26,7 @@ final class HostAccounts {
 
   HostAccounts(HostInventory inventory, ManagerConfig config, Tee tee, IntSupplier vmsInTable) {
     this.ledger = new ResourceLedger(inventory, new ResourceLedger.Ratios(config.resources().memoryOvercommit(),
-        config.resources().cpuOvercommit()));
+        config.resources().cpuOvercommit()), config.resources().numa() == ManagerConfig.Numa.AUTO);
     this.tee = tee;
     this.maxVms = config.maxVms();
     this.vmsInTable = vmsInTable;

@@ -7,9 +7,11 @@ import io.cvmmanager.error.ManagerException;
 import io.cvmmanager.error.NoSpaceLeft;
 import io.cvmmanager.process.ChildProcess;
 import io.cvmmanager.process.ProcessSnapshot;
+import io.cvmmanager.qemu.QemuCommand;
 import io.cvmmanager.qmp.QmpClient;
 import io.cvmmanager.qmp.QmpException;
 import io.cvmmanager.qmp.SocketWatcher;
+import io.cvmmanager.resources.Placement;
 import io.cvmmanager.vm.VmLogLine;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -64,7 +66,14 @@ final class QemuStart {
     List<String> command = new ArrayList<>();
     // Its own session, so QEMU is in no process group of ours and can outlive the manager.
     command.add("setsid");
+    // numactl execs in place too: the PID stays the spawned one, its command line vm.command.
+    List<String> numactl = QemuCommand.numactl(vm.claim.tee(), vm.claim.placement());
+    command.addAll(numactl);
     command.addAll(vm.command);
+    if (vm.claim.placement().plan() == Placement.Plan.INTERLEAVE) {
+      LOG.warn("vm {}: its TEE memory fits no single NUMA node: interleaved over nodes {}", vm.id,
+          vm.claim.placement().nodeList());
+    }
     return ChildProcess.start(context, command, null,
             line -> LOG.debug("vm {}: qemu: {}", vm.id, line),
             line -> {
@@ -73,7 +82,7 @@ final class QemuStart {
               bus.publish(Addresses.VM_LOGS.at(vm.id), new VmLogLine(vm.id, VmLogLine.STDERR, line, Instant.now()));
             })
         .recover(e -> Future.failedFuture(new ManagerException(ErrorKind.FAILED_PRECONDITION,
-            "cannot start QEMU (" + vm.command.get(0) + "): " + e.getMessage())))
+            "cannot start QEMU (" + (numactl.isEmpty() ? vm.command : numactl).get(0) + "): " + e.getMessage())))
         .map(process -> {
           vm.process = process;
           return null;

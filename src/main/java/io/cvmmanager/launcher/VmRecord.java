@@ -1,6 +1,7 @@
 package io.cvmmanager.launcher;
 
 import io.cvmmanager.resources.Claim;
+import io.cvmmanager.resources.Placement;
 import io.cvmmanager.vm.LaunchConfig;
 import io.cvmmanager.vm.Tee;
 import io.cvmmanager.vm.VmState;
@@ -71,6 +72,9 @@ public record VmRecord(String id, VmState state, Instant created, Instant update
     JsonObject resources = new JsonObject().put("memoryBytes", claim.memoryBytes()).put("vcpus", claim.vcpus())
         .put("diskBytes", claim.diskBytes());
     claim.gpu().ifPresent(gpu -> resources.put("gpu", gpu));
+    if (claim.placement().plan() != Placement.Plan.NONE) {
+      resources.put("placement", claim.placement().toJson());
+    }
     return json.put("resources", resources);
   }
 
@@ -119,7 +123,8 @@ public record VmRecord(String id, VmState state, Instant created, Instant update
 
   private static Claim claim(String id, Tee tee, JsonObject resources) {
     return new Claim(id, resources.getLong("memoryBytes", 0L), resources.getInteger("vcpus", 0), tee,
-        Optional.ofNullable(resources.getString("gpu")), resources.getLong("diskBytes", 0L));
+        Optional.ofNullable(resources.getString("gpu")), resources.getLong("diskBytes", 0L),
+        Optional.ofNullable(resources.getJsonObject("placement")).map(Placement::fromJson).orElse(Placement.NONE));
   }
 
   private static String required(JsonObject json, String field) {

@@ -1,6 +1,7 @@
 package io.cvmmanager.qemu;
 
 import io.cvmmanager.config.QemuConfig;
+import io.cvmmanager.resources.Placement;
 import io.cvmmanager.vm.Tee;
 import io.cvmmanager.vm.VmCreateRequest;
 import java.util.ArrayList;
@@ -11,9 +12,35 @@ import java.util.List;
  * test both call. Upstream's arguments come first, in upstream's order (so a reviewer can compare with the Go manager
  * line by line); ours follow and never change them: a name, a QMP socket, the serial console into a file, a pid
  * file, and {@code -S} when VMs start paused. Golden files under src/test/resources/qemu-args/ pin every mode.
+ *
+ * <p>A VM placed on NUMA nodes ({@link Placement}, MANAGER_NUMA=auto on a host of several nodes) is the one
+ * sanctioned change to upstream's arguments: a VM without TEE gets its memory from {@code memory-backend-ram}
+ * objects bound to their host nodes (one node: {@code -machine memory-backend=}; several: one guest
+ * {@code -numa node} each), and every placed VM runs under a {@link #numactl} prefix. A VM placed on no node has
+ * upstream's arguments exactly.
  */
 public final class QemuCommand {
+  private static final long MIB = 1L << 20;
+
   private QemuCommand() {}
+
+  /**
+   * What QEMU's command is run under (after {@code setsid}, before {@code sudo} when that is set) so that its
+   * process and its memory stay on the VM's nodes: {@code numactl}, which execs QEMU in place (the PID stays the
+   * one spawned, and {@code /proc/<pid>/cmdline} is {@link #build}'s, as adoption checks it). QEMU's threads are
+   * pinned to the nodes' CPUs; a TEE VM's memory, private guest_memfd memory that {@code host-nodes} does not cover,
+   * is bound ({@code --membind}) or, when no single node holds it, interleaved ({@code --interleave}) over them.
+   * Empty for a VM placed on no node.
+   */
+  public static List<String> numactl(Tee tee, Placement placement) {
+    String nodes = placement.nodeList();
+    return switch (placement.plan()) {
+      case NONE -> List.of();
+      case BIND, SPREAD -> tee == Tee.NONE ? List.of("numactl", "--cpunodebind=" + nodes)
+          : List.of("numactl", "--cpunodebind=" + nodes, "--membind=" + nodes);
+      case INTERLEAVE -> List.of("numactl", "--cpunodebind=" + nodes, "--interleave=" + nodes);
+    };
+  }
 
   public static List<String> build(LaunchInput vm) {
     QemuConfig q = vm.qemu();
@@ -105,6 +132,9 @@ public final class QemuCommand {
     args.addAll(List.of("-fsdev", "local,id=env_fs,path=" + vm.paths().env() + ",security_model=mapped"));
     args.addAll(List.of("-device", "virtio-9p-pci,fsdev=env_fs,mount_tag=env_share"));
 
+    if (tee == Tee.NONE) {
+      args.addAll(boundMemory(q, vm.placement()));
+    }
     args.addAll(List.of("-name", "cvm-" + vm.id()));
     args.addAll(List.of("-qmp", "unix:" + vm.paths().qmpSocket() + ",server=on,wait=off"));
     args.addAll(List.of("-chardev", "file,id=console0,path=" + vm.paths().consoleLog() + ",append=on"));
@@ -114,6 +144,42 @@ public final class QemuCommand {
       args.add("-S");
     }
     return List.copyOf(args);
+  }
+
+  /**
+   * The guest memory of a VM without TEE bound to its host nodes: one {@code memory-backend-ram} as the machine's
+   * memory for a VM on one node; for a VM spread over nodes, one backend and one guest NUMA node per share, the
+   * guest's SMP_MAXCPUS dealt out over them in order (QEMU wants every possible CPU on a node).
+   */
+  private static List<String> boundMemory(QemuConfig q, Placement placement) {
+    List<String> args = new ArrayList<>();
+    List<Placement.Share> shares = placement.shares();
+    switch (placement.plan()) {
+      case BIND -> {
+        args.addAll(List.of("-machine", "memory-backend=" + q.memory().id()));
+        args.addAll(List.of("-object", ramBackend(q.memory().id(), shares.get(0))));
+      }
+      case SPREAD -> {
+        int maxCpus = q.smp().maxCpus();
+        int firstCpu = 0;
+        for (int i = 0; i < shares.size(); i++) {
+          String id = q.memory().id() + "-node" + i;
+          int cpus = maxCpus / shares.size() + (i < maxCpus % shares.size() ? 1 : 0);
+          args.addAll(List.of("-object", ramBackend(id, shares.get(i))));
+          args.addAll(List.of("-numa", "node,nodeid=" + i + ",memdev=" + id + (cpus == 0 ? ""
+              : ",cpus=" + firstCpu + (cpus == 1 ? "" : "-" + (firstCpu + cpus - 1)))));
+          firstCpu += cpus;
+        }
+      }
+      case NONE, INTERLEAVE -> { }
+    }
+    return args;
+  }
+
+  private static String ramBackend(String id, Placement.Share share) {
+    long bytes = share.memoryBytes();
+    return "memory-backend-ram,id=" + id + ",size=" + (bytes % MIB == 0 ? bytes / MIB + "M" : String.valueOf(bytes))
+        + ",host-nodes=" + share.node() + ",policy=bind";
   }
 
   /**

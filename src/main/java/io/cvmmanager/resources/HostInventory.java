@@ -19,18 +19,27 @@ import java.util.OptionalLong;
  * @param gpus the GPUs VMs may be given, in the order they are handed out
  * @param diskFreeBytes free space of the state dir's file system, for an unprivileged user
  * @param warnings what was skipped or could not be read, one line each, for the log
+ * @param numaNodes the host's NUMA nodes by id; none when the kernel shows none (or they could not be read)
  */
 public record HostInventory(OptionalLong memoryBytes, OptionalInt cpus, Optional<ContextPool> sevSnp,
-    Optional<ContextPool> tdx, List<Gpu> gpus, OptionalLong diskFreeBytes, List<String> warnings)
-    implements BusMessage {
+    Optional<ContextPool> tdx, List<Gpu> gpus, OptionalLong diskFreeBytes, List<String> warnings,
+    List<NumaNode> numaNodes) implements BusMessage {
 
   public HostInventory {
     gpus = List.copyOf(gpus);
     warnings = List.copyOf(warnings);
+    numaNodes = List.copyOf(numaNodes);
+  }
+
+  /** A host whose NUMA nodes are not known. */
+  public HostInventory(OptionalLong memoryBytes, OptionalInt cpus, Optional<ContextPool> sevSnp,
+      Optional<ContextPool> tdx, List<Gpu> gpus, OptionalLong diskFreeBytes, List<String> warnings) {
+    this(memoryBytes, cpus, sevSnp, tdx, gpus, diskFreeBytes, warnings, List.of());
   }
 
   /** {@code {"memoryBytes", "cpus", "sevSnp": {"capacity", "inUse"}, "tdx", "gpus": [{"bdf", "iommuGroup"}],
-   * "diskFreeBytes", "warnings"}}; an unknown resource is left out. */
+   * "diskFreeBytes", "warnings", "numaNodes": [{"id", "cpuList", "memoryBytes"}]}}; an unknown resource is left
+   * out. */
   @Override
   public JsonObject toJson() {
     JsonObject json = new JsonObject();
@@ -41,6 +50,8 @@ public record HostInventory(OptionalLong memoryBytes, OptionalInt cpus, Optional
     json.put("gpus", new JsonArray(gpus.stream().map(g -> new JsonObject().put("bdf", g.bdf())
         .put("iommuGroup", g.iommuGroup())).toList()));
     diskFreeBytes.ifPresent(d -> json.put("diskFreeBytes", d));
+    json.put("numaNodes", new JsonArray(numaNodes.stream().map(n -> new JsonObject().put("id", n.id())
+        .put("cpuList", n.cpuList()).put("memoryBytes", n.memoryBytes())).toList()));
     return json.put("warnings", new JsonArray(warnings));
   }
 
@@ -53,7 +64,9 @@ public record HostInventory(OptionalLong memoryBytes, OptionalInt cpus, Optional
         json.getJsonArray("gpus", new JsonArray()).stream().map(g -> (JsonObject) g)
             .map(g -> new Gpu(g.getString("bdf"), g.getString("iommuGroup", ""))).toList(),
         json.containsKey("diskFreeBytes") ? OptionalLong.of(json.getLong("diskFreeBytes")) : OptionalLong.empty(),
-        json.getJsonArray("warnings", new JsonArray()).stream().map(String.class::cast).toList());
+        json.getJsonArray("warnings", new JsonArray()).stream().map(String.class::cast).toList(),
+        json.getJsonArray("numaNodes", new JsonArray()).stream().map(JsonObject.class::cast)
+            .map(n -> new NumaNode(n.getInteger("id"), n.getString("cpuList"), n.getLong("memoryBytes"))).toList());
   }
 
   private static JsonObject pool(ContextPool pool) {

@@ -26,6 +26,7 @@ public final class HostInventoryReader {
   /** A PCI bridge may share a GPU's IOMMU group without being given to vfio-pci (the kernel allows it). */
   private static final String PCI_BRIDGE_CLASS = "0x0604";
   private static final String VFIO = "vfio-pci";
+  private static final Pattern NUMA_NODE = Pattern.compile("node[0-9]{1,6}");
 
   private HostInventoryReader() {}
 
@@ -39,7 +40,41 @@ public final class HostInventoryReader {
     List<String> warnings = new ArrayList<>();
     return new HostInventory(memory(root, reservedMemory, warnings), cpus(root, warnings),
         contexts(root, "sev_es", warnings), contexts(root, "tdx", warnings), gpus(root, gpuSetting, warnings),
-        diskFree(stateDir, warnings), warnings);
+        diskFree(stateDir, warnings), warnings, numaNodes(root, warnings));
+  }
+
+  /**
+   * The NUMA nodes of {@code sys/devices/system/node}: each {@code node<id>}'s {@code cpulist} and its
+   * {@code meminfo} line {@code Node <id> MemTotal: <kB> kB}. A node that cannot be read makes them all unknown
+   * (placing VMs on some nodes of a host whose others are not known would misplace them).
+   */
+  private static List<NumaNode> numaNodes(Path root, List<String> warnings) {
+    Path nodes = root.resolve("sys/devices/system/node");
+    List<Integer> ids = list(nodes).stream().filter(name -> NUMA_NODE.matcher(name).matches())
+        .map(name -> Integer.parseInt(name.substring("node".length()))).sorted().toList();
+    List<NumaNode> read = new ArrayList<>();
+    for (int id : ids) {
+      Path node = nodes.resolve("node" + id);
+      Optional<String> cpuList = read(node.resolve("cpulist")).map(String::trim);
+      String memTotal = "Node " + id + " MemTotal:";
+      Optional<Long> totalKib = read(node.resolve("meminfo")).flatMap(text -> text.lines().map(String::trim)
+          .filter(line -> line.startsWith(memTotal))
+          .map(line -> line.substring(memTotal.length()).trim().split("\\s+")[0])
+          .findFirst()
+          .flatMap(HostInventoryReader::parseLong));
+      try {
+        cpuList.ifPresent(CpuList::parse);
+      } catch (IllegalArgumentException e) {
+        cpuList = Optional.empty();
+      }
+      if (cpuList.isEmpty() || totalKib.isEmpty()) {
+        warnings.add(node + ": no " + (cpuList.isEmpty() ? "CPU list (cpulist)" : "MemTotal (meminfo)")
+            + "; NUMA nodes unknown, VMs are not placed on nodes");
+        return List.of();
+      }
+      read.add(new NumaNode(id, cpuList.get(), totalKib.get() * 1024));
+    }
+    return read;
   }
 
   private static OptionalLong memory(Path root, long reserved, List<String> warnings) {

@@ -12,7 +12,8 @@ import java.util.OptionalLong;
  * new VM may still take; and each GPU with the VM that holds it. What GetHost, {@code cvmctl host}, {@code /health}
  * and the {@code cvm_host_*} gauges show.
  *
- * @param resources in a fixed order: memory, vcpus, sev-snp-contexts, tdx-contexts, gpus, disk, vms
+ * @param resources in a fixed order: memory, vcpus, sev-snp-contexts, tdx-contexts, gpus, disk, vms; then, when
+ *     VMs are placed on NUMA nodes, memory-node0, memory-node1, … (each node's memory)
  * @param gpus the GPUs VMs may be given, in the order they are handed out
  * @param warnings what the last reading of the host skipped or could not read
  */
@@ -27,7 +28,7 @@ public record HostView(List<Resource> resources, List<GpuUse> gpus, List<String>
    * One resource.
    *
    * @param name {@code memory}, {@code vcpus}, {@code sev-snp-contexts}, {@code tdx-contexts}, {@code gpus},
-   *     {@code disk} or {@code vms}
+   *     {@code disk}, {@code vms} or {@code memory-node<id>}
    * @param unit {@code bytes} or {@code count}
    * @param capacity what the host has (memory: MemTotal less MANAGER_HOST_RESERVED_MEMORY; vcpus: online host CPUs;
    *     disk: free space of the state dir at the last reading; vms: MANAGER_MAX_VMS); empty when the host does not

@@ -6,6 +6,7 @@ import io.cvmmanager.error.ErrorKind;
 import io.cvmmanager.error.ManagerException;
 import io.cvmmanager.vm.Tee;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,6 +14,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.function.LongUnaryOperator;
+import java.util.stream.Collectors;
 
 /**
  * Admission by accounting: what each VM holds against what the host has. One writer (the launcher's event loop), so
@@ -20,6 +22,11 @@ import java.util.function.LongUnaryOperator;
  * MANAGER_MEMORY_OVERCOMMIT, but a TEE VM's memory (private, pinned) never beyond the capacity itself; vCPUs within
  * host CPUs × MANAGER_CPU_OVERCOMMIT; contexts and GPUs within what is free; disk within the free space less what
  * admitted disks will still take. A resource the host does not tell about limits nothing.
+ *
+ * <p>On a host of several NUMA nodes (unless MANAGER_NUMA=off) memory is accounted per node too, and each VM is
+ * placed ({@link Placement}): on the node with the most free memory that fits it, else spread over the nodes with
+ * the most free memory. A node's capacity is its MemTotal less its part of MANAGER_HOST_RESERVED_MEMORY (the nodes
+ * share the host's capacity in proportion to their memory), with the same overcommit as the host's.
  */
 public final class ResourceLedger {
   private static final long MIB = 1L << 20;
@@ -28,6 +35,8 @@ public final class ResourceLedger {
   public record Ratios(double memory, double cpu) {}
 
   private final Ratios ratios;
+  /** MANAGER_NUMA=auto: VMs are placed on nodes when the host has several. */
+  private final boolean placeOnNodes;
   private HostInventory inventory;
   private final Map<String, Claim> claims = new LinkedHashMap<>();
   /** Disk bytes admitted since the inventory was read: not yet in its free space. */
@@ -38,8 +47,15 @@ public final class ResourceLedger {
    */
   private final Map<Tee, Integer> othersAtRead = new EnumMap<>(Tee.class);
 
+  /** A ledger that places VMs on NUMA nodes (MANAGER_NUMA=auto). */
   public ResourceLedger(HostInventory inventory, Ratios ratios) {
+    this(inventory, ratios, true);
+  }
+
+  /** @param placeOnNodes MANAGER_NUMA=auto (true) or off */
+  public ResourceLedger(HostInventory inventory, Ratios ratios, boolean placeOnNodes) {
     this.ratios = ratios;
+    this.placeOnNodes = placeOnNodes;
     update(inventory);
   }
 
@@ -62,8 +78,10 @@ public final class ResourceLedger {
     if (!shortages.isEmpty()) {
       throw new ManagerException(ErrorKind.RESOURCE_EXHAUSTED, String.join("; ", shortages));
     }
+    Placement placement = place(demand);
     Optional<String> gpu = demand.gpu() ? wanted.or(() -> freeGpus().stream().findFirst()) : Optional.empty();
-    Claim claim = new Claim(vmId, demand.memoryBytes(), demand.vcpus(), demand.tee(), gpu, demand.diskBytes());
+    Claim claim = new Claim(vmId, demand.memoryBytes(), demand.vcpus(), demand.tee(), gpu, demand.diskBytes(),
+        placement);
     claims.put(vmId, claim);
     diskSinceRead += demand.diskBytes();
     return claim;
@@ -117,12 +135,75 @@ public final class ResourceLedger {
     resources.add(maxVms > 0 ? new HostView.Resource("vms", "count", OptionalLong.of(maxVms), vms,
         OptionalLong.of(Math.max(0, maxVms - vms)))
         : new HostView.Resource("vms", "count", OptionalLong.empty(), vms, OptionalLong.empty()));
+    for (NumaNode node : placementNodes()) {
+      resources.add(new HostView.Resource("memory-node" + node.id(), "bytes", OptionalLong.of(nodeCapacity(node)),
+          nodeHeld(node), OptionalLong.of(nodeFree(tee, node))));
+    }
     Map<String, String> holders = new LinkedHashMap<>();
     claims.values().forEach(claim -> claim.gpu().ifPresent(bdf -> holders.put(bdf, claim.vmId())));
     List<HostView.GpuUse> gpuUses = inventory.gpus().stream()
         .map(gpu -> new HostView.GpuUse(gpu.bdf(), gpu.iommuGroup(), Optional.ofNullable(holders.get(gpu.bdf()))))
         .toList();
     return new HostView(resources, gpuUses, inventory.warnings());
+  }
+
+  /**
+   * Where a VM that fits the host goes: the node with the most free memory that fits it (the lowest id of equals),
+   * else the nodes with the most free memory, each giving what it has free (whole MiB), until the VM's memory is
+   * placed; RESOURCE_EXHAUSTED when even all nodes together cannot hold it.
+   */
+  private Placement place(Demand demand) {
+    List<NumaNode> nodes = placementNodes();
+    if (nodes.isEmpty()) {
+      return Placement.NONE;
+    }
+    List<NumaNode> byFree = nodes.stream()
+        .sorted(Comparator.comparingLong((NumaNode n) -> nodeFree(demand.tee(), n)).reversed()
+            .thenComparingInt(NumaNode::id))
+        .toList();
+    long memory = demand.memoryBytes();
+    NumaNode best = byFree.get(0);
+    if (nodeFree(demand.tee(), best) >= memory) {
+      return new Placement(Placement.Plan.BIND, List.of(new Placement.Share(best.id(), memory)));
+    }
+    List<Placement.Share> shares = new ArrayList<>();
+    long left = memory;
+    for (NumaNode node : byFree) {
+      long free = nodeFree(demand.tee(), node);
+      long share = free >= left ? left : free / MIB * MIB;
+      if (share > 0) {
+        shares.add(new Placement.Share(node.id(), share));
+        left -= share;
+      }
+      if (left == 0) {
+        return new Placement(demand.tee() == Tee.NONE ? Placement.Plan.SPREAD : Placement.Plan.INTERLEAVE, shares);
+      }
+    }
+    long free = nodes.stream().mapToLong(n -> nodeFree(demand.tee(), n)).sum();
+    throw new ManagerException(ErrorKind.RESOURCE_EXHAUSTED, "memory: " + memory / MIB + " MiB asked, "
+        + free / MIB + " MiB free on NUMA nodes " + nodes.stream().map(n -> String.valueOf(n.id()))
+        .collect(Collectors.joining(", ")));
+  }
+
+  /** The nodes VMs are placed on: the host's when it has several and MANAGER_NUMA is auto, else none. */
+  private List<NumaNode> placementNodes() {
+    return placeOnNodes && inventory.numaNodes().size() > 1 ? inventory.numaNodes() : List.of();
+  }
+
+  /** The node's part of the host's memory capacity, in proportion to its MemTotal among the nodes'. */
+  private long nodeCapacity(NumaNode node) {
+    long nodesTotal = inventory.numaNodes().stream().mapToLong(NumaNode::memoryBytes).sum();
+    return inventory.memoryBytes().isPresent() && nodesTotal > 0
+        ? (long) (node.memoryBytes() * ((double) inventory.memoryBytes().getAsLong() / nodesTotal))
+        : node.memoryBytes();
+  }
+
+  private long nodeHeld(NumaNode node) {
+    return claims.values().stream().mapToLong(c -> c.placement().memoryOn(node.id())).sum();
+  }
+
+  private long nodeFree(Tee tee, NumaNode node) {
+    return Math.max(0, memoryLimit(tee, nodeCapacity(node)) - nodeHeld(node));
   }
 
   private static HostView.Resource limited(String name, String unit, OptionalLong capacity, long held,

@@ -486,10 +486,14 @@ class ConfigParserTest {
   @Test
   void resourceSettingsHaveTheirDefaultsAndTheirBounds() throws Exception {
     ManagerConfig.Resources defaults = parse(Map.of()).resources();
-    assertEquals(new ManagerConfig.Resources(2L << 30, java.time.Duration.ofSeconds(30), 1.0, 16.0), defaults);
+    assertEquals(new ManagerConfig.Resources(2L << 30, java.time.Duration.ofSeconds(30), 1.0, 16.0,
+        ManagerConfig.Numa.AUTO), defaults);
     ManagerConfig.Resources set = parse(Map.of("MANAGER_HOST_RESERVED_MEMORY", "0", "MANAGER_INVENTORY_INTERVAL",
-        "5s", "MANAGER_MEMORY_OVERCOMMIT", "1.5", "MANAGER_CPU_OVERCOMMIT", "4")).resources();
-    assertEquals(new ManagerConfig.Resources(0, java.time.Duration.ofSeconds(5), 1.5, 4.0), set);
+        "5s", "MANAGER_MEMORY_OVERCOMMIT", "1.5", "MANAGER_CPU_OVERCOMMIT", "4", "MANAGER_NUMA", "off"))
+        .resources();
+    assertEquals(new ManagerConfig.Resources(0, java.time.Duration.ofSeconds(5), 1.5, 4.0, ManagerConfig.Numa.OFF),
+        set);
+    assertOneProblemNaming("MANAGER_NUMA", Map.of("MANAGER_NUMA", "on"));
     assertEquals(512L << 20, parse(Map.of("MANAGER_HOST_RESERVED_MEMORY", "512")).resources().reservedMemoryBytes(),
         "a bare number is MiB, as for MANAGER_QEMU_MEMORY_SIZE");
     assertOneProblemNaming("MANAGER_MEMORY_OVERCOMMIT", Map.of("MANAGER_MEMORY_OVERCOMMIT", "0.5"));

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.cvmmanager.config.ConfigParser;
 import io.cvmmanager.config.ManagerConfig;
 import io.cvmmanager.qemu.LaunchInput;
 import io.cvmmanager.qemu.QemuCommand;
@@ -58,24 +57,15 @@ class DevGuestBootIT {
 
   @Test
   void devGuestBootsAndItsAgentAnswersThroughTheForwardedPort(@TempDir Path stateDir) throws Exception {
-    ManagerConfig config = ConfigParser.parse(Map.of(
-        "MANAGER_STATE_DIR", stateDir.toString(),
-        "MANAGER_QEMU_ENABLE_KVM", "false",
-        "MANAGER_QEMU_CPU", "max",
+    ManagerConfig config = DevGuest.tcgConfig(stateDir, Map.of(
         "MANAGER_QEMU_SMP_COUNT", "1",
-        "MANAGER_QEMU_MEMORY_SIZE", "1024M",
-        "MANAGER_QEMU_KERNEL_CMDLINE", "console=ttyS0",
-        "MANAGER_QEMU_DISK_IMG_KERNEL_FILE", DevGuest.kernel().toString(),
-        "MANAGER_QEMU_DISK_IMG_ROOTFS_FILE", DevGuest.rootfs().toString()), Path.of("/root"), true);
+        "MANAGER_QEMU_MEMORY_SIZE", "1024M"));
     String id = UUID.randomUUID().toString();
-    VmPaths paths = VmPaths.of(config.stateDir(), id);
-    Files.createDirectories(paths.certs());
-    Files.createDirectories(paths.env());
+    VmPaths paths = DevGuest.vmDir(config, id);
     for (String name : List.of("cert.pem", "key.pem", "ca.pem")) {
       Files.writeString(paths.certs().resolve(name), "test " + name + "\n");
     }
     Files.writeString(paths.env().resolve("environment"), "AGENT_CVM_ID='" + id + "'\n");
-    Files.copy(Path.of(config.qemu().ovmf().varsFile()), paths.ovmfVars());
     int port = FreePort.next();
     List<String> args = QemuCommand.build(new LaunchInput(config.qemu(), Tee.NONE,
         VmCreateRequest.fromJson(new JsonObject()), id, paths, port, Optional.empty(),

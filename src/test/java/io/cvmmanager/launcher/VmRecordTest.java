@@ -1,10 +1,12 @@
 package io.cvmmanager.launcher;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cvmmanager.resources.Claim;
+import io.cvmmanager.resources.Placement;
 import io.cvmmanager.vm.LaunchConfig;
 import io.cvmmanager.vm.Tee;
 import io.cvmmanager.vm.VmState;
@@ -45,6 +47,20 @@ class VmRecordTest {
     assertEquals(new JsonObject().put("memoryBytes", 2L << 30).put("vcpus", 4).put("diskBytes", 3L << 30)
         .put("gpu", "0000:01:00.0"), json.getJsonObject("resources"));
     assertEquals(RECORD.claim(), VmRecord.parse(json.encode()).claim());
+  }
+
+  /** Placed on NUMA nodes, the record keeps the placement, and a record without one (older, or one node) has none. */
+  @Test
+  void keepsItsNumaPlacement() {
+    assertEquals(Placement.NONE, RECORD.claim().placement());
+    assertFalse(RECORD.toJson().getJsonObject("resources").containsKey("placement"));
+    Placement spread = new Placement(Placement.Plan.SPREAD, List.of(new Placement.Share(1, 1L << 30),
+        new Placement.Share(0, 1L << 30)));
+    JsonObject json = RECORD.toJson();
+    json.getJsonObject("resources").put("placement", spread.toJson());
+    VmRecord back = VmRecord.parse(json.encode());
+    assertEquals(spread, back.claim().placement());
+    assertEquals(json, back.toJson());
   }
 
   /** A record written before format 2 holds no resources: they are read from the QEMU command line it recorded. */

@@ -10,6 +10,11 @@ import io.cvmmanager.config.InvalidConfigException;
 import io.cvmmanager.config.ManagerConfig;
 import io.cvmmanager.config.QemuConfig;
 import io.cvmmanager.config.Tristate;
+import io.cvmmanager.resources.Demand;
+import io.cvmmanager.resources.HostInventory;
+import io.cvmmanager.resources.NumaNode;
+import io.cvmmanager.resources.Placement;
+import io.cvmmanager.resources.ResourceLedger;
 import io.cvmmanager.vm.Tee;
 import io.cvmmanager.vm.VmCreateRequest;
 import io.vertx.core.json.JsonObject;
@@ -22,6 +27,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -36,8 +43,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  * {@code <case>.env} under src/test/resources/qemu-args/ gives MANAGER_* settings, a CreateVm request ({@code VM_}
  * + a request field, see {@link #REQUEST_FIELDS}) and the values the launcher decides per VM ({@code VM_ID},
  * {@code VM_PORT}, {@code VM_HOST_DATA}, {@code VM_GPU}: the BDF admission gave it, which a case with one
- * MANAGER_QEMU_GPU_BDF may leave out, as admission can only give that one). Its partner is either {@code <case>.args}, the expected argument list one
- * per line, or {@code <case>.err}, the configuration problems that refuse it, one per line. Expectations are written
+ * MANAGER_QEMU_GPU_BDF may leave out, as admission can only give that one; {@code VM_HOST_NUMA}: the host's NUMA
+ * nodes, {@code <cpulist>/<memory>} for node 0, 1, … comma-separated, on which the ledger places the VM as it would
+ * at admission). Its partner is either {@code <case>.args}, the spawn command less {@code setsid} one argument per
+ * line (the {@link QemuCommand#numactl} prefix, empty for a VM placed on no NUMA node, then the argument list), or {@code <case>.err}, the configuration problems that refuse it, one per line. Expectations are written
  * by hand from the README ("Configuration" and "The QEMU command line"), never accepted from the code under test.
  * {@code -Dgolden.regenerate=true} rewrites each case's partner from the code, for review in the diff; CI never sets
  * it. The host is taken to have KVM, SEV-SNP and TDX: a case names its TEE with ENABLE_SEV_SNP or ENABLE_TDX=true.
@@ -45,7 +54,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 class QemuCommandGoldenTest {
   private static final Path DIR = Path.of("src/test/resources/qemu-args");
   private static final boolean REGENERATE = Boolean.getBoolean("golden.regenerate");
-  private static final Set<String> PER_VM_KEYS = Set.of("VM_ID", "VM_PORT", "VM_HOST_DATA", "VM_GPU");
+  private static final Set<String> PER_VM_KEYS = Set.of("VM_ID", "VM_PORT", "VM_HOST_DATA", "VM_GPU",
+      "VM_HOST_NUMA");
   /** Each request key of a case, and the field of the request's bus form (VmCreateRequest.toJson) it sets. */
   private static final Map<String, String> REQUEST_FIELDS = Map.ofEntries(
       Map.entry("VM_AGENT_LOG_LEVEL", "agentLogLevel"),
@@ -114,7 +124,9 @@ class QemuCommandGoldenTest {
     assertEquals(List.of(), config.warnings(), name + ".env: configuration warnings");
     assertTrue(vm.containsKey("VM_ID") && vm.containsKey("VM_PORT"),
         name + " is accepted, but its .env has no VM_ID and VM_PORT to build a command line with");
-    List<String> args = QemuCommand.build(launchInput(config, vm));
+    LaunchInput input = launchInput(config, vm);
+    List<String> args = new ArrayList<>(QemuCommand.numactl(input.tee(), input.placement()));
+    args.addAll(QemuCommand.build(input));
     for (String secret : SECRET_KEYS) {
       Optional.ofNullable(vm.get(secret)).ifPresent(value -> assertTrue(
           args.stream().noneMatch(arg -> arg.contains(value)), name + ": " + secret + " is on the command line"));
@@ -133,7 +145,23 @@ class QemuCommandGoldenTest {
     String id = vm.get("VM_ID");
     return new LaunchInput(config.qemu(), tee, VmCreateRequest.fromJson(request), id,
         VmPaths.of(config.stateDir(), id), Integer.parseInt(vm.get("VM_PORT")),
-        Optional.ofNullable(vm.get("VM_HOST_DATA")), gpu(config.qemu().gpu().devices(), vm));
+        Optional.ofNullable(vm.get("VM_HOST_DATA")), gpu(config.qemu().gpu().devices(), vm),
+        placement(config, tee, id, vm.getOrDefault("VM_HOST_NUMA", "")));
+  }
+
+  /** Where admission places the case's VM on a host of the case's NUMA nodes (and no other limit). */
+  private static Placement placement(ManagerConfig config, Tee tee, String id, String hostNodes) {
+    List<NumaNode> nodes = new ArrayList<>();
+    for (String node : hostNodes.isEmpty() ? new String[0] : hostNodes.split(",")) {
+      String[] cpusAndMemory = node.split("/");
+      nodes.add(new NumaNode(nodes.size(), cpusAndMemory[0], QemuConfig.Memory.bytesOf(cpusAndMemory[1])));
+    }
+    HostInventory host = new HostInventory(OptionalLong.empty(), OptionalInt.empty(), Optional.empty(),
+        Optional.empty(), List.of(), OptionalLong.empty(), List.of(), nodes);
+    ResourceLedger ledger = new ResourceLedger(host, new ResourceLedger.Ratios(1.0, 1.0),
+        config.resources().numa() == ManagerConfig.Numa.AUTO);
+    return ledger.admit(id, new Demand(config.qemu().memory().sizeBytes(), config.qemu().smp().count(), tee, false,
+        0)).placement();
   }
 
   /** The GPU a case's VM was given: its VM_GPU, else the one BDF of the configuration; none without GPU mode. */
@@ -210,10 +238,19 @@ class QemuCommandGoldenTest {
     List<String> names = cases().toList();
     for (String required : List.of("kernel-kvm", "kernel-tcg", "sudo", "custom-memory-cpus", "paused",
         "aa-kbs-params", "certs-env-9p", "disk", "sev-snp", "sev-snp-host-data", "sev-snp-disk", "sev-snp-ids",
-        "sev-snp-gpu", "tdx", "tdx-disk", "tdx-gpu", "gpu", "gpu-list-second", "gpu-auto", "graphic", "romfile")) {
+        "sev-snp-gpu", "tdx", "tdx-disk", "tdx-gpu", "gpu", "gpu-list-second", "gpu-auto", "graphic", "romfile",
+        "numa-one-node", "numa-off", "numa-bind", "numa-bind-sev-snp", "numa-bind-tdx", "numa-spread",
+        "numa-interleave-sev-snp")) {
       assertTrue(names.contains(required), "no golden case " + required);
     }
     assertTrue(names.stream().anyMatch(n -> Files.exists(DIR.resolve(n + ".err"))), "no refused case (.err)");
+  }
+
+  @Test
+  void aOneNodeHostAndNumaOffKeepUpstreamsArguments() throws IOException {
+    List<String> devProfile = Files.readAllLines(DIR.resolve("dev-profile.args"), StandardCharsets.UTF_8);
+    assertEquals(devProfile, Files.readAllLines(DIR.resolve("numa-one-node.args"), StandardCharsets.UTF_8));
+    assertEquals(devProfile, Files.readAllLines(DIR.resolve("numa-off.args"), StandardCharsets.UTF_8));
   }
 
   @Test

@@ -36,7 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Admission of what a QEMU stand-in or the fake QEMU can show without hardware, over gRPC on fake host trees: a
  * STOPPING VM still holds its memory; SEV-SNP VMs are bounded by the host's {@code sev_es} contexts; in GPU mode each
- * VM takes a GPU of its own (its BDF in its argv, its view and state.json) and the next is refused.
+ * VM takes a GPU of its own (its BDF in its argv, its view and state.json) and the next is refused; on a host of two
+ * NUMA nodes each VM is bound to the freest node, under numactl.
  */
 class AdmissionTest {
   private static final String CVM = "cvm.v1.CvmService";
@@ -203,6 +204,43 @@ class AdmissionTest {
       String third = created(manager);
       assertEquals(List.of("0000:41:00.0"), gpusInArgv(manager, third), "the GPU given back is handed out again");
       assertNotEquals(first, third);
+      assertEquals(GrpcStatus.OK, manager.remove(second).status());
+      assertEquals(GrpcStatus.OK, manager.remove(third).status());
+      manager.assertNothingLeft();
+    }
+  }
+
+  /**
+   * On a host of two NUMA nodes (2 GiB and 1 GiB) each VM is bound to the node with the most free memory: its argv
+   * has its RAM as a memory-backend-ram bound to that node, its record the placement, and its QEMU runs under
+   * numactl. Node 1 does not exist on this machine: the VM placed there fails in numactl (which shows that the
+   * spawn goes through it) and gives its claim back.
+   */
+  @Test
+  void onATwoNodeHostEachVmIsBoundToTheFreestNodeUnderNumactl() throws Exception {
+    FakeHostTree host = host().memTotal(3072 * MIB).numaNode(0, "0-1", 2048 * MIB).numaNode(1, "2-3", 1024 * MIB);
+    Map<String, String> settings = settings(host);
+    settings.put("MANAGER_QEMU_BIN_PATH", QEMU_STANDIN.toString());
+    try (TestManager manager = TestManager.start(dir.resolve("state"), TestPorts.range(4), settings)) {
+      String first = created(manager);
+      String second = created(manager);
+      for (String id : List.of(first, second)) {
+        List<String> argv = new JsonArray(Files.readString(manager.vmDir(id).resolve("standin-argv.json")))
+            .stream().map(String.class::cast).toList();
+        assertTrue(argv.contains("memory-backend-ram,id=ram1,size=1024M,host-nodes=0,policy=bind"), argv::toString);
+        assertEquals("memory-backend=ram1", argv.get(argv.lastIndexOf("-machine") + 1));
+        assertEquals(new JsonObject().put("plan", "BIND").put("shares", new JsonArray().add(new JsonObject()
+            .put("node", 0).put("memoryBytes", 1024 * MIB))), new JsonObject(Files.readString(
+                manager.vmDir(id).resolve("state.json"))).getJsonObject("resources").getJsonObject("placement"));
+      }
+      UnaryCall.Result<CreateRes> onNodeOne = manager.create(CreateReq.getDefaultInstance());
+      assertEquals(GrpcStatus.FAILED_PRECONDITION, onNodeOne.status(), onNodeOne.message());
+      assertTrue(onNodeOne.message().contains("use --cpunodebind or --physcpubind instead"), "numactl's usage: "
+          + onNodeOne.message());
+      assertEquals(GrpcStatus.OK, manager.remove(first).status());
+      assertEquals(second, vms(manager).stream().filter(vm -> vm.getState() == VmState.RUNNING).map(Vm::getId)
+          .findFirst().orElseThrow());
+      String third = created(manager);
       assertEquals(GrpcStatus.OK, manager.remove(second).status());
       assertEquals(GrpcStatus.OK, manager.remove(third).status());
       manager.assertNothingLeft();

@@ -7,7 +7,7 @@ import java.nio.file.Path;
 
 /**
  * A fake host for MANAGER_HOST_ROOT, shaped as /proc, /sys and /dev are: what the host detection and the host
- * inventory read (memory, online CPUs, the misc cgroup's TEE contexts, PCI devices with their drivers and IOMMU
+ * inventory read (memory, online CPUs, NUMA nodes, the misc cgroup's TEE contexts, PCI devices with their drivers and IOMMU
  * groups, KVM and the CPU flags), so that admission is tested with the host a test needs.
  */
 public final class FakeHostTree {
@@ -53,6 +53,16 @@ public final class FakeHostTree {
   /** {@code sys/devices/system/cpu/online}, e.g. {@code 0-3}. */
   public FakeHostTree cpusOnline(String list) {
     return file("sys/devices/system/cpu/online", list + "\n");
+  }
+
+  /**
+   * NUMA node {@code id} in {@code sys/devices/system/node}: its {@code cpulist} (e.g. {@code 0-3}) and its
+   * {@code meminfo} with this MemTotal (in kB, as the kernel writes it).
+   */
+  public FakeHostTree numaNode(int id, String cpuList, long memBytes) {
+    String dir = "sys/devices/system/node/node" + id;
+    return file(dir + "/cpulist", cpuList + "\n").file(dir + "/meminfo", "Node " + id + " MemTotal:       "
+        + memBytes / 1024 + " kB\nNode " + id + " MemFree:        1024 kB\n");
   }
 
   /** The misc cgroup's {@code misc.capacity} and {@code misc.current}, e.g. {@code "sev 10\nsev_es 2\n"}. */
