@@ -45,7 +45,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * {@code VM_PORT}, {@code VM_HOST_DATA}, {@code VM_GPU}: the BDF admission gave it, which a case with one
  * MANAGER_QEMU_GPU_BDF may leave out, as admission can only give that one; {@code VM_HOST_NUMA}: the host's NUMA
  * nodes, {@code <cpulist>/<memory>} for node 0, 1, … comma-separated, on which the ledger places the VM as it would
- * at admission). Its partner is either {@code <case>.args}, the spawn command less {@code setsid} one argument per
+ * at admission; {@code VM_VCPUS}, {@code VM_MEMORY}: the VM's own sizes, as our CreateVm gives them). Its partner is either {@code <case>.args}, the spawn command less {@code setsid} one argument per
  * line (the {@link QemuCommand#numactl} prefix, empty for a VM placed on no NUMA node, then the argument list), or {@code <case>.err}, the configuration problems that refuse it, one per line. Expectations are written
  * by hand from the README ("Configuration" and "The QEMU command line"), never accepted from the code under test.
  * {@code -Dgolden.regenerate=true} rewrites each case's partner from the code, for review in the diff; CI never sets
@@ -55,7 +55,7 @@ class QemuCommandGoldenTest {
   private static final Path DIR = Path.of("src/test/resources/qemu-args");
   private static final boolean REGENERATE = Boolean.getBoolean("golden.regenerate");
   private static final Set<String> PER_VM_KEYS = Set.of("VM_ID", "VM_PORT", "VM_HOST_DATA", "VM_GPU",
-      "VM_HOST_NUMA");
+      "VM_HOST_NUMA", "VM_VCPUS", "VM_MEMORY");
   /** Each request key of a case, and the field of the request's bus form (VmCreateRequest.toJson) it sets. */
   private static final Map<String, String> REQUEST_FIELDS = Map.ofEntries(
       Map.entry("VM_AGENT_LOG_LEVEL", "agentLogLevel"),
@@ -143,7 +143,10 @@ class QemuCommandGoldenTest {
     REQUEST_FIELDS.forEach((key, field) -> Optional.ofNullable(vm.get(key)).ifPresent(value -> request.put(field,
         BINARY_FIELDS.contains(field) ? (Object) value.getBytes(StandardCharsets.UTF_8) : value)));
     String id = vm.get("VM_ID");
-    return new LaunchInput(config.qemu(), tee, VmCreateRequest.fromJson(request), id,
+    // The VM's own sizes replace the configured ones, as the create saga does with those admission recorded.
+    QemuConfig sized = config.qemu().withVmSize(Integer.parseInt(vm.getOrDefault("VM_VCPUS",
+        String.valueOf(config.qemu().smp().count()))), vm.getOrDefault("VM_MEMORY", config.qemu().memory().size()));
+    return new LaunchInput(sized, tee, VmCreateRequest.fromJson(request), id,
         VmPaths.of(config.stateDir(), id), Integer.parseInt(vm.get("VM_PORT")),
         Optional.ofNullable(vm.get("VM_HOST_DATA")), gpu(config.qemu().gpu().devices(), vm),
         placement(config, tee, id, vm.getOrDefault("VM_HOST_NUMA", "")));
@@ -240,7 +243,7 @@ class QemuCommandGoldenTest {
         "aa-kbs-params", "certs-env-9p", "disk", "sev-snp", "sev-snp-host-data", "sev-snp-disk", "sev-snp-ids",
         "sev-snp-gpu", "tdx", "tdx-disk", "tdx-gpu", "gpu", "gpu-list-second", "gpu-auto", "graphic", "romfile",
         "numa-one-node", "numa-off", "numa-bind", "numa-bind-sev-snp", "numa-bind-tdx", "numa-spread",
-        "numa-interleave-sev-snp")) {
+        "numa-interleave-sev-snp", "vm-sized")) {
       assertTrue(names.contains(required), "no golden case " + required);
     }
     assertTrue(names.stream().anyMatch(n -> Files.exists(DIR.resolve(n + ".err"))), "no refused case (.err)");
