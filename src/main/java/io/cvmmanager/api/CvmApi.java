@@ -232,6 +232,9 @@ final class CvmApi {
         .setKernelCmdline(view.kernelCmdline());
     view.ttlDeadline().ifPresent(d -> vm.setTtlDeadline(timestamp(d)));
     view.gpu().ifPresent(vm::setGpu);
+    view.usage().ifPresent(usage -> vm.setCpuSeconds(usage.cpuSeconds()).setMemoryRssBytes(usage.rssBytes())
+        .setUptimeSeconds(usage.uptimeSeconds()).setSampledAt(timestamp(usage.sampledAt()))
+        .putAllKvmStats(usage.kvmStats()));
     return vm.build();
   }
 

@@ -17,10 +17,12 @@ import java.util.Optional;
  * @param cpuModel the QEMU CPU model the VM was launched with (MANAGER_QEMU_CPU then)
  * @param launchMeasurement SEV-SNP: the launch measurement (hex) of the IGVM file the VM was launched with
  * @param gpu the GPU (PCI BDF) passed through to the VM, in GPU mode
+ * @param usage what its QEMU used at the last sample; empty until the first
  */
 public record VmView(String id, VmState state, int port, int pid, Instant created, Optional<Instant> ttlDeadline,
     String bootMode, Tee tee, boolean paused, boolean agentReady, String kernelCmdline, Optional<String> hostData,
-    String cpuModel, Optional<String> launchMeasurement, Optional<String> gpu) implements BusMessage {
+    String cpuModel, Optional<String> launchMeasurement, Optional<String> gpu, Optional<VmUsage> usage)
+    implements BusMessage {
 
   /** The error for an id that names no VM (quoted short: it is the client's). */
   public static ManagerException notFound(String id) {
@@ -45,6 +47,7 @@ public record VmView(String id, VmState state, int port, int pid, Instant create
     json.put("cpuModel", cpuModel);
     launchMeasurement.ifPresent(m -> json.put("launchMeasurement", m));
     gpu.ifPresent(g -> json.put("gpu", g));
+    usage.ifPresent(u -> json.put("usage", u.toJson()));
     return json;
   }
 
@@ -55,6 +58,7 @@ public record VmView(String id, VmState state, int port, int pid, Instant create
         Tee.valueOf(json.getString("tee")), json.getBoolean("paused"), json.getBoolean("agentReady", false),
         json.getString("kernelCmdline"), Optional.ofNullable(json.getString("hostData")),
         json.getString("cpuModel", ""), Optional.ofNullable(json.getString("launchMeasurement")),
-        Optional.ofNullable(json.getString("gpu")));
+        Optional.ofNullable(json.getString("gpu")),
+        Optional.ofNullable(json.getJsonObject("usage")).map(VmUsage::fromJson));
   }
 }
