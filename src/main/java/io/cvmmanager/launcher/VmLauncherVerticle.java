@@ -168,15 +168,19 @@ public final class VmLauncherVerticle extends VerticleBase {
    * older than 7.1, which has no query-stats): kept on the VM (GetVm, ListVms) and in its metrics.
    */
   private void onUsage(VmUsage sample) {
-    table.get(sample.id()).filter(vm -> vm.qmp != null).ifPresent(vm -> KvmStats.query(vm.qmp)
-        .timeout(config.qemu().qmpTimeout().toMillis(), TimeUnit.MILLISECONDS)
-        .otherwise(Map.of())
-        .onSuccess(stats -> {
-          if (table.holds(vm)) {
-            vm.usage = Optional.of(sample.withKvmStats(stats));
-            metrics.vmUsage(sample);
-          }
-        }));
+    table.get(sample.id()).ifPresent(vm -> kvmStats(vm).onSuccess(stats -> {
+      if (table.holds(vm)) {
+        vm.usage = Optional.of(sample.withKvmStats(stats));
+        metrics.vmUsage(sample);
+      }
+    }));
+  }
+
+  /** None without a QMP connection, or when QEMU does not answer within the QMP timeout. */
+  private Future<Map<String, Double>> kvmStats(Vm vm) {
+    return vm.qmp == null ? Future.succeededFuture(Map.of())
+        : KvmStats.query(vm.qmp).timeout(config.qemu().qmpTimeout().toMillis(), TimeUnit.MILLISECONDS)
+            .otherwise(Map.of());
   }
 
   /** A read-only QMP query ({@code query-*}) on the launcher's connection, the one QEMU serves. */

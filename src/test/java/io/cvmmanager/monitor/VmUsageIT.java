@@ -12,16 +12,18 @@ import io.cvmmanager.metrics.PrometheusText;
 import io.cvmmanager.testing.TestManager;
 import io.cvmmanager.testing.TestPorts;
 import io.vertx.grpc.common.GrpcStatus;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Per-VM usage of real TCG guests, sampled every second: a booting guest's CPU seconds rise, a paused one's stay
- * flat; GetVm shows the sample; the series go with the VM.
+ * flat; GetVm shows the sample; the series go with the VM; under sudo the sample is QEMU's.
  */
 class VmUsageIT {
   private static final String CVM = "cvm.v1.CvmService";
@@ -87,5 +89,30 @@ class VmUsageIT {
       assertNull(afterRemove.value(CPU, Map.of("vm", bootingId)), "no series left for a gone VM");
       assertNull(afterRemove.value(RSS, Map.of("vm", bootingId)), "no series left for a gone VM");
     }
+  }
+
+  @Test
+  void underSudoTheSampleIsQemusNotSudos(@TempDir Path stateDir) throws Exception {
+    Map<String, String> sudo = new HashMap<>(everySecond(true));
+    sudo.put("MANAGER_QEMU_USE_SUDO", "true");
+    try (TestManager manager = TestManager.start(stateDir, TestPorts.range(2), sudo)) {
+      String id = manager.create(CreateReq.getDefaultInstance()).response().getCvmId();
+      sampleAfter(manager, id, Instant.EPOCH, Duration.ofSeconds(10));
+      long sudoPid = get(manager, id).getPid();
+      long qemuPid = Long.parseLong(Files.readString(manager.vmDir(id).resolve("qemu.pid")).strip());
+      assertTrue(sudoPid != qemuPid, "the launcher holds sudo");
+      // A paused QEMU's RSS barely moves between samples: the sample is near QEMU's, far from sudo's few MiB.
+      long sudoRss = rssBytes(sudoPid);
+      long qemuRss = rssBytes(qemuPid);
+      long sampled = get(manager, id).getMemoryRssBytes();
+      System.out.printf("under sudo: sampled RSS %d, QEMU's %d, sudo's %d%n", sampled, qemuRss, sudoRss);
+      assertTrue(Math.abs(sampled - qemuRss) < Math.abs(sampled - sudoRss),
+          "RSS " + sampled + " is QEMU's (" + qemuRss + "), not sudo's (" + sudoRss + ")");
+    }
+  }
+
+  private static long rssBytes(long pid) throws Exception {
+    return Files.readAllLines(Path.of("/proc/" + pid + "/status")).stream().filter(l -> l.startsWith("VmRSS:"))
+        .map(l -> Long.parseLong(l.replaceAll("\\D", "")) * 1024).findFirst().orElseThrow();
   }
 }
