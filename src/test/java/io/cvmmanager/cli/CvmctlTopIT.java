@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.cvmmanager.api.manager.CreateReq;
 import io.cvmmanager.testing.TestManager;
 import io.cvmmanager.testing.TestPorts;
+import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -99,6 +100,13 @@ class CvmctlTopIT {
       assertEquals(2, once.lines().size(), once.out());
       assertTrue(once.lines().get(0).startsWith("ID ") && once.lines().get(1).matches(Pattern.quote(id)
           + "\\s+-\\s+RUNNING\\s+-\\s+\\S+ MiB\\s+\\d+:\\d\\d\\s+\\d+"), once.out());
+
+      // The same usage in list --json, the map of KVM stats as an object (empty under TCG).
+      CvmctlRun json = CvmctlRun.of(Map.of("MANAGER_GRPC_URL", "localhost:" + grpcPort), "list", "--json");
+      JsonObject listed = new JsonObject(json.out().strip());
+      assertTrue(listed.getDouble("cpuSeconds") > 0 && listed.getLong("memoryRssBytes") > 0
+          && listed.getString("sampledAt") != null, json.out());
+      assertEquals(new JsonObject(), listed.getJsonObject("kvmStats"), json.out());
 
       startTop("ctrl-c", grpcPort);
       await().atMost(WITHIN).until(() -> pane("ctrl-c"), text -> text.contains(id));
