@@ -1,9 +1,10 @@
 # Sourced by deploy/test.sh and deploy/quickstart.sh: installs, only when missing, the Debian packages the
 # manager, its tests and its development guest need (systemd: systemd-analyze verify of deploy/cvm-manager.service;
-# sudo: the MANAGER_QEMU_USE_SUDO tests; numactl: NUMA placement, MANAGER_NUMA=auto).
+# sudo: the MANAGER_QEMU_USE_SUDO tests; numactl: NUMA placement, MANAGER_NUMA=auto; tmux: the terminal of cvmctl
+# top's test).
 install_missing_packages() {
   local packages=(qemu-system-x86 qemu-utils ovmf busybox-static cpio kmod openssl grub-efi-amd64-bin grub-common
-    mtools dosfstools gdisk python3 python3-grpcio python3-cbor2 maven systemd sudo numactl)
+    mtools dosfstools gdisk python3 python3-grpcio python3-cbor2 maven systemd sudo numactl tmux)
   command -v javac >/dev/null 2>&1 || packages+=(openjdk-17-jdk-headless)
   local missing=() p
   for p in "${packages[@]}"; do

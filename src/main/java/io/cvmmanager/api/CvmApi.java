@@ -248,7 +248,10 @@ final class CvmApi {
         .setKernelCmdline(view.kernelCmdline());
     view.ttlDeadline().ifPresent(d -> vm.setTtlDeadline(timestamp(d)));
     view.gpu().ifPresent(vm::setGpu);
-    return vm.setVcpus(view.vcpus()).setMemoryBytes(view.memoryBytes()).build();
+    view.usage().ifPresent(usage -> vm.setCpuSeconds(usage.cpuSeconds()).setMemoryRssBytes(usage.rssBytes())
+        .setUptimeSeconds(usage.uptimeSeconds()).setSampledAt(timestamp(usage.sampledAt()))
+        .putAllKvmStats(usage.kvmStats()));
+    return vm.setVcpus(view.vcpus()).setMemoryBytes(view.memoryBytes()).setNumaNodes(view.numaNodes()).build();
   }
 
   static Host toProto(HostView view) {

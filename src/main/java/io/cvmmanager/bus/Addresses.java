@@ -22,6 +22,7 @@ import io.cvmmanager.resources.HostView;
 import io.cvmmanager.vm.VmEvent;
 import io.cvmmanager.vm.VmFilesRequest;
 import io.cvmmanager.vm.VmLogLine;
+import io.cvmmanager.vm.VmUsage;
 import io.cvmmanager.vm.VmView;
 import java.util.List;
 
@@ -59,6 +60,9 @@ public final class Addresses {
   /** What the monitor saw of a VM, for the launcher (sent). */
   public static final Address<VmObserved, Nothing> VM_OBSERVED = Address.told("cvm.launcher.observed",
       VmObserved.class, VmObserved::fromJson);
+  /** A VM's usage as the monitor read it from /proc, for the launcher (sent), every MANAGER_USAGE_INTERVAL. */
+  public static final Address<VmUsage, Nothing> VM_USAGE = Address.told("cvm.launcher.usage", VmUsage.class,
+      VmUsage::fromJson);
   /** Start watching a running VM (sent). Owner: the monitor. */
   public static final Address<WatchVm, Nothing> MONITOR_WATCH = Address.told("cvm.monitor.watch", WatchVm.class,
       WatchVm::fromJson);
@@ -118,7 +122,7 @@ public final class Addresses {
 
   /** All of them, for codec registration and the README's table. */
   public static final List<Address<?, ?>> ALL = List.of(VM_CREATE, VM_CREATE_ABANDON, VM_REMOVE, VM_LIST, VM_GET,
-      VM_QMP_QUERY, VM_OBSERVED, MONITOR_WATCH, MONITOR_UNWATCH, EVENTS, VM_LOGS, EVENT_HISTORY, PORT_RESERVE,
+      VM_QMP_QUERY, VM_OBSERVED, VM_USAGE, MONITOR_WATCH, MONITOR_UNWATCH, EVENTS, VM_LOGS, EVENT_HISTORY, PORT_RESERVE,
       PORT_RELEASE, FILES_PREPARE, FILES_RELEASE, FILES_DISK_NEED,
       ATTESTATION_POLICY, ATTESTATION_MEASURE, HOST_INVENTORY,
       HOST_INVENTORY_GET, HOST_GET);

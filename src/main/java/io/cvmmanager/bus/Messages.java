@@ -146,18 +146,21 @@ public final class Messages {
   }
 
   /**
-   * Watch a running VM (console log, agent port): {@code {"id", "port", "consoleLog", "fromEnd"}}; {@code fromEnd}
-   * (an adopted VM): follow the console from its current end, its earlier lines having been published before.
+   * Watch a running VM (console log, agent port, usage): {@code {"id", "port", "consoleLog", "fromEnd", "pid",
+   * "pidFile"}}; {@code fromEnd} (an adopted VM): follow the console from its current end, its earlier lines having
+   * been published before; {@code pid}: the process the launcher holds (sudo, under sudo); {@code pidFile}: QEMU's.
    */
-  public record WatchVm(String id, int port, String consoleLog, boolean fromEnd) implements BusMessage {
+  public record WatchVm(String id, int port, String consoleLog, boolean fromEnd, long pid, String pidFile)
+      implements BusMessage {
     @Override
     public JsonObject toJson() {
-      return new JsonObject().put("id", id).put("port", port).put("consoleLog", consoleLog).put("fromEnd", fromEnd);
+      return new JsonObject().put("id", id).put("port", port).put("consoleLog", consoleLog).put("fromEnd", fromEnd)
+          .put("pid", pid).put("pidFile", pidFile);
     }
 
     public static WatchVm fromJson(JsonObject json) {
       return new WatchVm(json.getString("id"), json.getInteger("port"), json.getString("consoleLog"),
-          json.getBoolean("fromEnd", false));
+          json.getBoolean("fromEnd", false), json.getLong("pid", 0L), json.getString("pidFile", ""));
     }
   }
 

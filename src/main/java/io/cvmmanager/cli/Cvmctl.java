@@ -18,15 +18,15 @@ import picocli.CommandLine.ScopeType;
 
 /**
  * {@code cvmctl}: upstream cocos-cli's {@code create-vm} and {@code remove-vm} against a manager, with cocos-cli's
- * flags, environment and success line; and {@code list}, {@code info}, {@code host}, {@code logs}, {@code events}
- * on our {@code cvm.v1.CvmService}. A failed call prints {@code error: <gRPC status>: <message>} on stderr and exits
- * with 1; a usage error exits with 2; a stream stopped with Ctrl-C exits with 0.
+ * flags, environment and success line; and {@code list}, {@code info}, {@code host}, {@code top}, {@code logs},
+ * {@code events} on our {@code cvm.v1.CvmService}. A failed call prints {@code error: <gRPC status>: <message>} on
+ * stderr and exits with 1; a usage error exits with 2; a stream (or top) stopped with Ctrl-C exits with 0.
  */
 @Command(name = "cvmctl", mixinStandardHelpOptions = true, versionProvider = Cvmctl.VersionProvider.class,
     description = "Creates, removes and watches confidential VMs through a manager; create-vm and remove-vm as "
         + "cocos-cli.",
     subcommands = {CreateVmCommand.class, RemoveVmCommand.class, ListCommand.class, InfoCommand.class,
-        HostCommand.class, LogsCommand.class, EventsCommand.class, CorimCommand.class,
+        HostCommand.class, TopCommand.class, LogsCommand.class, EventsCommand.class, CorimCommand.class,
         AttestationPolicyCommand.class},
     footerHeading = "%nEnvironment:%n",
     footer = {
@@ -129,7 +129,7 @@ public final class Cvmctl {
     });
   }
 
-  private int connected(Function<ManagerConnection, Integer> command) {
+  int connected(Function<ManagerConnection, Integer> command) {
     ManagerConnection manager;
     try {
       manager = ManagerConnection.open(env, timeout, warning -> err.println("warning: " + warning));
@@ -141,8 +141,13 @@ public final class Cvmctl {
     }
   }
 
-  private int failed(ManagerConnection.Answer<?> answer) {
+  int failed(ManagerConnection.Answer<?> answer) {
     return fail(answer.status().name() + ": " + answer.message());
+  }
+
+  /** How a command that runs until stopped (top, a stream) is stopped. */
+  Interrupt interrupt() {
+    return interrupt;
   }
 
   PrintStream out() {

@@ -70,7 +70,8 @@ public final class ConfigParser {
     ManagerConfig.LogFormat logFormat = logFormat();
     String consoleMax = in.size(MANAGER_CONSOLE_LOG_MAX_SIZE);
     ManagerConfig.Observation observation = new ManagerConfig.Observation(
-        in.nonNegativeDuration(MANAGER_AGENT_PROBE_INTERVAL), consoleMax == null ? 0 : in.bytesOf(consoleMax));
+        in.nonNegativeDuration(MANAGER_AGENT_PROBE_INTERVAL), consoleMax == null ? 0 : in.bytesOf(consoleMax),
+        in.nonNegativeDuration(MANAGER_USAGE_INTERVAL));
     int maxVms = in.intIn(MANAGER_MAX_VMS, 0, 100_000);
     Path stateDir = stateDir(home, root);
     Path hostRoot = Path.of(in.str(MANAGER_HOST_ROOT).isEmpty() ? "/" : in.str(MANAGER_HOST_ROOT));

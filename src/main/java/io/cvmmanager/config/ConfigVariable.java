@@ -25,6 +25,8 @@ public enum ConfigVariable {
   MANAGER_AGENT_PROBE_INTERVAL("5s"),
   /** Ours: past this size a VM's console.log becomes console.log.1 (replacing the previous one) and starts empty. */
   MANAGER_CONSOLE_LOG_MAX_SIZE("16M"),
+  /** Ours: how often each running VM's usage (CPU time, RSS, uptime) is read from /proc (0s: never). */
+  MANAGER_USAGE_INTERVAL("10s"),
   MANAGER_HTTP_HOST("localhost"),
   MANAGER_HTTP_PORT("7003"),
   MANAGER_MAX_VMS("10"),

@@ -35,7 +35,7 @@ public record ManagerConfig(
   public enum LogFormat { JSON, TEXT }
 
   /** How VMs are watched: the agent-port probe interval (zero: no probe) and the console log's size cap. */
-  public record Observation(Duration agentProbeInterval, long consoleLogMaxBytes) {}
+  public record Observation(Duration agentProbeInterval, long consoleLogMaxBytes, Duration usageInterval) {}
 
   /**
    * {@code igvmmeasureBinary} and {@code attestationPolicyBinary} may each name the tool or a directory holding it.

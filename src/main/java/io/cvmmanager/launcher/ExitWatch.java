@@ -52,7 +52,8 @@ final class ExitWatch {
       }
     });
     // An adopted VM's console is read from its end: its earlier lines were published by the earlier manager.
-    bus.send(Addresses.MONITOR_WATCH, new WatchVm(vm.id, vm.port, vm.paths.consoleLog().toString(), vm.adopted));
+    bus.send(Addresses.MONITOR_WATCH, new WatchVm(vm.id, vm.port, vm.paths.consoleLog().toString(), vm.adopted,
+        vm.process.pid(), vm.paths.pidFile().toString()));
   }
 
   private void onQmpEvent(Vm vm, QmpMessage.Event event) {

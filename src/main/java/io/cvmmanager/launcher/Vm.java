@@ -7,6 +7,7 @@ import io.cvmmanager.resources.Claim;
 import io.cvmmanager.vm.LaunchConfig;
 import io.cvmmanager.vm.Tee;
 import io.cvmmanager.vm.VmState;
+import io.cvmmanager.vm.VmUsage;
 import io.cvmmanager.vm.VmView;
 import io.vertx.core.Future;
 import java.nio.file.Path;
@@ -73,6 +74,8 @@ final class Vm {
   Optional<String> hostData = Optional.empty();
   /** SEV-SNP: the launch measurement (hex) of the IGVM file at create, which the VM's policy states. */
   Optional<String> launchMeasurement = Optional.empty();
+  /** What its QEMU used at the monitor's last sample; empty until the first. */
+  Optional<VmUsage> usage = Optional.empty();
 
   Vm(String id, VmPaths paths, Tee tee, boolean diskMode, boolean paused, String kernelCmdline,
       Optional<Instant> ttlDeadline, LaunchConfig launchConfig) {
@@ -160,6 +163,7 @@ final class Vm {
     return new VmView(id, state, port, process == null ? 0 : process.pid(), created, ttlDeadline,
         diskMode ? "disk" : "kernel", tee, paused, agentReady, kernelCmdline, hostData,
         launchConfig.cpu(), launchMeasurement, claim == null ? Optional.empty() : claim.gpu(),
-        claim == null ? 0 : claim.vcpus(), claim == null ? 0 : claim.memoryBytes());
+        claim == null ? 0 : claim.vcpus(), claim == null ? 0 : claim.memoryBytes(), usage,
+        claim == null ? "" : claim.placement().nodeList());
   }
 }

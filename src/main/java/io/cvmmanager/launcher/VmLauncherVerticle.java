@@ -12,12 +12,14 @@ import io.cvmmanager.config.QemuConfig;
 import io.cvmmanager.error.ErrorKind;
 import io.cvmmanager.error.ManagerException;
 import io.cvmmanager.metrics.ManagerMetrics;
+import io.cvmmanager.qmp.KvmStats;
 import io.cvmmanager.qmp.QmpClient;
 import io.cvmmanager.qmp.SocketWatcher;
 import io.cvmmanager.tracing.Tracing;
 import io.cvmmanager.vm.Tee;
 import io.cvmmanager.vm.VmEvent;
 import io.cvmmanager.vm.VmState;
+import io.cvmmanager.vm.VmUsage;
 import io.cvmmanager.vm.VmView;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -27,7 +29,9 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -98,6 +102,7 @@ public final class VmLauncherVerticle extends VerticleBase {
     bus.serve(Addresses.VM_QMP_QUERY, this::onQmpQuery);
     bus.serve(Addresses.HOST_GET, query -> Future.succeededFuture(accounts.view()));
     bus.consume(Addresses.VM_OBSERVED, this::onObserved);
+    bus.consume(Addresses.VM_USAGE, this::onUsage);
     bus.consume(Addresses.HOST_INVENTORY, accounts::update);
   }
 
@@ -156,6 +161,26 @@ public final class VmLauncherVerticle extends VerticleBase {
         table.publish(VmEvent.of(observed.type(), vm.id, observed.reason()));
       }
     });
+  }
+
+  /**
+   * The monitor's sample of a VM's usage, with KVM's statistics added from QMP (none under TCG, nor from a QEMU
+   * older than 7.1, which has no query-stats): kept on the VM (GetVm, ListVms) and in its metrics.
+   */
+  private void onUsage(VmUsage sample) {
+    table.get(sample.id()).ifPresent(vm -> kvmStats(vm).onSuccess(stats -> {
+      if (table.holds(vm)) {
+        vm.usage = Optional.of(sample.withKvmStats(stats));
+        metrics.vmUsage(sample);
+      }
+    }));
+  }
+
+  /** None without a QMP connection, or when QEMU does not answer within the QMP timeout. */
+  private Future<Map<String, Double>> kvmStats(Vm vm) {
+    return vm.qmp == null ? Future.succeededFuture(Map.of())
+        : KvmStats.query(vm.qmp).timeout(config.qemu().qmpTimeout().toMillis(), TimeUnit.MILLISECONDS)
+            .otherwise(Map.of());
   }
 
   /** A read-only QMP query ({@code query-*}) on the launcher's connection, the one QEMU serves. */

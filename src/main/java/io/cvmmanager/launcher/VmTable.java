@@ -23,6 +23,7 @@ import java.util.Optional;
  */
 final class VmTable {
   private final Bus bus;
+  private final ManagerMetrics metrics;
   private final StateWriter state;
   /** Every VM that is not final, by id. Its size is what MANAGER_MAX_VMS limits. */
   private final Map<String, Vm> vms = new LinkedHashMap<>();
@@ -31,6 +32,7 @@ final class VmTable {
 
   VmTable(Vertx vertx, ManagerMetrics metrics) {
     this.bus = Bus.of(vertx);
+    this.metrics = metrics;
     this.state = new StateWriter(vertx, metrics, this::publish,
         vm -> vm.isCreated() && vm.state == VmState.RUNNING && holds(vm));
   }
@@ -81,7 +83,7 @@ final class VmTable {
     VmState from = vm.state;
     vm.moveTo(next);
     if (next.isFinal()) {
-      vms.remove(vm.id, vm);
+      leave(vm);
     } else {
       persist(vm);
     }
@@ -104,8 +106,11 @@ final class VmTable {
     return Future.join(new ArrayList<>(releasing.values())).<Void>mapEmpty().otherwiseEmpty();
   }
 
+  /** The VM leaves the table (final, or left running for the next manager); its usage series go with it. */
   void leave(Vm vm) {
-    vms.remove(vm.id, vm);
+    if (vms.remove(vm.id, vm)) {
+      metrics.vmGone(vm.id);
+    }
   }
 
   void publish(VmEvent event) {

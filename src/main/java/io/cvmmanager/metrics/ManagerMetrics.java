@@ -2,8 +2,11 @@ package io.cvmmanager.metrics;
 
 import io.cvmmanager.resources.HostView;
 import io.cvmmanager.vm.VmState;
+import io.cvmmanager.vm.VmUsage;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -18,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -27,7 +31,8 @@ import java.util.function.Supplier;
  * as well. Thread-safe: any verticle may record from its event loop. Names follow Micrometer's dotted convention
  * and come out in Prometheus as {@code cvm_vms}, {@code cvm_grpc_requests_seconds_*}, {@code cvm_vm_create_seconds_*},
  * {@code cvm_vm_remove_seconds_*}, {@code cvm_vm_create_failures_total}, {@code cvm_qemu_exits_total},
- * {@code cvm_host_capacity}, {@code cvm_host_allocated}, {@code cvm_host_free}; beside them upstream's own request
+ * {@code cvm_host_capacity}, {@code cvm_host_allocated}, {@code cvm_host_free}, {@code cvm_vm_cpu_seconds_total},
+ * {@code cvm_vm_memory_rss_bytes}; beside them upstream's own request
  * metrics ({@link UpstreamApiMetrics}).
  */
 public final class ManagerMetrics {
@@ -190,5 +195,39 @@ public final class ManagerMetrics {
 
   private static double orNaN(OptionalLong amount) {
     return amount.isPresent() ? amount.getAsLong() : Double.NaN;
+  }
+
+  // Per-VM usage (cvm_vm_cpu_seconds_total{vm}, cvm_vm_memory_rss_bytes{vm}): a VM's series exist from its first
+  // sample until it leaves the launcher's table, so none is left for a VM that is gone.
+
+  private final Map<String, VmUsage> vmUsage = new ConcurrentHashMap<>();
+  private final Map<String, List<Meter>> vmUsageMeters = new ConcurrentHashMap<>();
+
+  /** A VM's latest usage sample, which its series show; the first one registers them. */
+  public void vmUsage(VmUsage sample) {
+    String vm = sample.id();
+    if (vmUsage.put(vm, sample) == null) {
+      vmUsageMeters.put(vm, List.of(
+          FunctionCounter.builder("cvm.vm.cpu.seconds", vmUsage, usage -> usageOf(usage, vm, VmUsage::cpuSeconds))
+              .description("CPU time (user + system) of the VM's QEMU, all threads").tag("vm", vm)
+              .register(registry),
+          Gauge.builder("cvm.vm.memory.rss.bytes", vmUsage,
+                  usage -> usageOf(usage, vm, sampled -> (double) sampled.rssBytes()))
+              .description("Resident memory of the VM's QEMU").tag("vm", vm).register(registry)));
+    }
+  }
+
+  /** The VM left: its series go. */
+  public void vmGone(String vm) {
+    vmUsage.remove(vm);
+    List<Meter> meters = vmUsageMeters.remove(vm);
+    if (meters != null) {
+      meters.forEach(registry::remove);
+    }
+  }
+
+  private static double usageOf(Map<String, VmUsage> usage, String vm, Function<VmUsage, Double> value) {
+    VmUsage sampled = usage.get(vm);
+    return sampled == null ? Double.NaN : value.apply(sampled);
   }
 }

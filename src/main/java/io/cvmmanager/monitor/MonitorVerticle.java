@@ -13,8 +13,10 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.file.OpenOptions;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,8 +25,9 @@ import org.slf4j.LoggerFactory;
  * Watches running VMs from outside QEMU: tails each VM's serial console ({@code console.log}, for VMs this
  * manager spawned and adopted alike) line by line onto {@code cvm.logs.<id>}, keeps that file under
  * MANAGER_CONSOLE_LOG_MAX_SIZE, and probes each agent port every MANAGER_AGENT_PROBE_INTERVAL, telling the launcher
- * when the agent starts or stops answering. QMP events and process exits are the launcher's: it holds the one QMP
- * connection QEMU serves and is the single writer of VM state. One timer for all VMs; no thread per VM.
+ * when the agent starts or stops answering, and reads every VM's usage from /proc every MANAGER_USAGE_INTERVAL,
+ * sending it to the launcher. QMP events and process exits are the launcher's: it holds the one QMP connection QEMU
+ * serves and is the single writer of VM state. One timer per job for all VMs; no thread per VM.
  */
 public final class MonitorVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(MonitorVerticle.class);
@@ -35,8 +38,10 @@ public final class MonitorVerticle extends VerticleBase {
 
   private final ManagerConfig.Observation observation;
   private final Map<String, Watched> watched = new HashMap<>();
+  private final ProcUsage usage;
   private AgentPortProbe agentPort;
   private Bus bus;
+  private boolean sampling;
 
   /** One VM under watch. Touched on this verticle's event loop only. */
   private static final class Watched {
@@ -44,21 +49,31 @@ public final class MonitorVerticle extends VerticleBase {
     final int port;
     final String consoleLog;
     final LineSplitter console;
+    final long pid;
+    final Path pidFile;
     long offset;
     boolean reading;
     boolean probing;
     boolean agentReady;
 
-    Watched(String id, int port, String consoleLog, LineSplitter console) {
+    Watched(String id, int port, String consoleLog, LineSplitter console, long pid, Path pidFile) {
       this.id = id;
       this.port = port;
       this.consoleLog = consoleLog;
       this.console = console;
+      this.pid = pid;
+      this.pidFile = pidFile;
     }
   }
 
   public MonitorVerticle(ManagerConfig.Observation observation) {
+    this(observation, Path.of("/proc"));
+  }
+
+  /** {@code proc}: where usage is read from (a tree of fake files in tests). */
+  MonitorVerticle(ManagerConfig.Observation observation, Path proc) {
     this.observation = observation;
+    this.usage = new ProcUsage(proc);
   }
 
   @Override
@@ -72,6 +87,10 @@ public final class MonitorVerticle extends VerticleBase {
     if (probeMs > 0) {
       vertx.setPeriodic(probeMs, t -> watched.values().forEach(this::probe));
     }
+    long usageMs = observation.usageInterval().toMillis();
+    if (usageMs > 0) {
+      vertx.setPeriodic(usageMs, t -> sampleUsage());
+    }
     return Future.succeededFuture();
   }
 
@@ -83,7 +102,7 @@ public final class MonitorVerticle extends VerticleBase {
   private void onWatch(WatchVm request) {
     String id = request.id();
     Watched vm = new Watched(id, request.port(), request.consoleLog(),
-        new LineSplitter(MAX_LINE_BYTES, line -> publishLine(id, line)));
+        new LineSplitter(MAX_LINE_BYTES, line -> publishLine(id, line)), request.pid(), Path.of(request.pidFile()));
     watched.put(vm.id, vm);
     if (request.fromEnd()) {
       vm.reading = true;
@@ -181,5 +200,24 @@ public final class MonitorVerticle extends VerticleBase {
             "agent port " + vm.port + (ready ? " answers" : " no longer answers")));
       }
     });
+  }
+
+  // ---- usage ----
+
+  /**
+   * Every watched VM's usage in one blocking job on a worker (procfs has no asynchronous reads), one at a time; each
+   * sample of a VM still watched goes to the launcher.
+   */
+  private void sampleUsage() {
+    if (sampling || watched.isEmpty()) {
+      return;
+    }
+    sampling = true;
+    List<Watched> vms = List.copyOf(watched.values());
+    vertx.executeBlocking(() -> vms.stream()
+            .flatMap(vm -> usage.sample(vm.id, vm.pidFile, vm.pid, Instant.now()).stream()).toList(), false)
+        .onSuccess(samples -> samples.stream().filter(sample -> watched.containsKey(sample.id()))
+            .forEach(sample -> bus.send(Addresses.VM_USAGE, sample)))
+        .onComplete(ar -> sampling = false);
   }
 }

@@ -19,10 +19,13 @@ import java.util.Optional;
  * @param gpu the GPU (PCI BDF) passed through to the VM, in GPU mode
  * @param vcpus the VM's vCPUs, as it was launched with
  * @param memoryBytes the VM's memory, as it was launched with
+ * @param usage what its QEMU used at the last sample; empty until the first
+ * @param numaNodes the host NUMA nodes admission placed it on ({@code 0}, {@code 0,1}); empty when not placed
  */
 public record VmView(String id, VmState state, int port, int pid, Instant created, Optional<Instant> ttlDeadline,
     String bootMode, Tee tee, boolean paused, boolean agentReady, String kernelCmdline, Optional<String> hostData,
-    String cpuModel, Optional<String> launchMeasurement, Optional<String> gpu, int vcpus, long memoryBytes) implements BusMessage {
+    String cpuModel, Optional<String> launchMeasurement, Optional<String> gpu, int vcpus, long memoryBytes,
+    Optional<VmUsage> usage, String numaNodes) implements BusMessage {
 
   /** The error for an id that names no VM (quoted short: it is the client's). */
   public static ManagerException notFound(String id) {
@@ -47,7 +50,8 @@ public record VmView(String id, VmState state, int port, int pid, Instant create
     json.put("cpuModel", cpuModel);
     launchMeasurement.ifPresent(m -> json.put("launchMeasurement", m));
     gpu.ifPresent(g -> json.put("gpu", g));
-    return json.put("vcpus", vcpus).put("memoryBytes", memoryBytes);
+    usage.ifPresent(u -> json.put("usage", u.toJson()));
+    return json.put("vcpus", vcpus).put("memoryBytes", memoryBytes).put("numaNodes", numaNodes);
   }
 
   public static VmView fromJson(JsonObject json) {
@@ -57,6 +61,7 @@ public record VmView(String id, VmState state, int port, int pid, Instant create
         Tee.valueOf(json.getString("tee")), json.getBoolean("paused"), json.getBoolean("agentReady", false),
         json.getString("kernelCmdline"), Optional.ofNullable(json.getString("hostData")),
         json.getString("cpuModel", ""), Optional.ofNullable(json.getString("launchMeasurement")),
-        Optional.ofNullable(json.getString("gpu")), json.getInteger("vcpus", 0), json.getLong("memoryBytes", 0L));
+        Optional.ofNullable(json.getString("gpu")), json.getInteger("vcpus", 0), json.getLong("memoryBytes", 0L),
+        Optional.ofNullable(json.getJsonObject("usage")).map(VmUsage::fromJson), json.getString("numaNodes", ""));
   }
 }

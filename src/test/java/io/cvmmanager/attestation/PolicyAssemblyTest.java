@@ -36,7 +36,7 @@ class PolicyAssemblyTest {
   private static VmView vm(Tee tee, Optional<String> hostData) {
     return new VmView(ID, VmState.RUNNING, 6100, 4242, Instant.parse("2026-11-28T12:00:00Z"), Optional.empty(),
         "kernel", tee, false, false, "console=null", hostData, "", Optional.empty(), Optional.empty(), 1,
-        1L << 30);
+        1L << 30, Optional.empty(), "");
   }
 
   @Test
@@ -95,7 +95,7 @@ class PolicyAssemblyTest {
   void theCpuModelTheVmWasLaunchedWithWinsOverTodaysConfiguration() throws InvalidConfigException {
     VmView launchedEarlier = new VmView(ID, VmState.RUNNING, 6100, 4242, Instant.parse("2026-11-28T12:00:00Z"),
         Optional.empty(), "kernel", Tee.TDX, false, false, "console=null", Optional.empty(), "EPYC-Milan",
-        Optional.empty(), Optional.empty(), 1, 1L << 30);
+        Optional.empty(), Optional.empty(), 1, 1L << 30, Optional.empty(), "");
     PolicyInput input = PolicyAssembly.input(launchedEarlier, config(Map.of("MANAGER_QEMU_CPU", "EPYC-v4")),
         Optional.empty(), PcrValues.NONE);
     assertEquals("EPYC-Milan", input.cpuModel());

@@ -11,6 +11,10 @@ import io.cvmmanager.bus.Messages.ReservePort;
 import io.cvmmanager.bus.Messages.VmId;
 import io.cvmmanager.error.ErrorKind;
 import io.cvmmanager.error.ManagerException;
+import io.cvmmanager.vm.Tee;
+import io.cvmmanager.vm.VmState;
+import io.cvmmanager.vm.VmUsage;
+import io.cvmmanager.vm.VmView;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -18,7 +22,10 @@ import java.lang.ref.WeakReference;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashSet;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -55,6 +62,20 @@ class AddressesTest {
     assertEquals(sent.toJson(), new io.vertx.core.json.JsonObject(wire.getBuffer("prefix".length() + 4,
         wire.length())));
     assertSame(sent, codec.transform(sent), "in this JVM the record itself is passed");
+  }
+
+  @Test
+  void aVmViewWithItsUsageCrossesTheWireEqual() {
+    VmUsage usage = new VmUsage("vm-1", 4242, 18.25, 512L << 20, 120.5, Instant.parse("2026-12-02T10:00:00.123Z"),
+        Map.of("vm.pages_4k", 1024.0, "vcpu.exits", 150.0));
+    VmView view = new VmView("vm-1", VmState.RUNNING, 6100, 4241, Instant.parse("2026-12-02T09:58:00Z"),
+        Optional.empty(), "kernel", Tee.NONE, false, true, "console=ttyS0", Optional.empty(), "max", Optional.empty(),
+        Optional.empty(), 1, 512L << 20, Optional.of(usage), "0");
+    RecordCodec<VmView> codec = new RecordCodec<>(VmView.class, VmView::fromJson);
+    Buffer wire = Buffer.buffer();
+    codec.encodeToWire(wire, view);
+    assertEquals(view, codec.decodeFromWire(0, wire));
+    assertEquals(usage, VmUsage.fromJson(usage.toJson()));
   }
 
   @Test

@@ -501,4 +501,12 @@ class ConfigParserTest {
     assertOneProblemNaming("MANAGER_HOST_RESERVED_MEMORY", Map.of("MANAGER_HOST_RESERVED_MEMORY", "2 GB"));
     assertOneProblemNaming("MANAGER_INVENTORY_INTERVAL", Map.of("MANAGER_INVENTORY_INTERVAL", "0s"));
   }
+
+  @Test
+  void usageIntervalIsTenSecondsByDefaultZeroTurnsItOff() throws Exception {
+    assertEquals(java.time.Duration.ofSeconds(10), parse(Map.of()).observation().usageInterval());
+    assertEquals(java.time.Duration.ZERO,
+        parse(Map.of("MANAGER_USAGE_INTERVAL", "0s")).observation().usageInterval());
+    assertOneProblemNaming("MANAGER_USAGE_INTERVAL", Map.of("MANAGER_USAGE_INTERVAL", "-1s"));
+  }
 }

@@ -1,8 +1,11 @@
 package io.cvmmanager.metrics;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
+import io.cvmmanager.vm.VmUsage;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -47,5 +50,32 @@ class ManagerMetricsTest {
     metrics.vmStates(() -> Map.of("RUNNING", 5));
     metrics.vmStates(() -> Map.of("RUNNING", 2));
     assertEquals(2.0, PrometheusText.parse(metrics.scrape()).value("cvm_vms", Map.of("state", "RUNNING")));
+  }
+
+  @Test
+  void aVmsUsageSeriesFollowItsLatestSampleAndGoWithIt() {
+    ManagerMetrics metrics = ManagerMetrics.create();
+    metrics.vmUsage(usage("vm-1", 1.5, 100 << 20));
+    metrics.vmUsage(usage("vm-2", 0.25, 50 << 20));
+    metrics.vmUsage(usage("vm-1", 4.0, 120 << 20));
+
+    PrometheusText text = PrometheusText.parse(metrics.scrape());
+    assertEquals("counter", text.type("cvm_vm_cpu_seconds_total"));
+    assertEquals("gauge", text.type("cvm_vm_memory_rss_bytes"));
+    assertEquals(4.0, text.value("cvm_vm_cpu_seconds_total", Map.of("vm", "vm-1")));
+    assertEquals(120.0 * (1 << 20), text.value("cvm_vm_memory_rss_bytes", Map.of("vm", "vm-1")));
+    assertEquals(0.25, text.value("cvm_vm_cpu_seconds_total", Map.of("vm", "vm-2")));
+
+    metrics.vmGone("vm-1");
+    String scrape = metrics.scrape();
+    assertFalse(scrape.contains("vm=\"vm-1\""), scrape);
+    assertEquals(0.25, PrometheusText.parse(scrape).value("cvm_vm_cpu_seconds_total", Map.of("vm", "vm-2")));
+    // Back under the same id (a new VM): registered again.
+    metrics.vmUsage(usage("vm-1", 0.5, 10 << 20));
+    assertEquals(0.5, PrometheusText.parse(metrics.scrape()).value("cvm_vm_cpu_seconds_total", Map.of("vm", "vm-1")));
+  }
+
+  private static VmUsage usage(String vm, double cpuSeconds, long rssBytes) {
+    return new VmUsage(vm, 42, cpuSeconds, rssBytes, 10, Instant.now(), Map.of());
   }
 }

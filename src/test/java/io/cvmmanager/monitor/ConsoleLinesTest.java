@@ -34,7 +34,7 @@ class ConsoleLinesTest {
   @BeforeEach
   void startMonitor() {
     vertx = Vertx.vertx();
-    vertx.deployVerticle(new MonitorVerticle(new ManagerConfig.Observation(Duration.ZERO, 0))).await();
+    vertx.deployVerticle(new MonitorVerticle(new ManagerConfig.Observation(Duration.ZERO, 0, Duration.ZERO))).await();
     Bus.of(vertx).consume(Addresses.VM_LOGS.at("vm-1"), line -> lines.add(line.line())).completion().await();
   }
 
@@ -46,7 +46,7 @@ class ConsoleLinesTest {
   private void watch(byte[] console) throws Exception {
     Path log = dir.resolve("console.log");
     Files.write(log, console);
-    Bus.of(vertx).send(Addresses.MONITOR_WATCH, new WatchVm("vm-1", 1, log.toString(), false));
+    Bus.of(vertx).send(Addresses.MONITOR_WATCH, new WatchVm("vm-1", 1, log.toString(), false, 0, ""));
   }
 
   @Test

@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
@@ -275,6 +276,38 @@ class QmpClientTest {
       assertTrue(thread.startsWith("vert.x-eventloop-thread-"), thread);
     } finally {
       vertx.close().await();
+    }
+  }
+
+  // ---- KvmStats over query-stats ----
+
+  @Test
+  void kvmStatsAreTheVmsAndTheVcpusSummedOverVcpusNumbersOnly() throws Exception {
+    try (ScriptedQmpPeer qemu = peer(HANDSHAKE + """
+        -> query-stats
+        <- {"return": [{"provider": "kvm", "stats": [{"name": "max_mmu_page_hash_collisions", "value": 0}, {"name": "pages_4k", "value": 1024}, {"name": "nx_lpage_splits", "value": 3}]}], "id": $id}
+        -> query-stats
+        <- {"return": [{"provider": "kvm", "qom-path": "/machine/unattached/device[0]", "stats": [{"name": "exits", "value": 100}, {"name": "halt_exits", "value": 7}, {"name": "halt_poll_fail_hist", "value": [1, 2]}, {"name": "guest_mode", "value": false}]}, {"provider": "kvm", "qom-path": "/machine/unattached/device[1]", "stats": [{"name": "exits", "value": 50}, {"name": "halt_exits", "value": 3}]}], "id": $id}
+        """)) {
+      QmpClient client = connect().await();
+      assertEquals(Map.of("vm.max_mmu_page_hash_collisions", 0.0, "vm.pages_4k", 1024.0, "vm.nx_lpage_splits", 3.0,
+          "vcpu.exits", 150.0, "vcpu.halt_exits", 10.0), onContext(() -> KvmStats.query(client)).await());
+      qemu.awaitPlayed();
+    }
+  }
+
+  @Test
+  void underTcgQemuHasNoStatsProviderAndThereAreNoKvmStats() throws Exception {
+    // What QEMU 7.2 answers under -accel tcg, for both targets.
+    try (ScriptedQmpPeer qemu = peer(HANDSHAKE + """
+        -> query-stats
+        <- {"return": [], "id": $id}
+        -> query-stats
+        <- {"return": [], "id": $id}
+        """)) {
+      QmpClient client = connect().await();
+      assertEquals(Map.of(), onContext(() -> KvmStats.query(client)).await());
+      qemu.awaitPlayed();
     }
   }
 }

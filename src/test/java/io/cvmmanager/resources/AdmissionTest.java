@@ -233,6 +233,7 @@ class AdmissionTest {
             .put("node", 0).put("memoryBytes", 1024 * MIB))), new JsonObject(Files.readString(
                 manager.vmDir(id).resolve("state.json"))).getJsonObject("resources").getJsonObject("placement"));
       }
+      assertEquals(List.of("0", "0"), vms(manager).stream().map(Vm::getNumaNodes).toList(), "GetVm's numa_nodes");
       UnaryCall.Result<CreateRes> onNodeOne = manager.create(CreateReq.getDefaultInstance());
       assertEquals(GrpcStatus.FAILED_PRECONDITION, onNodeOne.status(), onNodeOne.message());
       assertTrue(onNodeOne.message().contains("use --cpunodebind or --physcpubind instead"), "numactl's usage: "
