@@ -25,8 +25,10 @@ final class StateFile {
   private StateFile() {}
 
   static Future<Void> write(Vertx vertx, VmPaths paths, VmRecord record) {
-    byte[] bytes = record.toJson().encodePrettily().getBytes(StandardCharsets.UTF_8);
     return vertx.executeBlocking(() -> {
+      // Encoded here, on the worker: the record is immutable, and its command line (a long kernel command line,
+      // certificates' host data) makes the text large enough to be worth keeping off the event loop.
+      byte[] bytes = record.toJson().encodePrettily().getBytes(StandardCharsets.UTF_8);
       try {
         writeAtomically(paths.stateFile(), bytes);
       } catch (IOException e) {
