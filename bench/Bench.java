@@ -294,7 +294,8 @@ public final class Bench {
     Files.createDirectories(paths.env());
     Files.copy(Path.of(config.qemu().ovmf().varsFile()), paths.ovmfVars());
     List<String> args = QemuCommand.build(new LaunchInput(config.qemu(), Tee.NONE,
-        VmCreateRequest.fromJson(new io.vertx.core.json.JsonObject()), id, paths, port, Optional.empty()));
+        VmCreateRequest.fromJson(new io.vertx.core.json.JsonObject()), id, paths, port, Optional.empty(),
+        Optional.empty()));
     long t0 = System.nanoTime();
     Process p = new ProcessBuilder(args).redirectErrorStream(true).redirectOutput(dir.resolve("out").toFile()).start();
     SocketChannel channel = null;
