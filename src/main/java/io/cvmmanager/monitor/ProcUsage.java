@@ -1,5 +1,6 @@
 package io.cvmmanager.monitor;
 
+import io.cvmmanager.process.StatFields;
 import io.cvmmanager.vm.VmUsage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -62,8 +63,7 @@ final class ProcUsage {
 
   /** A sample from the texts of stat, status and /proc/uptime; null for a zombie. Package-visible for tests. */
   static VmUsage parse(String id, long pid, String stat, String status, String uptime, Instant now) {
-    // The command name in parentheses may hold spaces and parentheses: fields start after the last ')'.
-    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
+    String[] fields = StatFields.of(stat);
     if (fields[0].equals("Z")) {
       return null;
     }

@@ -15,13 +15,9 @@ public record ExitStatus(int code, int signal) {
 
   /** The wait status of a zombie, from the text of its /proc/<pid>/stat; empty if it is not (yet) a zombie. */
   public static Optional<ExitStatus> fromZombieStat(String stat) {
-    int close = stat.lastIndexOf(')');
-    if (close < 0 || close + 2 >= stat.length()) {
-      return Optional.empty();
-    }
-    String[] fields = stat.substring(close + 2).trim().split(" ");
+    String[] fields = StatFields.of(stat);
     // fields[0] is field 3 (state); field 52 (exit_code) is fields[49].
-    if (!fields[0].equals("Z") || fields.length < 50) {
+    if (fields.length < 50 || !fields[0].equals("Z")) {
       return Optional.empty();
     }
     return Optional.of(ofWaitStatus(Integer.parseInt(fields[49])));

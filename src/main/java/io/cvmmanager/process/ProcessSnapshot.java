@@ -54,8 +54,7 @@ public record ProcessSnapshot(long pid, char state, long startTime, List<String>
 
   /** Parses stat's text and cmdline's NUL-separated bytes. Package-visible for tests. */
   static ProcessSnapshot parse(long pid, String stat, Buffer cmdline) {
-    // The command name in parentheses may hold spaces and parentheses: fields start after the last ')'.
-    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
+    String[] fields = StatFields.of(stat);
     char state = fields[0].charAt(0);
     long startTime = Long.parseLong(fields[19]);
     return new ProcessSnapshot(pid, state, startTime, arguments(cmdline), ExitStatus.fromZombieStat(stat));
