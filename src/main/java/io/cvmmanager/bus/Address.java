@@ -32,4 +32,12 @@ public record Address<Q extends BusMessage, R extends BusMessage>(String name, C
   public Address<Q, R> at(String suffix) {
     return new Address<>(name + "." + suffix, type, reader, replyType, replyReader);
   }
+
+  /**
+   * The same contract served by node {@code node} for the others (clustered mode): {@code <name>.node.<node>},
+   * registered cluster-wide by that node alone.
+   */
+  public Address<Q, R> onNode(String node) {
+    return at("node." + node);
+  }
 }

@@ -25,6 +25,10 @@ import java.util.function.Function;
  * The event bus as the verticles use it: typed by {@link Address}, and the one place errors cross it both ways —
  * a handler's {@link ManagerException} travels as its kind's code and message, and comes out at the asker as the
  * same kind; other failures (no handler, timeout) stay Vert.x's {@link ReplyException} for the API to map.
+ *
+ * <p>Every consumer is node-local and every message is sent local-only, so that in clustered mode one node's
+ * verticles never answer another's requests by Vert.x's round robin: what crosses nodes goes through
+ * {@link #serveClusterWide} and {@link #requestClusterWide}, at node-named addresses (the cluster package's).
  */
 public final class Bus {
   /**
@@ -32,6 +36,8 @@ public final class Bus {
    * to the instance, so a closed Vert.x (tests make many) is not kept alive by it.
    */
   private static final Map<Vertx, Boolean> REGISTERED = new WeakHashMap<>();
+
+  private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
 
   private final EventBus eventBus;
 
@@ -66,7 +72,15 @@ public final class Bus {
   /** Asks, and gives the reply or the failure as the handler raised it. */
   public <Q extends BusMessage, R extends BusMessage> Future<R> request(Address<Q, R> address, Q message,
       DeliveryOptions options) {
-    return eventBus.<R>request(address.name(), message, options)
+    return eventBus.<R>request(address.name(), message, new DeliveryOptions(options).setLocalOnly(true))
+        .map(Message::body)
+        .recover(error -> Future.failedFuture(fromReply(error)));
+  }
+
+  /** Asks a consumer of another node (or this one) registered with {@link #serveClusterWide}. */
+  public <Q extends BusMessage, R extends BusMessage> Future<R> requestClusterWide(Address<Q, R> address, Q message,
+      DeliveryOptions options) {
+    return eventBus.<R>request(address.name(), message, new DeliveryOptions(options).setLocalOnly(false))
         .map(Message::body)
         .recover(error -> Future.failedFuture(fromReply(error)));
   }
@@ -85,34 +99,47 @@ public final class Bus {
   /** As {@link #serve(Address, Function)}, for a handler that reads the request's headers (trace context). */
   public <Q extends BusMessage, R extends BusMessage> MessageConsumer<Q> serve(Address<Q, R> address,
       BiFunction<Q, MultiMap, Future<R>> handler) {
-    return eventBus.<Q>consumer(address.name(), message -> {
-      Future<R> reply;
-      try {
-        reply = handler.apply(message.body(), message.headers());
-      } catch (RuntimeException e) {
-        reply = Future.failedFuture(e);
+    return eventBus.<Q>localConsumer(address.name(), message -> answer(message, handler));
+  }
+
+  /**
+   * As {@link #serve(Address, Function)}, registered in the cluster so that other nodes' {@link #requestClusterWide}
+   * reach it (its address names this node). Its registration is complete when the returned future is.
+   */
+  public <Q extends BusMessage, R extends BusMessage> Future<MessageConsumer<Q>> serveClusterWide(
+      Address<Q, R> address, BiFunction<Q, MultiMap, Future<R>> handler) {
+    MessageConsumer<Q> consumer = eventBus.<Q>consumer(address.name(), message -> answer(message, handler));
+    return consumer.completion().map(consumer);
+  }
+
+  private static <Q extends BusMessage, R extends BusMessage> void answer(Message<Q> message,
+      BiFunction<Q, MultiMap, Future<R>> handler) {
+    Future<R> reply;
+    try {
+      reply = handler.apply(message.body(), message.headers());
+    } catch (RuntimeException e) {
+      reply = Future.failedFuture(e);
+    }
+    reply.onComplete(ar -> {
+      if (ar.succeeded()) {
+        message.reply(ar.result());
+      } else {
+        fail(message, ar.cause());
       }
-      reply.onComplete(ar -> {
-        if (ar.succeeded()) {
-          message.reply(ar.result());
-        } else {
-          fail(message, ar.cause());
-        }
-      });
     });
   }
 
   /** Takes every message sent or published to {@code address}. */
   public <Q extends BusMessage> MessageConsumer<Q> consume(Address<Q, Nothing> address, Handler<Q> handler) {
-    return eventBus.<Q>consumer(address.name(), message -> handler.handle(message.body()));
+    return eventBus.<Q>localConsumer(address.name(), message -> handler.handle(message.body()));
   }
 
   public <Q extends BusMessage> void send(Address<Q, Nothing> address, Q message) {
-    eventBus.send(address.name(), message);
+    eventBus.send(address.name(), message, LOCAL);
   }
 
   public <Q extends BusMessage> void publish(Address<Q, Nothing> address, Q message) {
-    eventBus.publish(address.name(), message);
+    eventBus.publish(address.name(), message, LOCAL);
   }
 
   /** A failed reply as the asker sees it: a handler's error kind comes back as that kind. */
