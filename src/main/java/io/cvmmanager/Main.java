@@ -1,5 +1,7 @@
 package io.cvmmanager;
 
+import io.cvmmanager.cluster.ClusterNode;
+import io.cvmmanager.cluster.ClusterStart;
 import io.cvmmanager.config.ConfigLoader;
 import io.cvmmanager.config.ConfigParser;
 import io.cvmmanager.config.HostFacts;
@@ -18,6 +20,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,17 +61,32 @@ public final class Main {
       checked.notes().forEach(n -> LOG.info("host: {}", n));
       LOG.info("cvm-manager {} instance {} starting; TEE {}, KVM {}, state in {}", Version.current(),
           config.instanceId(), checked.tee(), config.qemu().enableKvm() ? "on" : "off (TCG)", config.stateDir());
+      Optional<ClusterNode> cluster = Optional.empty();
+      if (config.cluster().enabled()) {
+        // The configuration was read with a plain Vert.x; the manager runs on a clustered one.
+        vertx.close().await();
+        config = config.withCluster(ClusterStart.named(config.cluster()));
+        cluster = Optional.of(ClusterStart.start(config, metrics).await());
+        vertx = cluster.get().vertx();
+      }
       Tracing tracing = Tracing.start(config);
-      Manager manager = Manager.start(vertx, config, checked.tee(), metrics, tracing).await();
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> shutdown(vertx, manager, tracing, config.shutdownTimeout()),
+      Manager manager = Manager.start(vertx, config, checked.tee(), metrics, tracing, cluster).await();
+      Vertx running = vertx;
+      Duration timeout = config.shutdownTimeout();
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> shutdown(running, manager, tracing, timeout),
           "cvm-manager-shutdown"));
-    } catch (InvalidConfigException e) {
-      e.problems().forEach(p -> System.err.println("cvm-manager: invalid configuration: " + p));
-      vertx.close();
-      System.exit(EXIT_CONFIG);
     } catch (Exception e) {
-      LOG.error("start-up failed: {}", e.toString());
+      Throwable cause = e;
+      while (!(cause instanceof InvalidConfigException) && cause.getCause() != null) {
+        cause = cause.getCause();
+      }
+      cause = cause instanceof InvalidConfigException ? cause : e;
       vertx.close();
+      if (cause instanceof InvalidConfigException invalid) {
+        invalid.problems().forEach(p -> System.err.println("cvm-manager: invalid configuration: " + p));
+        System.exit(EXIT_CONFIG);
+      }
+      LOG.error("start-up failed: {}", cause.toString());
       System.exit(EXIT_START_FAILED);
     }
   }

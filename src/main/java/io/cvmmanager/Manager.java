@@ -2,6 +2,11 @@ package io.cvmmanager;
 
 import io.cvmmanager.api.GrpcApiVerticle;
 import io.cvmmanager.attestation.AttestationVerticle;
+import io.cvmmanager.bus.Bus;
+import io.cvmmanager.cluster.AgentRelayVerticle;
+import io.cvmmanager.cluster.ClusterFleet;
+import io.cvmmanager.cluster.ClusterNode;
+import io.cvmmanager.cluster.ClusterVerticle;
 import io.cvmmanager.config.ManagerConfig;
 import io.cvmmanager.disk.DiskVerticle;
 import io.cvmmanager.events.EventHistoryVerticle;
@@ -17,8 +22,10 @@ import io.vertx.core.Deployable;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
@@ -36,17 +43,33 @@ public final class Manager {
 
   public static Future<Manager> start(Vertx vertx, ManagerConfig config, Tee tee, ManagerMetrics metrics,
       Tracing tracing) {
+    return start(vertx, config, tee, metrics, tracing, Optional.empty());
+  }
+
+  /**
+   * @param cluster this node of the cluster in clustered mode: its part (after the launcher has adopted the VMs, so
+   *     that its table is whole when published) and its agent relays come before the API, which then places and
+   *     routes calls across the cluster
+   */
+  public static Future<Manager> start(Vertx vertx, ManagerConfig config, Tee tee, ManagerMetrics metrics,
+      Tracing tracing, Optional<ClusterNode> cluster) {
     Manager manager = new Manager(vertx);
-    List<Supplier<Deployable>> order = List.<Supplier<Deployable>>of(
+    List<Supplier<Deployable>> order = new ArrayList<>(List.<Supplier<Deployable>>of(
         () -> new EventHistoryVerticle(),
         () -> new PortPoolVerticle(config.qemu().net().hostFwdRange()),
         () -> new DiskVerticle(config.stateDir(), config.qemu()),
         () -> new MonitorVerticle(config.observation()),
         () -> new InventoryVerticle(config),
         () -> new VmLauncherVerticle(config, tee, metrics, tracing),
-        () -> new AttestationVerticle(config),
-        () -> new GrpcApiVerticle(config, metrics, tracing),
-        () -> new HttpApiVerticle(config, metrics));
+        () -> new AttestationVerticle(config)));
+    cluster.ifPresent(node -> {
+      order.add(() -> new ClusterVerticle(node, tee));
+      order.add(() -> new AgentRelayVerticle(node));
+    });
+    order.add(() -> cluster.isPresent()
+        ? new GrpcApiVerticle(config, metrics, tracing, v -> new ClusterFleet(cluster.get(), Bus.of(v), tee))
+        : new GrpcApiVerticle(config, metrics, tracing));
+    order.add(() -> new HttpApiVerticle(config, metrics));
     Future<Void> chain = Future.succeededFuture();
     for (Supplier<Deployable> verticle : order) {
       chain = chain.compose(v -> vertx.deployVerticle(verticle.get()).map(id -> {

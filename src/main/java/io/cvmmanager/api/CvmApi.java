@@ -69,10 +69,12 @@ final class CvmApi {
   private final ManagerConfig config;
   private final DeliveryOptions delivery;
   private final ManagerApi upstream;
+  private final Fleet fleet;
 
-  CvmApi(Vertx vertx, ManagerConfig config, ManagerApi upstream) {
+  CvmApi(Vertx vertx, ManagerConfig config, ManagerApi upstream, Fleet fleet) {
     this.vertx = vertx;
     this.bus = Bus.of(vertx);
+    this.fleet = fleet;
     this.config = config;
     this.upstream = upstream;
     this.delivery = new DeliveryOptions().setSendTimeout(config.grpcTimeout().toMillis());
@@ -101,12 +103,16 @@ final class CvmApi {
   }
 
   Future<ListVmsResponse> listVms(ListVmsRequest request) {
-    return list().map(views -> ListVmsResponse.newBuilder().addAllVms(views.stream().map(CvmApi::toProto).toList())
-        .build());
+    return fleet.list(delivery).map(vms -> ListVmsResponse.newBuilder().addAllVms(vms.stream().map(CvmApi::toProto)
+        .toList()).build()).recover(e -> Future.failedFuture(GrpcErrors.toStatus("ListVms", e)));
   }
 
   Future<Vm> getVm(GetVmRequest request) {
-    return view("GetVm", request.getId()).map(CvmApi::toProto);
+    if (request.getId().isEmpty()) {
+      return Future.failedFuture(new StatusException(GrpcStatus.INVALID_ARGUMENT, "GetVm: empty VM id"));
+    }
+    return fleet.get(request.getId(), delivery).map(CvmApi::toProto)
+        .recover(e -> Future.failedFuture(GrpcErrors.toStatus("GetVm", e)));
   }
 
   Future<Host> getHost() {
@@ -239,6 +245,13 @@ final class CvmApi {
     }
     return bus.request(Addresses.VM_GET, new VmId(id), delivery)
         .recover(e -> Future.failedFuture(GrpcErrors.toStatus(rpc, e)));
+  }
+
+  /** A VM with where it is: its owner node, and UNREACHABLE while that node is lost. */
+  static Vm toProto(Fleet.Listed listed) {
+    Vm.Builder vm = toProto(listed.view()).toBuilder().setNode(listed.node()).setHost(listed.host())
+        .setRelayPort(listed.relayPort());
+    return listed.reachable() ? vm.build() : vm.setState(VmState.UNREACHABLE).build();
   }
 
   static Vm toProto(VmView view) {

@@ -9,6 +9,7 @@ import io.cvmmanager.metrics.ManagerMetrics;
 import io.cvmmanager.tracing.Tracing;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.ClientAuth;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -18,6 +19,7 @@ import io.vertx.grpc.health.HealthService;
 import io.vertx.grpc.reflection.ReflectionService;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerOptions;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,10 +36,21 @@ public final class GrpcApiVerticle extends VerticleBase {
   private final ManagerConfig config;
   private final ManagerMetrics metrics;
   private final Tracing tracing;
+  private final Function<Vertx, Fleet> fleet;
   private HttpServer server;
   private GrpcCalls calls;
 
+  /** A single host's API: every call goes to this manager's own verticles. */
   public GrpcApiVerticle(ManagerConfig config, ManagerMetrics metrics, Tracing tracing) {
+    this(config, metrics, tracing, vertx -> Fleet.single(Bus.of(vertx)));
+  }
+
+  /**
+   * @param fleet the managers calls reach, made on this verticle's context: this one alone, or the cluster
+   */
+  public GrpcApiVerticle(ManagerConfig config, ManagerMetrics metrics, Tracing tracing,
+      Function<Vertx, Fleet> fleet) {
+    this.fleet = fleet;
     this.config = config;
     this.metrics = metrics;
     this.tracing = tracing;
@@ -47,10 +60,11 @@ public final class GrpcApiVerticle extends VerticleBase {
   public Future<?> start() {
     GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(MAX_MESSAGE_BYTES));
     calls = new GrpcCalls(vertx, config.grpcTimeout());
-    ManagerApi manager = new ManagerApi(Bus.of(vertx), config, metrics, tracing);
+    Fleet fleet = this.fleet.apply(vertx);
+    ManagerApi manager = new ManagerApi(fleet, config, metrics, tracing);
     grpc.addService(GrpcCalls.service(ManagerServiceGrpcService.SERVICE_NAME,
         ManagerServiceGrpcService.SERVICE_DESCRIPTOR, server -> manager.bind(calls, server)));
-    CvmApi cvm = new CvmApi(vertx, config, manager);
+    CvmApi cvm = new CvmApi(vertx, config, manager, fleet);
     grpc.addService(GrpcCalls.service(CvmServiceGrpcService.SERVICE_NAME, CvmServiceGrpcService.SERVICE_DESCRIPTOR,
         server -> cvm.bind(calls, server)));
     // NOT_SERVING while draining, so that a load balancer stops sending calls here.

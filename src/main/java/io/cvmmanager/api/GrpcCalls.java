@@ -2,6 +2,7 @@ package io.cvmmanager.api;
 
 import com.google.protobuf.Descriptors.ServiceDescriptor;
 import com.google.protobuf.Message;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -18,7 +19,6 @@ import io.vertx.grpc.server.GrpcServerResponse;
 import io.vertx.grpc.server.Service;
 import io.vertx.grpc.server.StatusException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -208,10 +208,19 @@ final class GrpcCalls {
   /** What a unary method may ask of its call: an undo for when its reply does not reach the client. */
   static final class Call {
     private Supplier<Future<Void>> undo = Future::succeededFuture;
+    private Supplier<Future<Void>> confirm = Future::succeededFuture;
 
     /** {@code undo} runs once if no successful reply of this call is delivered, whatever the reason. */
     void undoUnlessDelivered(Supplier<Future<Void>> undo) {
       this.undo = undo;
+    }
+
+    /**
+     * {@code confirm} runs once the method succeeded, just before its reply is written; if it fails, the client is
+     * answered its failure instead and the undo runs (a create that its owner settled as failed meanwhile).
+     */
+    void confirmBeforeDelivery(Supplier<Future<Void>> confirm) {
+      this.confirm = confirm;
     }
   }
 
@@ -259,16 +268,34 @@ final class GrpcCalls {
         if (deadlineTimer >= 0) {
           vertx.cancelTimer(deadlineTimer);
         }
-        if (closed) {
-          undo();
-        } else if (ar.failed()) {
-          closed = true;
-          answer(response, GrpcErrors.toStatus(method, ar.cause()));
-          undo();
-        } else {
-          deliver(ar.result());
-        }
+        afterStep(ar, () -> confirmThenDeliver(ar.result()));
       });
+    }
+
+    private void confirmThenDeliver(Resp reply) {
+      Future<Void> confirmed;
+      try {
+        confirmed = call.confirm.get();
+      } catch (RuntimeException e) {
+        confirmed = Future.failedFuture(e);
+      }
+      confirmed.onComplete(ar -> afterStep(ar, () -> deliver(reply)));
+    }
+
+    /**
+     * After the method, or its confirmation: {@code next} if it succeeded and the client can still get the reply;
+     * else the client is answered the failure (if it still takes one) and the undo runs.
+     */
+    private void afterStep(AsyncResult<?> step, Runnable next) {
+      if (closed) {
+        undo();
+      } else if (step.failed()) {
+        closed = true;
+        answer(response, GrpcErrors.toStatus(method, step.cause()));
+        undo();
+      } else {
+        next.run();
+      }
     }
 
     private void deliver(Resp reply) {

@@ -12,9 +12,7 @@ import io.cvmmanager.api.manager.ManagerServiceGrpcService;
 import io.cvmmanager.api.manager.RemoveReq;
 import io.cvmmanager.bus.Address;
 import io.cvmmanager.bus.Addresses;
-import io.cvmmanager.bus.Bus;
 import io.cvmmanager.bus.BusMessage;
-import io.cvmmanager.bus.Messages.AbandonCreate;
 import io.cvmmanager.bus.Messages.CreateVm;
 import io.cvmmanager.bus.Messages.VmId;
 import io.cvmmanager.config.ManagerConfig;
@@ -46,14 +44,14 @@ final class ManagerApi {
   static final String SERVICE = "manager.ManagerService";
   static final String VM_ID = "cvm.vm.id";
 
-  private final Bus bus;
+  private final Fleet fleet;
   private final ManagerConfig config;
   private final ManagerMetrics metrics;
   private final Tracing tracing;
   private final DeliveryOptions delivery;
 
-  ManagerApi(Bus bus, ManagerConfig config, ManagerMetrics metrics, Tracing tracing) {
-    this.bus = bus;
+  ManagerApi(Fleet fleet, ManagerConfig config, ManagerMetrics metrics, Tracing tracing) {
+    this.fleet = fleet;
     this.config = config;
     this.metrics = metrics;
     this.tracing = tracing;
@@ -83,10 +81,11 @@ final class ManagerApi {
         req.getAaKbsParams(), size);
     // Names this create to the launcher, so that it can be abandoned before its id is known.
     String callId = UUID.randomUUID().toString();
-    call.undoUnlessDelivered(() -> bus.request(Addresses.VM_CREATE_ABANDON, new AbandonCreate(callId),
-        new DeliveryOptions(delivery)).<Void>mapEmpty().otherwiseEmpty());
-    return observed("CreateVm", span -> request("CreateVm", Addresses.VM_CREATE, new CreateVm(request, callId),
-        span)
+    call.undoUnlessDelivered(() -> fleet.abandon(callId, new DeliveryOptions(delivery)).otherwiseEmpty());
+    call.confirmBeforeDelivery(() -> fleet.confirm(callId));
+    return observed("CreateVm", span -> fleet.create(new CreateVm(request, callId),
+            Tracing.inject(span.getSpanContext(), new DeliveryOptions(delivery)))
+        .recover(error -> Future.failedFuture(GrpcErrors.toStatus("CreateVm", error)))
         .map(created -> {
           span.setAttribute(VM_ID, created.id());
           return CreateRes.newBuilder()
@@ -98,7 +97,7 @@ final class ManagerApi {
 
   Future<Empty> removeVm(RemoveReq req) {
     return observed("RemoveVm", span -> requireId("RemoveVm", req.getCvmId(), span)
-        .compose(id -> request("RemoveVm", Addresses.VM_REMOVE, new VmId(id), span))
+        .compose(id -> request("RemoveVm", id, Addresses.VM_REMOVE, new VmId(id), span))
         .map(reply -> Empty.getDefaultInstance()));
   }
 
@@ -108,7 +107,7 @@ final class ManagerApi {
    */
   Future<CVMInfoRes> cVMInfo(CVMInfoReq req) {
     return observed("CVMInfo", span -> requireId("CVMInfo", req.getId(), span)
-        .compose(id -> request("CVMInfo", Addresses.VM_GET, new VmId(id), span))
+        .compose(id -> request("CVMInfo", id, Addresses.VM_GET, new VmId(id), span))
         .compose(vm -> vm.asUpstreamSeesIt().recover(e -> Future.failedFuture(GrpcErrors.toStatus("CVMInfo", e))))
         .map(vm -> CVMInfoRes.newBuilder()
             .setId(vm.id())
@@ -122,7 +121,7 @@ final class ManagerApi {
 
   Future<AttestationPolicyRes> attestationPolicy(AttestationPolicyReq req) {
     return observed("AttestationPolicy", span -> requireId("AttestationPolicy", req.getId(), span)
-        .compose(id -> request("AttestationPolicy", Addresses.ATTESTATION_POLICY, new VmId(id), span))
+        .compose(id -> request("AttestationPolicy", id, Addresses.ATTESTATION_POLICY, new VmId(id), span))
         .map(reply -> AttestationPolicyRes.newBuilder()
             .setId(reply.id())
             .setInfo(ByteString.copyFrom(reply.policy()))
@@ -154,9 +153,10 @@ final class ManagerApi {
         }));
   }
 
-  private <Q extends BusMessage, R extends BusMessage> Future<R> request(String rpc, Address<Q, R> address, Q body,
-      Span span) {
-    return bus.request(address, body, Tracing.inject(span.getSpanContext(), new DeliveryOptions(delivery)))
+  /** {@code body} to the owner of VM {@code id} (this manager, or in clustered mode the node that has it). */
+  private <Q extends BusMessage, R extends BusMessage> Future<R> request(String rpc, String id, Address<Q, R> address,
+      Q body, Span span) {
+    return fleet.toOwner(id, address, body, Tracing.inject(span.getSpanContext(), new DeliveryOptions(delivery)))
         .recover(error -> Future.failedFuture(GrpcErrors.toStatus(rpc, error)));
   }
 }

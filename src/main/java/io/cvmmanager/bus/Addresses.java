@@ -11,12 +11,15 @@ import io.cvmmanager.bus.Messages.Policy;
 import io.cvmmanager.bus.Messages.Port;
 import io.cvmmanager.bus.Messages.QmpQuery;
 import io.cvmmanager.bus.Messages.QmpResult;
+import io.cvmmanager.bus.Messages.RelayOpen;
+import io.cvmmanager.bus.Messages.Relays;
 import io.cvmmanager.bus.Messages.ReservePort;
 import io.cvmmanager.bus.Messages.VmCreated;
 import io.cvmmanager.bus.Messages.VmId;
 import io.cvmmanager.bus.Messages.VmList;
 import io.cvmmanager.bus.Messages.VmObserved;
 import io.cvmmanager.bus.Messages.WatchVm;
+import io.cvmmanager.cluster.NodeList;
 import io.cvmmanager.resources.HostInventory;
 import io.cvmmanager.resources.HostView;
 import io.cvmmanager.vm.VmEvent;
@@ -120,12 +123,35 @@ public final class Addresses {
   public static final Address<Nothing, HostView> HOST_GET = Address.request("cvm.launcher.host", Nothing.class,
       Nothing::fromJson, HostView.class, HostView::fromJson);
 
+  /**
+   * Clustered mode: open a relay from a port of this node's HOST_FWD_RANGE to a VM's agent port on its owner node;
+   * the reply is the port here. Owner: the agent relays.
+   */
+  public static final Address<RelayOpen, Port> RELAY_OPEN = Address.request("cvm.cluster.relay-open",
+      RelayOpen.class, RelayOpen::fromJson, Port.class, Port::fromJson);
+  /** Close a VM's relay, if it has one here, and give its port back. */
+  public static final Address<VmId, Nothing> RELAY_CLOSE = Address.request("cvm.cluster.relay-close", VmId.class,
+      VmId::fromJson, Nothing.class, Nothing::fromJson);
+  /** This node's open relays. */
+  public static final Address<Nothing, Relays> RELAY_LIST = Address.request("cvm.cluster.relays", Nothing.class,
+      Nothing::fromJson, Relays.class, Relays::fromJson);
+  /**
+   * Clustered mode: answered by each node once it serves (after its adoption and settling), at
+   * {@code NODE_PING.at("node.<name>")}, over the event bus's mutual TLS: what tells the others it is trusted.
+   */
+  public static final Address<Nothing, Nothing> NODE_PING = Address.request("cvm.cluster.ping", Nothing.class,
+      Nothing::fromJson, Nothing.class, Nothing::fromJson);
+
+  /** Clustered mode: the nodes as this one sees them (records, membership, trust, flags). Owner: the cluster verticle. */
+  public static final Address<Nothing, NodeList> CLUSTER_NODES = Address.request("cvm.cluster.nodes", Nothing.class,
+      Nothing::fromJson, NodeList.class, NodeList::fromJson);
+
   /** All of them, for codec registration and the README's table. */
   public static final List<Address<?, ?>> ALL = List.of(VM_CREATE, VM_CREATE_ABANDON, VM_REMOVE, VM_LIST, VM_GET,
       VM_QMP_QUERY, VM_OBSERVED, VM_USAGE, MONITOR_WATCH, MONITOR_UNWATCH, EVENTS, VM_LOGS, EVENT_HISTORY, PORT_RESERVE,
       PORT_RELEASE, FILES_PREPARE, FILES_RELEASE, FILES_DISK_NEED,
       ATTESTATION_POLICY, ATTESTATION_MEASURE, HOST_INVENTORY,
-      HOST_INVENTORY_GET, HOST_GET);
+      HOST_INVENTORY_GET, HOST_GET, RELAY_OPEN, RELAY_CLOSE, RELAY_LIST, NODE_PING, CLUSTER_NODES);
 
   private Addresses() {}
 }

@@ -1,11 +1,14 @@
 package io.cvmmanager.bus;
 
+import io.cvmmanager.vm.CreateOrigin;
 import io.cvmmanager.vm.VmCreateRequest;
 import io.cvmmanager.vm.VmEvent;
 import io.cvmmanager.vm.VmView;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 
 /**
  * The small messages of the event bus, each with its JSON form. The larger ones are domain records of their own
@@ -45,14 +48,23 @@ public final class Messages {
    * A CreateVm: the request, and the API's name for the call ({@code callId}), by which the call is abandoned
    * before its id is known: the request's JSON plus {@code "callId"}.
    */
-  public record CreateVm(VmCreateRequest request, String callId) implements BusMessage {
+  public record CreateVm(VmCreateRequest request, String callId, Optional<CreateOrigin> origin)
+      implements BusMessage {
+    /** A create taken by this node's own API. */
+    public CreateVm(VmCreateRequest request, String callId) {
+      this(request, callId, Optional.empty());
+    }
+
     @Override
     public JsonObject toJson() {
-      return request.toJson().put("callId", callId);
+      JsonObject json = request.toJson().put("callId", callId);
+      origin.ifPresent(o -> json.put("origin", o.toJson()));
+      return json;
     }
 
     public static CreateVm fromJson(JsonObject json) {
-      return new CreateVm(VmCreateRequest.fromJson(json), json.getString("callId", ""));
+      return new CreateVm(VmCreateRequest.fromJson(json), json.getString("callId", ""),
+          Optional.ofNullable(json.getJsonObject("origin")).map(CreateOrigin::fromJson));
     }
   }
 
@@ -203,6 +215,39 @@ public final class Messages {
 
     public static Port fromJson(JsonObject json) {
       return new Port(json.getInteger("port", 0));
+    }
+  }
+
+  /** Relay the agent port of VM {@code id}, forwarded at {@code host:port} on its owner node: {@code {"id", "host", "port"}}. */
+  public record RelayOpen(String id, String host, int port) implements BusMessage {
+    @Override
+    public JsonObject toJson() {
+      return new JsonObject().put("id", id).put("host", host).put("port", port);
+    }
+
+    public static RelayOpen fromJson(JsonObject json) {
+      return new RelayOpen(json.getString("id"), json.getString("host"), json.getInteger("port", 0));
+    }
+  }
+
+  /** This node's open agent relays: VM id → the port here: {@code {"relays": {id: port}}}. */
+  public record Relays(Map<String, Integer> ports) implements BusMessage {
+    public Relays {
+      ports = Map.copyOf(ports);
+    }
+
+    @Override
+    public JsonObject toJson() {
+      JsonObject json = new JsonObject();
+      ports.forEach(json::put);
+      return new JsonObject().put("relays", json);
+    }
+
+    public static Relays fromJson(JsonObject json) {
+      Map<String, Integer> ports = new java.util.HashMap<>();
+      json.getJsonObject("relays", new JsonObject()).forEach(e -> ports.put(e.getKey(), ((Number) e.getValue())
+          .intValue()));
+      return new Relays(ports);
     }
   }
 

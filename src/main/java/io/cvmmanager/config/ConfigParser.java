@@ -2,6 +2,7 @@ package io.cvmmanager.config;
 
 import static io.cvmmanager.config.ConfigVariable.*;
 
+import io.cvmmanager.error.ClientText;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -94,6 +95,7 @@ public final class ConfigParser {
 
     QemuConfig qemu = qemu();
     ManagerConfig.Tracing tracing = new ManagerConfig.Tracing(in.url(COCOS_JAEGER_URL), in.ratio(COCOS_JAEGER_TRACE_RATIO));
+    ClusterConfig cluster = cluster();
 
     if (!in.problems().isEmpty()) {
       throw new InvalidConfigException(in.problems());
@@ -101,7 +103,7 @@ public final class ConfigParser {
     return new ManagerConfig(instanceId, grpc, grpcTimeout, grpcTls, http, httpTls, logLevel, logFormat, observation,
         maxVms,
         in.str(MANAGER_EOS_VERSION), stateDir, in.bool(MANAGER_STOP_VMS_ON_EXIT),
-        in.positiveDuration(MANAGER_SHUTDOWN_TIMEOUT), hostRoot, resources, attestation, qemu, tracing,
+        in.positiveDuration(MANAGER_SHUTDOWN_TIMEOUT), hostRoot, resources, attestation, qemu, tracing, cluster,
         List.copyOf(warnings));
   }
 
@@ -323,6 +325,84 @@ public final class ConfigParser {
         yield ManagerConfig.LogFormat.JSON;
       }
     };
+  }
+
+  /** Read only when MANAGER_CLUSTER_ENABLED, so that a single host is not refused for a cluster setting. */
+  private ClusterConfig cluster() {
+    if (!in.bool(MANAGER_CLUSTER_ENABLED)) {
+      return ClusterConfig.off();
+    }
+    String nodeName = in.str(MANAGER_NODE_NAME);
+    if (!nodeName.isEmpty() && !ClusterConfig.isNodeName(nodeName)) {
+      in.problem(MANAGER_NODE_NAME, "\"" + ClientText.quote(nodeName) + "\" is not a node name (1-63 letters, digits,"
+          + " . _ -, starting with a letter or digit)");
+    }
+    String host = in.str(MANAGER_CLUSTER_HOST);
+    if (host.isEmpty()) {
+      in.problem(MANAGER_CLUSTER_HOST, "required in clustered mode: the private address this node binds and"
+          + " announces");
+    } else {
+      in.host(MANAGER_CLUSTER_HOST);
+    }
+    int port = in.port(MANAGER_CLUSTER_PORT);
+    int busPort = in.port(MANAGER_CLUSTER_BUS_PORT);
+    if (port == busPort) {
+      in.problem(MANAGER_CLUSTER_BUS_PORT, "same port as MANAGER_CLUSTER_PORT (" + port + ")");
+    }
+    List<String> members = new ArrayList<>();
+    for (String member : in.str(MANAGER_CLUSTER_MEMBERS).split(",")) {
+      String trimmed = member.trim();
+      if (trimmed.isEmpty()) {
+        continue;
+      }
+      int colon = trimmed.lastIndexOf(':');
+      boolean valid = colon > 0 && trimmed.substring(colon + 1).matches("\\d{1,5}")
+          && Integer.parseInt(trimmed.substring(colon + 1)) >= 1 && Integer.parseInt(trimmed.substring(colon + 1)) <= 65535
+          && trimmed.substring(0, colon).matches("[A-Za-z0-9.:\\[\\]_-]+");
+      if (!valid) {
+        in.problem(MANAGER_CLUSTER_MEMBERS, "\"" + ClientText.quote(trimmed) + "\" is not host:port");
+      } else {
+        members.add(trimmed);
+      }
+    }
+    ClusterConfig.PlacementPolicy placement = switch (in.str(MANAGER_CLUSTER_PLACEMENT).toLowerCase(Locale.ROOT)) {
+      case "local-first" -> ClusterConfig.PlacementPolicy.LOCAL_FIRST;
+      case "spread" -> ClusterConfig.PlacementPolicy.SPREAD;
+      case "pack" -> ClusterConfig.PlacementPolicy.PACK;
+      default -> {
+        in.problem(MANAGER_CLUSTER_PLACEMENT, "\"" + ClientText.quote(in.str(MANAGER_CLUSTER_PLACEMENT))
+            + "\" is not local-first, spread or pack");
+        yield ClusterConfig.PlacementPolicy.LOCAL_FIRST;
+      }
+    };
+    Optional<String> cert = in.optional(MANAGER_CLUSTER_TLS_CERT);
+    Optional<String> key = in.optional(MANAGER_CLUSTER_TLS_KEY);
+    Optional<String> ca = in.optional(MANAGER_CLUSTER_TLS_CA);
+    boolean insecure = in.bool(MANAGER_CLUSTER_INSECURE);
+    Optional<ClusterConfig.BusTls> tls = Optional.empty();
+    if (cert.isPresent() && key.isPresent() && ca.isPresent()) {
+      tls = Optional.of(new ClusterConfig.BusTls(cert.get(), key.get(), ca.get()));
+    } else if (cert.isPresent() || key.isPresent() || ca.isPresent()) {
+      in.problem(cert.isEmpty() ? MANAGER_CLUSTER_TLS_CERT : key.isEmpty() ? MANAGER_CLUSTER_TLS_KEY
+          : MANAGER_CLUSTER_TLS_CA, "missing: the event bus's mutual TLS needs a certificate, its key and the CA");
+    } else if (!insecure) {
+      in.problem(MANAGER_CLUSTER_TLS_CERT, "clustered mode needs the event bus's mutual TLS"
+          + " (MANAGER_CLUSTER_TLS_CERT, _KEY, _CA): CreateVm requests carry keys and secrets between nodes;"
+          + " MANAGER_CLUSTER_INSECURE=true runs without it");
+    } else {
+      warnings.add("MANAGER_CLUSTER_INSECURE=true: the event bus is not encrypted or authenticated; CreateVm secrets"
+          + " cross the network in clear and any host that reaches MANAGER_CLUSTER_BUS_PORT can act as a node");
+    }
+    Duration heartbeat = in.positiveDuration(MANAGER_CLUSTER_HEARTBEAT);
+    Duration memberTimeout = in.positiveDuration(MANAGER_CLUSTER_MEMBER_TIMEOUT);
+    if (heartbeat.toSeconds() < 1) {
+      in.problem(MANAGER_CLUSTER_HEARTBEAT, "under 1s (Hazelcast counts whole seconds)");
+    } else if (memberTimeout.compareTo(heartbeat.multipliedBy(2)) < 0) {
+      in.problem(MANAGER_CLUSTER_MEMBER_TIMEOUT, "under twice MANAGER_CLUSTER_HEARTBEAT ("
+          + heartbeat.toSeconds() + "s)");
+    }
+    return new ClusterConfig(true, in.name(MANAGER_CLUSTER_NAME), nodeName, host, port, busPort, members,
+        placement, tls, insecure, in.bool(MANAGER_CLUSTER_RELAY_PORTS), heartbeat, memberTimeout);
   }
 
   private ManagerConfig.Numa numa() {

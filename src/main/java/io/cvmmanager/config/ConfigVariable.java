@@ -157,6 +157,32 @@ public enum ConfigVariable {
   MANAGER_QEMU_STOP_GRACE("10s"),
   MANAGER_QEMU_QMP_TIMEOUT("30s"),
 
+  // Clustered mode (ours; off by default: a single host runs as if it did not exist)
+  /** Ours: join a cluster of managers over Hazelcast; every other MANAGER_CLUSTER_* is read only when true. */
+  MANAGER_CLUSTER_ENABLED("false"),
+  MANAGER_CLUSTER_NAME("cvm-manager"),
+  /** Ours: this node's name in the cluster; empty means the host name. A name already in the cluster: exit 2. */
+  MANAGER_NODE_NAME(""),
+  /** Ours: the address this node binds and announces for Hazelcast, the event bus and agent relays. */
+  MANAGER_CLUSTER_HOST(""),
+  MANAGER_CLUSTER_PORT("5701"),
+  MANAGER_CLUSTER_BUS_PORT("5702"),
+  /** Ours: the members to join, host:port (Hazelcast's port), comma-separated: TCP-IP join. */
+  MANAGER_CLUSTER_MEMBERS(""),
+  /** Ours: where a CreateVm goes: local-first, spread (most free memory) or pack (fullest that fits). */
+  MANAGER_CLUSTER_PLACEMENT("local-first"),
+  /** Ours: the event bus's mutual TLS (PEM): this node's certificate and key, and the CA every node's is from. */
+  MANAGER_CLUSTER_TLS_CERT(""),
+  MANAGER_CLUSTER_TLS_KEY(""),
+  MANAGER_CLUSTER_TLS_CA(""),
+  /** Ours: run clustered without event-bus TLS (CreateVm's secrets then cross the network in clear). */
+  MANAGER_CLUSTER_INSECURE("false"),
+  /** Ours: relay the agent port of a VM placed elsewhere from this node's HOST_FWD_RANGE. */
+  MANAGER_CLUSTER_RELAY_PORTS("true"),
+  /** Ours: Hazelcast's heartbeat interval, and the silence after which a member is taken as lost. */
+  MANAGER_CLUSTER_HEARTBEAT("1s"),
+  MANAGER_CLUSTER_MEMBER_TIMEOUT("10s"),
+
   // Observability
   COCOS_JAEGER_URL("http://localhost:4318"),
   COCOS_JAEGER_TRACE_RATIO("1.0");

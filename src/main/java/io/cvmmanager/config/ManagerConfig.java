@@ -26,6 +26,7 @@ public record ManagerConfig(
     Attestation attestation,
     QemuConfig qemu,
     Tracing tracing,
+    ClusterConfig cluster,
     List<String> warnings) {
 
   public record Endpoint(String host, int port) {}
@@ -66,9 +67,15 @@ public record ManagerConfig(
   /** MANAGER_NUMA: {@code auto} places each VM on NUMA nodes when the host has several; {@code off} never. */
   public enum Numa { AUTO, OFF }
 
+  public ManagerConfig withCluster(ClusterConfig newCluster) {
+    return new ManagerConfig(instanceId, grpc, grpcTimeout, grpcTls, http, httpTls, logLevel, logFormat, observation,
+        maxVms, eosVersion, stateDir, stopVmsOnExit, shutdownTimeout, hostRoot, resources, attestation, qemu, tracing,
+        newCluster, warnings);
+  }
+
   public ManagerConfig withQemu(QemuConfig newQemu) {
     return new ManagerConfig(instanceId, grpc, grpcTimeout, grpcTls, http, httpTls, logLevel, logFormat, observation,
         maxVms, eosVersion,
-        stateDir, stopVmsOnExit, shutdownTimeout, hostRoot, resources, attestation, newQemu, tracing, warnings);
+        stateDir, stopVmsOnExit, shutdownTimeout, hostRoot, resources, attestation, newQemu, tracing, cluster, warnings);
   }
 }

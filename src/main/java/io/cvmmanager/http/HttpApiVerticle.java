@@ -5,6 +5,7 @@ import io.cvmmanager.api.GrpcApiVerticle;
 import io.cvmmanager.bus.Addresses;
 import io.cvmmanager.bus.Bus;
 import io.cvmmanager.bus.Messages.Nothing;
+import io.cvmmanager.cluster.NodeList;
 import io.cvmmanager.config.ManagerConfig;
 import io.cvmmanager.metrics.ManagerMetrics;
 import io.cvmmanager.resources.HostView;
@@ -87,13 +88,21 @@ public final class HttpApiVerticle extends VerticleBase {
     JsonObject body = new JsonObject().put("version", Version.current()).put("instanceId", config.instanceId());
     Future<Map<String, Integer>> counts = vmCounts();
     Future<HostView> host = hostView();
-    Future.all(counts, host).onComplete(ar -> {
+    // Clustered: the nodes as this one sees them; a cluster that does not answer does not make this node unhealthy.
+    Future<JsonObject> cluster = config.cluster().enabled()
+        ? bus.request(Addresses.CLUSTER_NODES, Nothing.INSTANCE, LAUNCHER_TIMEOUT).map(NodeList::toJson)
+            .otherwise(e -> new JsonObject().put("error", e.getMessage()))
+        : Future.succeededFuture(null);
+    Future.all(counts, host, cluster).onComplete(ar -> {
       int status;
       if (ar.succeeded()) {
         status = 200;
         JsonObject vms = new JsonObject();
         counts.result().forEach(vms::put);
         body.put("status", "ok").put("vms", vms).put("host", host.result().toJson());
+        if (cluster.result() != null) {
+          body.put("cluster", cluster.result());
+        }
         if (lastUnsaved > 0) {
           // Still 200: the VMs run and calls are served; a restart would not bring the disk space back.
           body.put("status", "degraded").put("reason", "state.json of " + lastUnsaved

@@ -109,6 +109,7 @@ final class CreateSaga {
       NewVm admitted = NewVm.admit(id, message.request(), config, tee, table.size(), diskBytes);
       admitted.vm().claim = accounts.admit(id, admitted.demand());
       admitted.vm().callId = message.callId();
+      admitted.vm().origin = message.origin();
       table.add(admitted.vm());
       return Future.succeededFuture(admitted);
     } catch (ManagerException e) {

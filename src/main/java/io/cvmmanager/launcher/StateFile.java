@@ -21,7 +21,7 @@ import java.nio.file.attribute.PosixFilePermissions;
  * VMs' writes run at once; the launcher chains each VM's writes so they land in order. A full disk fails the write
  * with RESOURCE_EXHAUSTED naming the state dir.
  */
-final class StateFile {
+public final class StateFile {
   private StateFile() {}
 
   static Future<Void> write(Vertx vertx, VmPaths paths, VmRecord record) {
@@ -41,7 +41,7 @@ final class StateFile {
     }, false);
   }
 
-  static void writeAtomically(Path target, byte[] bytes) throws IOException {
+  public static void writeAtomically(Path target, byte[] bytes) throws IOException {
     Path temp = target.resolveSibling(target.getFileName() + ".tmp");
     try (FileChannel channel = FileChannel.open(temp, java.util.Set.of(StandardOpenOption.CREATE,
         StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE),

@@ -4,6 +4,7 @@ import io.cvmmanager.process.RunningProcess;
 import io.cvmmanager.qemu.VmPaths;
 import io.cvmmanager.qmp.QmpClient;
 import io.cvmmanager.resources.Claim;
+import io.cvmmanager.vm.CreateOrigin;
 import io.cvmmanager.vm.LaunchConfig;
 import io.cvmmanager.vm.Tee;
 import io.cvmmanager.vm.VmState;
@@ -54,6 +55,8 @@ final class Vm {
   Optional<String> cancelled = Optional.empty();
   /** The API's name for the CreateVm call that made this VM, by which the call is abandoned; empty if adopted. */
   String callId = "";
+  /** The entry node and call that placed it here, when another node of the cluster did. */
+  Optional<CreateOrigin> origin = Optional.empty();
   /** Its last state.json write failed and is being retried; the record on disk is older than the VM. */
   boolean unsaved;
   /** The create saga, until it has succeeded or been undone. */
@@ -108,6 +111,7 @@ final class Vm {
     vm.hostData = record.hostData();
     vm.launchMeasurement = record.launchMeasurement();
     vm.claim = record.claim();
+    vm.origin = record.origin();
     vm.persistent = true;
     return vm;
   }
@@ -116,7 +120,7 @@ final class Vm {
   VmRecord record() {
     return new VmRecord(id, state, created, Instant.now(), tee, diskMode, paused, kernelCmdline, ttlDeadline, port,
         process == null ? 0 : process.pid(), pidStartTime, command, files(), launchConfig, hostData,
-        launchMeasurement, claim);
+        launchMeasurement, claim, origin);
   }
 
   /** The files made for this VM: those of every VM, the OVMF_VARS copy without a TEE, the disk in disk mode. */
@@ -164,6 +168,6 @@ final class Vm {
         diskMode ? "disk" : "kernel", tee, paused, agentReady, kernelCmdline, hostData,
         launchConfig.cpu(), launchMeasurement, claim == null ? Optional.empty() : claim.gpu(),
         claim == null ? 0 : claim.vcpus(), claim == null ? 0 : claim.memoryBytes(), usage,
-        claim == null ? "" : claim.placement().nodeList());
+        claim == null ? "" : claim.placement().nodeList(), origin);
   }
 }

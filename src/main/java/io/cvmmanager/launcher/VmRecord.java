@@ -2,6 +2,7 @@ package io.cvmmanager.launcher;
 
 import io.cvmmanager.resources.Claim;
 import io.cvmmanager.resources.Placement;
+import io.cvmmanager.vm.CreateOrigin;
 import io.cvmmanager.vm.LaunchConfig;
 import io.cvmmanager.vm.Tee;
 import io.cvmmanager.vm.VmState;
@@ -30,7 +31,7 @@ import java.util.Optional;
 public record VmRecord(String id, VmState state, Instant created, Instant updated, Tee tee, boolean diskMode,
     boolean paused, String kernelCmdline, Optional<Instant> ttlDeadline, int port, long pid, long pidStartTime,
     List<String> command, List<String> files, LaunchConfig config, Optional<String> hostData,
-    Optional<String> launchMeasurement, Claim claim) {
+    Optional<String> launchMeasurement, Claim claim, Optional<CreateOrigin> origin) {
   /**
    * Bumped when a field changes meaning; a file of another format is refused, not guessed at. 2 added
    * {@code resources}; a record of format 1 is still read, its claim taken from its recorded command line.
@@ -43,10 +44,19 @@ public record VmRecord(String id, VmState state, Instant created, Instant update
     files = List.copyOf(files);
   }
 
+  /** A VM created by this node's own API, or recovered from /proc. */
+  public VmRecord(String id, VmState state, Instant created, Instant updated, Tee tee, boolean diskMode,
+      boolean paused, String kernelCmdline, Optional<Instant> ttlDeadline, int port, long pid, long pidStartTime,
+      List<String> command, List<String> files, LaunchConfig config, Optional<String> hostData,
+      Optional<String> launchMeasurement, Claim claim) {
+    this(id, state, created, updated, tee, diskMode, paused, kernelCmdline, ttlDeadline, port, pid, pidStartTime,
+        command, files, config, hostData, launchMeasurement, claim, Optional.empty());
+  }
+
   /** The same VM, found running as {@code pid} (started at {@code startTime}) with this command line. */
   public VmRecord withProcess(long pid, long startTime, List<String> command) {
     return new VmRecord(id, state, created, updated, tee, diskMode, paused, kernelCmdline, ttlDeadline, port, pid,
-        startTime, command, files, config, hostData, launchMeasurement, claim);
+        startTime, command, files, config, hostData, launchMeasurement, claim, origin);
   }
 
   public JsonObject toJson() {
@@ -69,6 +79,7 @@ public record VmRecord(String id, VmState state, Instant created, Instant update
     ttlDeadline.ifPresent(d -> json.put("ttlDeadline", d.toString()));
     hostData.ifPresent(h -> json.put("hostData", h));
     launchMeasurement.ifPresent(m -> json.put("launchMeasurement", m));
+    origin.ifPresent(o -> json.put("origin", o.toJson()));
     JsonObject resources = new JsonObject().put("memoryBytes", claim.memoryBytes()).put("vcpus", claim.vcpus())
         .put("diskBytes", claim.diskBytes());
     claim.gpu().ifPresent(gpu -> resources.put("gpu", gpu));
@@ -115,7 +126,8 @@ public record VmRecord(String id, VmState state, Instant created, Instant update
           LaunchConfig.fromJson(json.getJsonObject("config", new JsonObject())),
           Optional.ofNullable(json.getString("hostData")),
           Optional.ofNullable(json.getString("launchMeasurement")),
-          claim);
+          claim,
+          Optional.ofNullable(json.getJsonObject("origin")).map(CreateOrigin::fromJson));
     } catch (ClassCastException | java.time.format.DateTimeParseException e) {
       throw new IllegalArgumentException("a field has the wrong type: " + e.getMessage());
     }

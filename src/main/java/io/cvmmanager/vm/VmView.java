@@ -25,7 +25,16 @@ import java.util.Optional;
 public record VmView(String id, VmState state, int port, int pid, Instant created, Optional<Instant> ttlDeadline,
     String bootMode, Tee tee, boolean paused, boolean agentReady, String kernelCmdline, Optional<String> hostData,
     String cpuModel, Optional<String> launchMeasurement, Optional<String> gpu, int vcpus, long memoryBytes,
-    Optional<VmUsage> usage, String numaNodes) implements BusMessage {
+    Optional<VmUsage> usage, String numaNodes, Optional<CreateOrigin> origin) implements BusMessage {
+
+  /** A VM created by this node's own API. */
+  public VmView(String id, VmState state, int port, int pid, Instant created, Optional<Instant> ttlDeadline,
+      String bootMode, Tee tee, boolean paused, boolean agentReady, String kernelCmdline, Optional<String> hostData,
+      String cpuModel, Optional<String> launchMeasurement, Optional<String> gpu, int vcpus, long memoryBytes,
+      Optional<VmUsage> usage, String numaNodes) {
+    this(id, state, port, pid, created, ttlDeadline, bootMode, tee, paused, agentReady, kernelCmdline, hostData,
+        cpuModel, launchMeasurement, gpu, vcpus, memoryBytes, usage, numaNodes, Optional.empty());
+  }
 
   /** The error for an id that names no VM (quoted short: it is the client's). */
   public static ManagerException notFound(String id) {
@@ -51,6 +60,7 @@ public record VmView(String id, VmState state, int port, int pid, Instant create
     launchMeasurement.ifPresent(m -> json.put("launchMeasurement", m));
     gpu.ifPresent(g -> json.put("gpu", g));
     usage.ifPresent(u -> json.put("usage", u.toJson()));
+    origin.ifPresent(o -> json.put("origin", o.toJson()));
     return json.put("vcpus", vcpus).put("memoryBytes", memoryBytes).put("numaNodes", numaNodes);
   }
 
@@ -62,6 +72,7 @@ public record VmView(String id, VmState state, int port, int pid, Instant create
         json.getString("kernelCmdline"), Optional.ofNullable(json.getString("hostData")),
         json.getString("cpuModel", ""), Optional.ofNullable(json.getString("launchMeasurement")),
         Optional.ofNullable(json.getString("gpu")), json.getInteger("vcpus", 0), json.getLong("memoryBytes", 0L),
-        Optional.ofNullable(json.getJsonObject("usage")).map(VmUsage::fromJson), json.getString("numaNodes", ""));
+        Optional.ofNullable(json.getJsonObject("usage")).map(VmUsage::fromJson), json.getString("numaNodes", ""),
+        Optional.ofNullable(json.getJsonObject("origin")).map(CreateOrigin::fromJson));
   }
 }

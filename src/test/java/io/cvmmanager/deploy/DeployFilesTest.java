@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.cvmmanager.config.ClusterConfig;
 import io.cvmmanager.config.ConfigParser;
 import io.cvmmanager.config.ConfigVariable;
 import java.io.IOException;
@@ -283,5 +284,21 @@ class DeployFilesTest {
       map.put(pairs[i], pairs[i + 1]);
     }
     return map;
+  }
+
+  /** deploy/cluster.env, the README's example node of a 3-node cluster, is a valid clustered configuration. */
+  @Test
+  void clusterExampleIsAValidClusteredConfiguration() throws Exception {
+    Map<String, String> values = new HashMap<>();
+    for (String line : Files.readAllLines(Path.of("deploy/cluster.env"))) {
+      if (!line.startsWith("#") && line.contains("=")) {
+        values.put(line.substring(0, line.indexOf('=')), line.substring(line.indexOf('=') + 1));
+      }
+    }
+    ClusterConfig cluster = ConfigParser.parse(values, Path.of("/root"), true).cluster();
+    assertTrue(cluster.enabled());
+    assertEquals("tee-a", cluster.nodeName());
+    assertEquals(3, cluster.members().size());
+    assertTrue(cluster.tls().isPresent() && !cluster.insecure());
   }
 }

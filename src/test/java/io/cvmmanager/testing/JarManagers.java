@@ -74,6 +74,11 @@ public final class JarManagers implements AutoCloseable {
     return managers;
   }
 
+  /** The output file of each manager started. */
+  public List<Path> outputs() {
+    return managers.stream().map(ManagerProcess::outputFile).toList();
+  }
+
   public Map<String, String> settings() {
     return settings;
   }

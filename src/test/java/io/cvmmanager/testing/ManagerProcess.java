@@ -86,6 +86,10 @@ public final class ManagerProcess implements AutoCloseable {
     return process.pid();
   }
 
+  public Path outputFile() {
+    return output;
+  }
+
   public String output() {
     try {
       return Files.readString(output, StandardCharsets.UTF_8);

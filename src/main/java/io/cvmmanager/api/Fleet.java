@@ -1,0 +1,90 @@
+package io.cvmmanager.api;
+
+import io.cvmmanager.bus.Address;
+import io.cvmmanager.bus.Addresses;
+import io.cvmmanager.bus.Bus;
+import io.cvmmanager.bus.BusMessage;
+import io.cvmmanager.bus.Messages.AbandonCreate;
+import io.cvmmanager.bus.Messages.CreateVm;
+import io.cvmmanager.bus.Messages.Nothing;
+import io.cvmmanager.bus.Messages.VmId;
+import io.cvmmanager.bus.Messages.VmList;
+import io.cvmmanager.vm.VmView;
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.DeliveryOptions;
+import java.util.List;
+
+/**
+ * The managers the API's calls reach: this one alone ({@link #single}), or every node of the cluster (the cluster
+ * package's). The API asks here for everything that concerns a VM, so that a call reads the same whichever node owns
+ * the VM: a create placed somewhere, a per-VM call sent to the VM's owner, a list of every VM.
+ */
+public interface Fleet {
+  /** A created VM as its client is told: its id and the port its agent is reached at from the called manager. */
+  record Placed(String id, int port) {}
+
+  /**
+   * One VM of a list, with where it is: its owner {@code node} and {@code host} (empty on a single host), this
+   * node's relay to its agent port (0: none), and whether its owner is reachable now.
+   */
+  record Listed(VmView view, String node, String host, int relayPort, boolean reachable) {}
+
+  /** Creates the VM of {@code create} where it fits. */
+  Future<Placed> create(CreateVm create, DeliveryOptions options);
+
+  /**
+   * Called once the create succeeded, just before its id is written to the client: a failure means the create was
+   * settled as failed meanwhile (its owner was lost), and the client is answered that instead.
+   */
+  Future<Void> confirm(String callId);
+
+  /** The create named {@code callId} did not reach its client: cut it short, or remove what it made. */
+  Future<Void> abandon(String callId, DeliveryOptions options);
+
+  /** {@code message} to the owner of VM {@code id} at {@code address}'s contract. */
+  <Q extends BusMessage, R extends BusMessage> Future<R> toOwner(String id, Address<Q, R> address, Q message,
+      DeliveryOptions options);
+
+  /** One VM, with where it is. */
+  Future<Listed> get(String id, DeliveryOptions options);
+
+  /** Every VM. */
+  Future<List<Listed>> list(DeliveryOptions options);
+
+  /** This manager alone: every call goes to its own verticles. */
+  static Fleet single(Bus bus) {
+    return new Fleet() {
+      @Override
+      public Future<Placed> create(CreateVm create, DeliveryOptions options) {
+        return bus.request(Addresses.VM_CREATE, create, options).map(c -> new Placed(c.id(), c.port()));
+      }
+
+      @Override
+      public Future<Void> confirm(String callId) {
+        return Future.succeededFuture();
+      }
+
+      @Override
+      public Future<Void> abandon(String callId, DeliveryOptions options) {
+        return bus.request(Addresses.VM_CREATE_ABANDON, new AbandonCreate(callId), options).mapEmpty();
+      }
+
+      @Override
+      public <Q extends BusMessage, R extends BusMessage> Future<R> toOwner(String id, Address<Q, R> address,
+          Q message, DeliveryOptions options) {
+        return bus.request(address, message, options);
+      }
+
+      @Override
+      public Future<Listed> get(String id, DeliveryOptions options) {
+        return bus.request(Addresses.VM_GET, new VmId(id), options).map(view -> new Listed(view, "", "", 0, true));
+      }
+
+      @Override
+      public Future<List<Listed>> list(DeliveryOptions options) {
+        return bus.request(Addresses.VM_LIST, Nothing.INSTANCE, options).map(VmList::vms)
+            .map(views -> views.stream().map(view -> new Listed(view, "", "", 0, true)).toList());
+      }
+    };
+  }
+}

@@ -1,0 +1,46 @@
+package io.cvmmanager.cluster;
+
+import io.cvmmanager.bus.BusMessage;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+
+/**
+ * The nodes of the cluster as this node sees them: {@code /health}'s {@code cluster} block.
+ *
+ * @param node this node's name
+ * @param nodes every node with a record, or a member without one, by name
+ */
+public record NodeList(String node, List<Node> nodes) implements BusMessage {
+  public NodeList {
+    nodes = List.copyOf(nodes);
+  }
+
+  /**
+   * One node: its record (absent for a member that has not written one yet), whether it is a member now, whether it
+   * answered this node over the event bus, and what any node flagged about it.
+   */
+  public record Node(String name, boolean member, boolean trusted, List<String> flags, JsonObject record) {
+    JsonObject toJson() {
+      return new JsonObject().put("name", name).put("member", member).put("trusted", trusted)
+          .put("flags", new JsonArray(flags)).put("record", record);
+    }
+
+    static Node fromJson(JsonObject json) {
+      return new Node(json.getString("name"), json.getBoolean("member", false), json.getBoolean("trusted", false),
+          json.getJsonArray("flags", new JsonArray()).stream().map(String.class::cast).toList(),
+          json.getJsonObject("record", new JsonObject()));
+    }
+  }
+
+  @Override
+  public JsonObject toJson() {
+    return new JsonObject().put("node", node)
+        .put("nodes", new JsonArray(nodes.stream().map(Node::toJson).toList()));
+  }
+
+  public static NodeList fromJson(JsonObject json) {
+    return new NodeList(json.getString("node", ""), json.getJsonArray("nodes", new JsonArray()).stream()
+        .map(JsonObject.class::cast).map(Node::fromJson).toList());
+  }
+}
