@@ -23,17 +23,14 @@ import io.cvmmanager.bus.Messages.Nothing;
 import io.cvmmanager.bus.Messages.VmId;
 import io.cvmmanager.bus.Messages.VmList;
 import io.cvmmanager.config.ManagerConfig;
-import io.cvmmanager.monitor.MonitorVerticle;
-import io.cvmmanager.qemu.VmPaths;
+import io.cvmmanager.monitor.ConsoleTail;
 import io.cvmmanager.resources.HostView;
-import io.cvmmanager.text.LineSplitter;
 import io.cvmmanager.vm.VmEvent;
 import io.cvmmanager.vm.VmLogLine;
 import io.cvmmanager.vm.VmSize;
 import io.cvmmanager.vm.VmView;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.grpc.common.GrpcStatus;
@@ -61,8 +58,6 @@ import org.slf4j.LoggerFactory;
  */
 final class CvmApi {
   private static final Logger LOG = LoggerFactory.getLogger(CvmApi.class);
-  /** The most bytes of console log read for a tail: enough for thousands of lines. */
-  private static final int TAIL_BYTES = 1 << 20;
 
   private final Vertx vertx;
   private final Bus bus;
@@ -159,7 +154,63 @@ final class CvmApi {
     return bus.request(Addresses.EVENT_HISTORY, Nothing.INSTANCE, delivery).map(EventList::events);
   }
 
+  /** The VM's console from wherever it runs: this node's files and bus, or (clustered) its owner's. */
   private void streamLogs(StreamLogsRequest request, Stream<LogLine> stream) {
+    if (request.getId().isEmpty()) {
+      stream.fail(new StatusException(GrpcStatus.INVALID_ARGUMENT, "StreamLogs: empty VM id"));
+      return;
+    }
+    fleet.get(request.getId(), delivery).recover(e -> Future.failedFuture(GrpcErrors.toStatus("StreamLogs", e)))
+        .onSuccess(vm -> {
+          if (vm.node().equals(fleet.nodeName())) {
+            streamLocalLogs(request, stream);
+          } else {
+            streamRemoteLogs(vm, request, stream);
+          }
+        })
+        .onFailure(stream::fail);
+  }
+
+  /**
+   * A console another node owns, followed through it: the same lines in the same order as on that node, and with
+   * follow, a last line of stream {@code manager} saying why it ended (the VM ended, or its owner was lost).
+   */
+  private void streamRemoteLogs(Fleet.Listed vm, StreamLogsRequest request, Stream<LogLine> stream) {
+    String id = vm.view().id();
+    List<LogLine> held = new ArrayList<>();
+    boolean[] tailing = {true};
+    String[] endedWhy = {null};
+    Runnable finish = () -> {
+      stream.write(LogLine.newBuilder().setId(id).setStream("manager").setLine(endedWhy[0])
+          .setAt(timestamp(Instant.now())).build());
+      stream.end();
+    };
+    fleet.followLogs(vm, request.getTail(), request.getFollow(), logLine -> {
+      if (tailing[0]) {
+        held.add(toProto(logLine));
+      } else {
+        stream.write(toProto(logLine));
+      }
+    }, why -> {
+      endedWhy[0] = why;
+      if (!tailing[0]) {
+        finish.run();
+      }
+    }).onSuccess(following -> {
+      stream.onEnd(following.stop());
+      following.tail().forEach(line -> stream.write(LogLine.newBuilder().setId(id).setStream(VmLogLine.CONSOLE)
+          .setLine(line).setAt(timestamp(Instant.now())).build()));
+      tailing[0] = false;
+      held.forEach(stream::write);
+      if (endedWhy[0] != null) {
+        finish.run();
+      } else if (!request.getFollow()) {
+        stream.end();
+      }
+    }).onFailure(e -> stream.fail(GrpcErrors.toStatus("StreamLogs", e)));
+  }
+
+  private void streamLocalLogs(StreamLogsRequest request, Stream<LogLine> stream) {
     String id = request.getId();
     view("StreamLogs", id).compose(vm -> {
       List<LogLine> held = new ArrayList<>();
@@ -197,41 +248,8 @@ final class CvmApi {
     }).onFailure(stream::fail);
   }
 
-  /**
-   * The last {@code count} lines of the VM's console: console.log.1 then console.log (the last MiB of each) as one
-   * byte stream, split as {@link MonitorVerticle} splits what it streams.
-   */
   private Future<List<String>> tail(String id, int count) {
-    if (count <= 0) {
-      return Future.succeededFuture(List.of());
-    }
-    VmPaths paths = VmPaths.of(config.stateDir(), id);
-    String current = paths.consoleLog().toString();
-    return readQuietly(current + ".1").compose(older -> readQuietly(current).map(newer -> {
-      Deque<String> last = new ArrayDeque<>();
-      LineSplitter lines = new LineSplitter(MonitorVerticle.MAX_LINE_BYTES, line -> {
-        if (last.size() == count) {
-          last.removeFirst();
-        }
-        last.addLast(line);
-      });
-      lines.accept(older.getBytes());
-      lines.accept(newer.getBytes());
-      lines.end();
-      return List.copyOf(last);
-    }));
-  }
-
-  private Future<Buffer> readQuietly(String file) {
-    return vertx.fileSystem().props(file)
-        .compose(props -> vertx.fileSystem().open(file, new io.vertx.core.file.OpenOptions().setRead(true)
-                .setWrite(false).setCreate(false))
-            .compose(f -> {
-              long length = Math.min(props.size(), TAIL_BYTES);
-              return f.read(Buffer.buffer((int) length), 0, props.size() - length, (int) length)
-                  .eventually(f::close);
-            }))
-        .otherwise(Buffer.buffer());
+    return ConsoleTail.lines(vertx, config.stateDir(), id, count);
   }
 
   private Future<List<VmView>> list() {

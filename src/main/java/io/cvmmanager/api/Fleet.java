@@ -9,10 +9,12 @@ import io.cvmmanager.bus.Messages.CreateVm;
 import io.cvmmanager.bus.Messages.Nothing;
 import io.cvmmanager.bus.Messages.VmId;
 import io.cvmmanager.bus.Messages.VmList;
+import io.cvmmanager.vm.VmLogLine;
 import io.cvmmanager.vm.VmView;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.DeliveryOptions;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * The managers the API's calls reach: this one alone ({@link #single}), or every node of the cluster (the cluster
@@ -28,6 +30,20 @@ public interface Fleet {
    * node's relay to its agent port (0: none), and whether its owner is reachable now.
    */
   record Listed(VmView view, String node, String host, int relayPort, boolean reachable) {}
+
+  /** A console followed on another node: its last lines, and how to stop following it. */
+  record Following(List<String> tail, Runnable stop) {}
+
+  /** This node's name in the cluster; empty on a single host. */
+  String nodeName();
+
+  /**
+   * Follows the console of {@code vm}, which another node owns: its last {@code tail} lines, then with
+   * {@code follow} each new line to {@code onLine} until {@code onEnd} gets the line saying why it ended (the VM
+   * ended, or its owner was lost), unless {@link Following#stop} ends it first.
+   */
+  Future<Following> followLogs(Listed vm, int tail, boolean follow, Consumer<VmLogLine> onLine,
+      Consumer<String> onEnd);
 
   /** Creates the VM of {@code create} where it fits. */
   Future<Placed> create(CreateVm create, DeliveryOptions options);
@@ -57,6 +73,17 @@ public interface Fleet {
       @Override
       public Future<Placed> create(CreateVm create, DeliveryOptions options) {
         return bus.request(Addresses.VM_CREATE, create, options).map(c -> new Placed(c.id(), c.port()));
+      }
+
+      @Override
+      public String nodeName() {
+        return "";
+      }
+
+      @Override
+      public Future<Following> followLogs(Listed vm, int tail, boolean follow, Consumer<VmLogLine> onLine,
+          Consumer<String> onEnd) {
+        return Future.failedFuture(new IllegalStateException("a single host owns every VM it lists"));
       }
 
       @Override

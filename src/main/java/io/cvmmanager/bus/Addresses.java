@@ -4,6 +4,9 @@ import io.cvmmanager.bus.Messages.AbandonCreate;
 import io.cvmmanager.bus.Messages.CreateVm;
 import io.cvmmanager.bus.Messages.DiskNeed;
 import io.cvmmanager.bus.Messages.EventList;
+import io.cvmmanager.bus.Messages.LogFollow;
+import io.cvmmanager.bus.Messages.LogTail;
+import io.cvmmanager.bus.Messages.LogUnfollow;
 import io.cvmmanager.bus.Messages.MeasureIgvm;
 import io.cvmmanager.bus.Messages.Measurement;
 import io.cvmmanager.bus.Messages.Nothing;
@@ -146,12 +149,26 @@ public final class Addresses {
   public static final Address<Nothing, NodeList> CLUSTER_NODES = Address.request("cvm.cluster.nodes", Nothing.class,
       Nothing::fromJson, NodeList.class, NodeList::fromJson);
 
+  /**
+   * Clustered mode: follow a console of this node from another (StreamLogs there), served at
+   * {@code LOG_FOLLOW.onNode(<owner>)}. Owner: the cluster verticle.
+   */
+  public static final Address<LogFollow, LogTail> LOG_FOLLOW = Address.request("cvm.cluster.logs.follow",
+      LogFollow.class, LogFollow::fromJson, LogTail.class, LogTail::fromJson);
+  /** Stop following, at {@code LOG_UNFOLLOW.onNode(<owner>)}. */
+  public static final Address<LogUnfollow, Nothing> LOG_UNFOLLOW = Address.request("cvm.cluster.logs.unfollow",
+      LogUnfollow.class, LogUnfollow::fromJson, Nothing.class, Nothing::fromJson);
+  /** A followed console's lines, sent cluster-wide to the follower's {@code CLUSTER_LOG_LINES.at(<stream id>)}. */
+  public static final Address<VmLogLine, Nothing> CLUSTER_LOG_LINES = Address.told("cvm.cluster.logs",
+      VmLogLine.class, VmLogLine::fromJson);
+
   /** All of them, for codec registration and the README's table. */
   public static final List<Address<?, ?>> ALL = List.of(VM_CREATE, VM_CREATE_ABANDON, VM_REMOVE, VM_LIST, VM_GET,
       VM_QMP_QUERY, VM_OBSERVED, VM_USAGE, MONITOR_WATCH, MONITOR_UNWATCH, EVENTS, VM_LOGS, EVENT_HISTORY, PORT_RESERVE,
       PORT_RELEASE, FILES_PREPARE, FILES_RELEASE, FILES_DISK_NEED,
       ATTESTATION_POLICY, ATTESTATION_MEASURE, HOST_INVENTORY,
-      HOST_INVENTORY_GET, HOST_GET, RELAY_OPEN, RELAY_CLOSE, RELAY_LIST, NODE_PING, CLUSTER_NODES);
+      HOST_INVENTORY_GET, HOST_GET, RELAY_OPEN, RELAY_CLOSE, RELAY_LIST, NODE_PING, CLUSTER_NODES,
+      LOG_FOLLOW, LOG_UNFOLLOW, CLUSTER_LOG_LINES);
 
   private Addresses() {}
 }

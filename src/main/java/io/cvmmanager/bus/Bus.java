@@ -134,6 +134,21 @@ public final class Bus {
     return eventBus.<Q>localConsumer(address.name(), message -> handler.handle(message.body()));
   }
 
+  /**
+   * As {@link #consume}, registered in the cluster so that other nodes' {@link #sendClusterWide} reach it; its
+   * registration is complete when the returned future is.
+   */
+  public <Q extends BusMessage> Future<MessageConsumer<Q>> consumeClusterWide(Address<Q, Nothing> address,
+      Handler<Q> handler) {
+    MessageConsumer<Q> consumer = eventBus.<Q>consumer(address.name(), message -> handler.handle(message.body()));
+    return consumer.completion().map(consumer);
+  }
+
+  /** To a consumer of another node (or this one) registered with {@link #consumeClusterWide}. */
+  public <Q extends BusMessage> void sendClusterWide(Address<Q, Nothing> address, Q message) {
+    eventBus.send(address.name(), message);
+  }
+
   public <Q extends BusMessage> void send(Address<Q, Nothing> address, Q message) {
     eventBus.send(address.name(), message, LOCAL);
   }

@@ -230,6 +230,53 @@ public final class Messages {
     }
   }
 
+  /**
+   * Follow VM {@code id}'s console from another node: its last {@code tail} lines in the reply, then (with
+   * {@code follow}) each new line sent to {@code address} until {@link LogUnfollow}, the VM's end (a line of
+   * stream {@link io.cvmmanager.vm.VmLogLine#END}) or the entry node's departure.
+   */
+  public record LogFollow(String id, int tail, boolean follow, String address, String entryNode)
+      implements BusMessage {
+    @Override
+    public JsonObject toJson() {
+      return new JsonObject().put("id", id).put("tail", tail).put("follow", follow).put("address", address)
+          .put("entryNode", entryNode);
+    }
+
+    public static LogFollow fromJson(JsonObject json) {
+      return new LogFollow(json.getString("id"), json.getInteger("tail", 0), json.getBoolean("follow", false),
+          json.getString("address", ""), json.getString("entryNode", ""));
+    }
+  }
+
+  /** A console's last lines: {@code {"lines": [...]}}. */
+  public record LogTail(List<String> lines) implements BusMessage {
+    public LogTail {
+      lines = List.copyOf(lines);
+    }
+
+    @Override
+    public JsonObject toJson() {
+      return new JsonObject().put("lines", new JsonArray(lines));
+    }
+
+    public static LogTail fromJson(JsonObject json) {
+      return new LogTail(json.getJsonArray("lines", new JsonArray()).stream().map(String.class::cast).toList());
+    }
+  }
+
+  /** Stop sending a followed console's lines to {@code address}: {@code {"address"}}. */
+  public record LogUnfollow(String address) implements BusMessage {
+    @Override
+    public JsonObject toJson() {
+      return new JsonObject().put("address", address);
+    }
+
+    public static LogUnfollow fromJson(JsonObject json) {
+      return new LogUnfollow(json.getString("address", ""));
+    }
+  }
+
   /** This node's open agent relays: VM id → the port here: {@code {"relays": {id: port}}}. */
   public record Relays(Map<String, Integer> ports) implements BusMessage {
     public Relays {

@@ -7,6 +7,8 @@ import io.cvmmanager.bus.Bus;
 import io.cvmmanager.bus.BusMessage;
 import io.cvmmanager.bus.Messages.AbandonCreate;
 import io.cvmmanager.bus.Messages.CreateVm;
+import io.cvmmanager.bus.Messages.LogFollow;
+import io.cvmmanager.bus.Messages.LogUnfollow;
 import io.cvmmanager.bus.Messages.Nothing;
 import io.cvmmanager.bus.Messages.RelayOpen;
 import io.cvmmanager.bus.Messages.Relays;
@@ -19,11 +21,13 @@ import io.cvmmanager.error.ErrorKind;
 import io.cvmmanager.error.ManagerException;
 import io.cvmmanager.vm.CreateOrigin;
 import io.cvmmanager.vm.Tee;
+import io.cvmmanager.vm.VmLogLine;
 import io.cvmmanager.vm.VmSize;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
@@ -34,6 +38,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,6 +61,8 @@ public final class ClusterFleet implements Fleet {
   private final ViewWriter view;
   /** The creates under way or made, by the API's call id, until confirmed or abandoned. */
   private final Map<String, Attempt> attempts = new HashMap<>();
+  /** Consoles followed on another node, by node: ended (with a line saying so) when it leaves. */
+  private final Map<String, Map<String, Runnable>> logStreams = new HashMap<>();
   /** Requests waiting on another node, by node: failed when it leaves. */
   private final Map<String, Set<Promise<?>>> pending = new HashMap<>();
 
@@ -231,6 +239,61 @@ public final class ClusterFleet implements Fleet {
   // ---- per-VM calls
 
   @Override
+  public String nodeName() {
+    return node.name();
+  }
+
+  @Override
+  public Future<Following> followLogs(Listed vm, int tail, boolean follow, Consumer<VmLogLine> onLine,
+      Consumer<String> onEnd) {
+    String owner = vm.node();
+    String id = vm.view().id();
+    String address = UUID.randomUUID().toString();
+    boolean[] over = {false};
+    MessageConsumer<?>[] consumer = {null};
+    Runnable stop = () -> {
+      if (over[0]) {
+        return;
+      }
+      over[0] = true;
+      Map<String, Runnable> streams = logStreams.get(owner);
+      if (streams != null) {
+        streams.remove(address);
+      }
+      if (consumer[0] != null) {
+        consumer[0].unregister();
+      }
+      if (node.isMember(owner)) {
+        bus.requestClusterWide(Addresses.LOG_UNFOLLOW.onNode(owner), new LogUnfollow(address),
+            new DeliveryOptions().setSendTimeout(5000));
+      }
+    };
+    Consumer<String> end = why -> {
+      if (!over[0]) {
+        stop.run();
+        onEnd.accept(why);
+      }
+    };
+    Future<MessageConsumer<VmLogLine>> lines = !follow ? Future.succeededFuture()
+        : bus.consumeClusterWide(Addresses.CLUSTER_LOG_LINES.at(address), line -> {
+          if (VmLogLine.END.equals(line.stream())) {
+            end.accept(line.line());
+          } else if (!over[0]) {
+            onLine.accept(line);
+          }
+        });
+    return lines.compose(registered -> {
+      consumer[0] = registered;
+      if (follow) {
+        logStreams.computeIfAbsent(owner, k -> new HashMap<>()).put(address,
+            () -> end.accept("node " + owner + ", which owns VM " + id + ", left the cluster"));
+      }
+      return reachable(id, owner).compose(o -> remote(o, Addresses.LOG_FOLLOW.onNode(o),
+          new LogFollow(id, tail, follow, address, node.name()), new DeliveryOptions().setSendTimeout(10_000)));
+    }).map(answer -> new Following(answer.lines(), stop)).onFailure(e -> stop.run());
+  }
+
+  @Override
   public <Q extends BusMessage, R extends BusMessage> Future<R> toOwner(String id, Address<Q, R> address, Q message,
       DeliveryOptions options) {
     return entry(id).compose(entry -> {
@@ -344,6 +407,10 @@ public final class ClusterFleet implements Fleet {
   }
 
   private void failPending(String left) {
+    Map<String, Runnable> streams = logStreams.remove(left);
+    if (streams != null) {
+      List.copyOf(streams.values()).forEach(Runnable::run);
+    }
     Set<Promise<?>> waiting = pending.remove(left);
     if (waiting == null) {
       return;

@@ -23,6 +23,8 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
@@ -70,6 +72,7 @@ public final class ClusterVerticle extends VerticleBase {
   private final Map<String, Integer> unanswered = new HashMap<>();
   private Bus bus;
   private ViewWriter view;
+  private LogFollowers logFollowers;
   private DeliveryOptions local;
   private String state = NodeRecord.READY;
   private boolean recordDue;
@@ -88,6 +91,7 @@ public final class ClusterVerticle extends VerticleBase {
     bus = Bus.of(vertx);
     view = new ViewWriter(node, bus);
     local = new DeliveryOptions().setSendTimeout(config.grpcTimeout().toMillis());
+    logFollowers = new LogFollowers(vertx, bus, config.stateDir(), local);
     Context context = vertx.getOrCreateContext();
     node.onNodeLeft(left -> context.runOnContext(v -> nodeLeft(left)));
     node.onNodeJoined(joined -> context.runOnContext(v -> ping(joined)));
@@ -113,6 +117,7 @@ public final class ClusterVerticle extends VerticleBase {
   public Future<?> stop() {
     stopping = true;
     state = NodeRecord.DRAINING;
+    logFollowers.stopAll();
     List<Future<Void>> unregistered = endpoints.stream().map(MessageConsumer::unregister).toList();
     return publishRecord().transform(ar -> Future.join(unregistered)).otherwiseEmpty();
   }
@@ -231,6 +236,11 @@ public final class ClusterVerticle extends VerticleBase {
     registered.add(forward(Addresses.VM_REMOVE, null));
     registered.add(forward(Addresses.VM_GET, null));
     registered.add(forward(Addresses.ATTESTATION_POLICY, null));
+    registered.add(forward(Addresses.LOG_FOLLOW, request -> logFollowers.follow(request.message())));
+    registered.add(forward(Addresses.LOG_UNFOLLOW, request -> {
+      logFollowers.unfollow(request.message().address());
+      return Future.succeededFuture(Nothing.INSTANCE);
+    }));
     // A ping from a node not trusted yet (one that just started) is answered, and returned at once.
     registered.add(bus.serveClusterWide(Addresses.NODE_PING.onNode(node.name()), (ping, headers) -> {
       String from = headers.get(FROM_NODE);
@@ -334,6 +344,10 @@ public final class ClusterVerticle extends VerticleBase {
             return;
           }
           node.trust(other, false);
+          if (ar.cause() instanceof ReplyException reply && reply.failureType() == ReplyFailure.NO_HANDLERS) {
+            // Not serving yet (still adopting its VMs): it pings this node once it does.
+            return;
+          }
           int times = unanswered.merge(other, 1, Integer::sum);
           // A node starting up serves only after its adoption: a few misses are expected.
           if (times == 2 && node.isMember(other)) {
@@ -347,6 +361,7 @@ public final class ClusterVerticle extends VerticleBase {
 
   private void nodeLeft(String left) {
     unanswered.remove(left);
+    logFollowers.nodeLeft(left);
     if (stopping) {
       return;
     }

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.cvmmanager.api.cvm.LogLine;
+import io.cvmmanager.api.cvm.StreamLogsRequest;
 import io.cvmmanager.api.cvm.Vm;
 import io.cvmmanager.api.cvm.VmState;
 import io.cvmmanager.api.manager.CVMInfoReq;
@@ -17,6 +19,8 @@ import io.cvmmanager.testing.UnaryCall;
 import io.vertx.grpc.common.GrpcStatus;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -84,10 +88,27 @@ class ClusterIT {
         .until(() -> AgentProbe.readLine(relay), Optional::isPresent).get();
     assertTrue(line.startsWith("cvm-agent ready id=" + onB), line);
 
+    // The relay is A's: A restarted reopens it on the same port.
+    cluster.stop("a");
+    cluster.start("a");
+    await().atMost(VIEW).pollInterval(Duration.ofMillis(500)).until(() -> AgentProbe.readLine(relay)
+        .filter(l -> l.startsWith("cvm-agent ready id=" + onB)).isPresent());
+
+    // Its console, followed from C: the tail so far, then the end of the VM, said in a last line.
+    List<LogLine> logs = Collections.synchronizedList(new ArrayList<>());
+    cluster.node("c").stream(JarManagers.CVM, "StreamLogs", StreamLogsRequest.newBuilder().setId(onB)
+        .setFollow(true).setTail(500).build(), LogLine.newBuilder(), (LogLine l) -> logs.add(l)).await();
+    await().atMost(VIEW).until(() -> List.copyOf(logs).stream().anyMatch(l -> l.getLine().contains("cvm-guest: up")));
+
     UnaryCall.Result<CVMInfoRes> info = cluster.node("c").<CVMInfoReq, CVMInfoRes>call(JarManagers.MANAGER,
         "CVMInfo", CVMInfoReq.newBuilder().setId(onB).build(), CVMInfoRes.newBuilder()).await();
     assertEquals(onB, info.response().getId());
     assertEquals(GrpcStatus.OK, cluster.node("c").remove(onB).status());
+    await().atMost(VIEW).untilAsserted(() -> {
+      LogLine last = logs.get(logs.size() - 1);
+      assertEquals("manager", last.getStream());
+      assertTrue(last.getLine().startsWith("the VM ended"), last.getLine());
+    });
     await().atMost(VIEW).untilAsserted(() -> {
       assertEquals(Set.of(onA), ids(cluster.list("a")));
       assertEquals(Set.of(onA), ids(cluster.list("c")));
@@ -115,7 +136,16 @@ class ClusterIT {
     await().atMost(VIEW).untilAsserted(() -> assertEquals(VmState.RUNNING,
         find(cluster.list("a"), onB).orElseThrow().getState()));
 
+    List<LogLine> logs = Collections.synchronizedList(new ArrayList<>());
+    cluster.node("a").stream(JarManagers.CVM, "StreamLogs", StreamLogsRequest.newBuilder().setId(onB)
+        .setFollow(true).build(), LogLine.newBuilder(), (LogLine l) -> logs.add(l)).await();
+    await().atMost(VIEW).until(() -> cluster.process("b").output().contains("vm " + onB
+        + ": console followed by node a"));
+
     cluster.kill("b");
+    // A follower of its console is told, in a last line, that the owner left.
+    await().atMost(VIEW).until(() -> !logs.isEmpty());
+    assertEquals("node b, which owns VM " + onB + ", left the cluster", logs.get(logs.size() - 1).getLine());
     await().atMost(VIEW).untilAsserted(() -> {
       assertEquals(VmState.UNREACHABLE, find(cluster.list("a"), onB).orElseThrow().getState());
       assertEquals(VmState.UNREACHABLE, find(cluster.list("c"), onB).orElseThrow().getState());

@@ -116,6 +116,13 @@ public final class ClusterNodes implements AutoCloseable {
     return running.get(name);
   }
 
+  /** SIGTERM of node {@code name}'s manager, as systemd stops it; returns once it has exited. */
+  public void stop(String name) throws InterruptedException {
+    ManagerProcess process = running.remove(name);
+    process.terminate();
+    process.awaitExit(60);
+  }
+
   /** SIGKILL of node {@code name}'s manager (its QEMUs live on, as after a crash). */
   public void kill(String name) throws InterruptedException {
     running.remove(name).kill();

@@ -117,6 +117,13 @@ public final class JarManagers implements AutoCloseable {
     return UnaryCall.call(client, server, service, method, request, response);
   }
 
+  /** A server stream of this manager's: every message goes to {@code onMessage}; cancel by closing the client. */
+  public <Req extends com.google.protobuf.Message, Resp> Future<io.vertx.grpc.client.GrpcClientResponse<Req, Resp>>
+      stream(String service, String method, Req request, com.google.protobuf.Message.Builder responseBuilder,
+          io.vertx.core.Handler<Resp> onMessage) {
+    return UnaryCall.stream(client, server, service, method, request, responseBuilder, onMessage);
+  }
+
   public UnaryCall.Result<Empty> remove(String id) {
     return this.<RemoveReq, Empty>call(MANAGER, "RemoveVm", RemoveReq.newBuilder().setCvmId(id).build(),
         Empty.newBuilder()).await();
