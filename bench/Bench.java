@@ -1,3 +1,6 @@
+import io.cvmmanager.api.cvm.CvmServiceGrpcClient;
+import io.cvmmanager.api.cvm.ListVmsRequest;
+import io.cvmmanager.api.cvm.VmState;
 import io.cvmmanager.api.manager.AttestationPolicyReq;
 import io.cvmmanager.api.manager.CreateReq;
 import io.cvmmanager.api.manager.CreateRes;
@@ -40,6 +43,7 @@ import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 /**
  * cvm-manager against raw QEMU on this machine, same arguments, same run. See bench/README.md.
@@ -74,6 +78,10 @@ public final class Bench {
         concurrent(work);
         return;
       }
+      if (Boolean.getBoolean("bench.clusterOnly")) {
+        cluster(work);
+        return;
+      }
       if (Boolean.getBoolean("bench.attestationOnly")) {
         attestationPolicy(work);
         return;
@@ -87,6 +95,7 @@ public final class Bench {
       deathDetection(work);
       adoption(work);
       soak(work);
+      cluster(work);
     } finally {
       run(List.of("rm", "-rf", work.toString()));
     }
@@ -392,12 +401,150 @@ public final class Bench {
     return lines.toString();
   }
 
+  // ---- (i) clustered mode ----
+
+  /**
+   * Three clustered managers on loopback (the jar, paused VMs): the time from exec until each trusts each, each
+   * idle node's threads and RSS, CreateVm through a non-owner against the owner directly, and how long the others
+   * take to show a node's VMs UNREACHABLE after kill -9 and after SIGSTOP (and RUNNING again after SIGCONT).
+   */
+  private static void cluster(Path work) throws Exception {
+    String timeout = System.getProperty("bench.memberTimeout", "10s");
+    List<String> names = List.of("a", "b", "c");
+    Map<String, Integer> hazelcast = new HashMap<>();
+    names.forEach(n -> hazelcast.put(n, freePort()));
+    String members = names.stream().map(n -> "127.0.0.1:" + hazelcast.get(n)).collect(Collectors.joining(","));
+    Map<String, ManagerUnderTest> nodes = new java.util.LinkedHashMap<>();
+    Map<String, Map<String, String>> envs = new HashMap<>();
+    int port = 30000;
+    long t0 = System.nanoTime();
+    try {
+      for (String name : names) {
+        Map<String, String> env = settings(Files.createDirectories(work.resolve("cluster-" + name)), port,
+            port + 99, true);
+        port += 100;
+        env.put("MANAGER_QEMU_MEMORY_SIZE", "64M");
+        env.put("MANAGER_CLUSTER_ENABLED", "true");
+        env.put("MANAGER_CLUSTER_NAME", "bench-" + UUID.randomUUID());
+        env.put("MANAGER_NODE_NAME", name);
+        env.put("MANAGER_CLUSTER_HOST", "127.0.0.1");
+        env.put("MANAGER_CLUSTER_PORT", String.valueOf(hazelcast.get(name)));
+        env.put("MANAGER_CLUSTER_BUS_PORT", String.valueOf(freePort()));
+        env.put("MANAGER_CLUSTER_MEMBERS", members);
+        env.put("MANAGER_CLUSTER_INSECURE", "true");
+        env.put("MANAGER_CLUSTER_MEMBER_TIMEOUT", timeout);
+        if (name.equals("a")) {
+          env.put("MANAGER_MAX_VMS", "1");
+        }
+        envs.put(name, env);
+      }
+      // One cluster name for all three.
+      envs.values().forEach(env -> env.put("MANAGER_CLUSTER_NAME", envs.get("a").get("MANAGER_CLUSTER_NAME")));
+      for (String name : names) {
+        nodes.put(name, ManagerUnderTest.start(envs.get(name), work.resolve("cluster-" + name + ".log")));
+      }
+      awaitCluster(envs, names, () -> true);
+      System.out.printf("(i) 3 nodes from the first exec to each trusting each: %.1f s (member timeout %s)%n",
+          (System.nanoTime() - t0) / 1e9, timeout);
+      nodes.forEach((name, node) -> System.out.printf("(i) idle clustered node %s: %s%n", name,
+          node.threadsAndRss()));
+
+      nodes.get("a").create();
+      List<Double> viaA = new ArrayList<>();
+      List<Double> atB = new ArrayList<>();
+      for (int i = 0; i < SEQUENTIAL_RUNS; i++) {
+        viaA.add(nodes.get("a").timedCreate());
+        atB.add(nodes.get("b").timedCreate());
+      }
+      System.out.printf("(i) CreateVm placed on another node through A: p50 %.1f ms, p99 %.1f ms; at the owner"
+          + " directly: p50 %.1f ms, p99 %.1f ms%n", median(viaA), percentile(viaA, 0.99),
+          median(atB), percentile(atB, 0.99));
+      // A's own VM aside, what A made is on B or C: remove it all through A before the faults.
+      nodes.get("a").removeAll();
+      nodes.get("b").removeAll();
+      String onC = nodes.get("c").client.createVm(CreateReq.getDefaultInstance()).await().getCvmId();
+      String onB = nodes.get("b").client.createVm(CreateReq.getDefaultInstance()).await().getCvmId();
+
+      long killed = System.nanoTime();
+      nodes.remove("c").kill();
+      awaitState(nodes.get("a"), onC, VmState.UNREACHABLE);
+      System.out.printf("(i) kill -9 of C to its VM UNREACHABLE in A's ListVms: %.2f s%n",
+          (System.nanoTime() - killed) / 1e9);
+
+      long pid = nodes.get("b").process.pid();
+      long stopped = System.nanoTime();
+      run(List.of("kill", "-STOP", String.valueOf(pid)));
+      awaitState(nodes.get("a"), onB, VmState.UNREACHABLE);
+      System.out.printf("(i) SIGSTOP of B to its VM UNREACHABLE in A's ListVms: %.2f s%n",
+          (System.nanoTime() - stopped) / 1e9);
+      long resumed = System.nanoTime();
+      run(List.of("kill", "-CONT", String.valueOf(pid)));
+      awaitState(nodes.get("a"), onB, VmState.RUNNING);
+      System.out.printf("(i) SIGCONT of B to its VM RUNNING again in A's ListVms (merge): %.2f s%n",
+          (System.nanoTime() - resumed) / 1e9);
+      nodes.get("b").ids.add(onB);
+    } finally {
+      for (ManagerUnderTest node : nodes.values()) {
+        node.close();
+      }
+      run(List.of("pkill", "-9", "-f", work.resolve("cluster-").toString()));
+    }
+  }
+
+  /** Until each of {@code names} trusts each in its /health. */
+  private static void awaitCluster(Map<String, Map<String, String>> envs, List<String> names,
+      java.util.function.BooleanSupplier more) throws Exception {
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    while (System.nanoTime() < deadline) {
+      boolean all = true;
+      for (String name : names) {
+        try {
+          String body = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://localhost:"
+              + envs.get(name).get("MANAGER_HTTP_PORT") + "/health")).build(),
+              java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+          io.vertx.core.json.JsonArray seen = new io.vertx.core.json.JsonObject(body).getJsonObject("cluster")
+              .getJsonArray("nodes");
+          long trusted = seen.stream().map(io.vertx.core.json.JsonObject.class::cast)
+              .filter(n -> n.getBoolean("member") && n.getBoolean("trusted")).count();
+          all &= trusted == names.size();
+        } catch (Exception e) {
+          all = false;
+        }
+      }
+      if (all && more.getAsBoolean()) {
+        return;
+      }
+      Thread.sleep(20);
+    }
+    throw new IllegalStateException("the cluster did not form");
+  }
+
+  /** Polls {@code node}'s ListVms every 20 ms until VM {@code id} is in {@code state}. */
+  private static void awaitState(ManagerUnderTest node, String id, VmState state) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    while (System.nanoTime() < deadline) {
+      try {
+        boolean seen = node.cvm.listVms(ListVmsRequest.getDefaultInstance()).await().getVmsList().stream()
+            .anyMatch(vm -> vm.getId().equals(id) && vm.getState() == state);
+        if (seen) {
+          return;
+        }
+      } catch (Exception e) {
+        // a call in flight when the node froze: ask again
+      }
+      Thread.sleep(20);
+    }
+    throw new IllegalStateException("VM " + id + " never " + state);
+  }
+
   // ---- the manager as a separate process ----
 
   private static final class ManagerUnderTest implements AutoCloseable {
     final Process process;
     final Vertx vertx = Vertx.vertx();
     final ManagerServiceGrpcClient client;
+    final CvmServiceGrpcClient cvm;
     final List<String> ids = new ArrayList<>();
 
     private ManagerUnderTest(Process process, int grpcPort) {
@@ -406,6 +553,7 @@ public final class Bench {
           new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false)
               .setHttp2MultiplexingLimit(1000));
       this.client = ManagerServiceGrpcClient.create(grpc, SocketAddress.inetSocketAddress(grpcPort, "localhost"));
+      this.cvm = CvmServiceGrpcClient.create(grpc, SocketAddress.inetSocketAddress(grpcPort, "localhost"));
     }
 
     static ManagerUnderTest start(Map<String, String> env, Path log) throws Exception {
