@@ -71,10 +71,14 @@ class SoakIT {
 
     assertEquals(List.of(), soak.failures());
     Soak.Sample warm = samples.get(0);
+    // Vert.x's worker and internal blocking pools grow on demand up to their caps, which 8 clients under load may
+    // take past the warm-up to reach (CI once saw 76 threads at 50 cycles, then 81-82 from 100 on): threads are
+    // held to the round after. A thread per VM would still show as ~200 more over the 200 cycles after it.
+    Soak.Sample pooled = samples.get(1);
     Soak.Sample last = samples.get(samples.size() - 1);
     assertAll(table,
         () -> assertTrue(Math.abs(last.fds() - warm.fds()) <= FD_AND_THREAD_SLACK, "open fds"),
-        () -> assertTrue(Math.abs(last.threads() - warm.threads()) <= FD_AND_THREAD_SLACK, "threads"),
+        () -> assertTrue(Math.abs(last.threads() - pooled.threads()) <= FD_AND_THREAD_SLACK, "threads"),
         () -> assertTrue(Math.abs(last.heapKib() - warm.heapKib()) <= warm.heapKib() * HEAP_SLACK, "heap after GC"));
     managers.assertNothingLeft();
   }
