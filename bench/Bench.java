@@ -1,4 +1,5 @@
 import io.cvmmanager.api.cvm.CvmServiceGrpcClient;
+import io.cvmmanager.api.cvm.DrainNodeRequest;
 import io.cvmmanager.api.cvm.ListVmsRequest;
 import io.cvmmanager.api.cvm.VmState;
 import io.cvmmanager.api.manager.AttestationPolicyReq;
@@ -433,9 +434,6 @@ public final class Bench {
         env.put("MANAGER_CLUSTER_MEMBERS", members);
         env.put("MANAGER_CLUSTER_INSECURE", "true");
         env.put("MANAGER_CLUSTER_MEMBER_TIMEOUT", timeout);
-        if (name.equals("a")) {
-          env.put("MANAGER_MAX_VMS", "1");
-        }
         envs.put(name, env);
       }
       // One cluster name for all three.
@@ -449,7 +447,24 @@ public final class Bench {
       nodes.forEach((name, node) -> System.out.printf("(i) idle clustered node %s: %s%n", name,
           node.threadsAndRss()));
 
-      nodes.get("a").create();
+      int perNode = Integer.getInteger("bench.clusterVms", 300) / names.size();
+      for (String name : names) {
+        nodes.get(name).createConcurrently(perNode);
+      }
+      List<Double> listing = new ArrayList<>();
+      for (int i = 0; i < SEQUENTIAL_RUNS; i++) {
+        listing.add(nodes.get("a").timed(() -> nodes.get("a").cvm.listVms(ListVmsRequest.getDefaultInstance())));
+      }
+      System.out.printf("(i) ListVms at A of %d paused VMs over 3 nodes: p50 %.1f ms, p99 %.1f ms%n",
+          perNode * names.size(), median(listing), percentile(listing, 0.99));
+      nodes.forEach((name, node) -> System.out.printf("(i) node %s with %d paused VMs: %s%n", name, perNode,
+          node.threadsAndRss()));
+      for (ManagerUnderTest node : nodes.values()) {
+        node.removeAll();
+      }
+
+      // A drained: its creates are placed on B or C.
+      nodes.get("a").cvm.drainNode(DrainNodeRequest.newBuilder().setName("a").build()).await();
       List<Double> viaA = new ArrayList<>();
       List<Double> atB = new ArrayList<>();
       for (int i = 0; i < SEQUENTIAL_RUNS; i++) {
@@ -459,9 +474,10 @@ public final class Bench {
       System.out.printf("(i) CreateVm placed on another node through A: p50 %.1f ms, p99 %.1f ms; at the owner"
           + " directly: p50 %.1f ms, p99 %.1f ms%n", median(viaA), percentile(viaA, 0.99),
           median(atB), percentile(atB, 0.99));
-      // A's own VM aside, what A made is on B or C: remove it all through A before the faults.
+      // What A made is on B or C: removed through A.
       nodes.get("a").removeAll();
       nodes.get("b").removeAll();
+      relay(work, envs, members, nodes);
       String onC = nodes.get("c").client.createVm(CreateReq.getDefaultInstance()).await().getCvmId();
       String onB = nodes.get("b").client.createVm(CreateReq.getDefaultInstance()).await().getCvmId();
 
@@ -488,6 +504,100 @@ public final class Bench {
         node.close();
       }
       run(List.of("pkill", "-9", "-f", work.resolve("cluster-").toString()));
+    }
+  }
+
+  /**
+   * The agent relay against a direct connection: a fourth node D whose QEMU is the tests' FAKE one with its
+   * {@code echo-port} stand-in (an echo server on the forwarded port), every other node drained so that a CreateVm
+   * at A lands on D; 1-byte round trips (p50) and 64 MiB echoed (MB/s each way), through A's relay and to D's
+   * forwarded port itself.
+   */
+  private static void relay(Path work, Map<String, Map<String, String>> envs, String members,
+      Map<String, ManagerUnderTest> nodes) throws Exception {
+    Map<String, String> env = new HashMap<>(envs.get("c"));
+    int hazelcast = freePort();
+    env.put("MANAGER_STATE_DIR", Files.createDirectories(work.resolve("cluster-d")).toString());
+    env.put("MANAGER_GRPC_PORT", String.valueOf(freePort()));
+    env.put("MANAGER_HTTP_PORT", String.valueOf(freePort()));
+    env.put("MANAGER_QEMU_HOST_FWD_RANGE", "30400-30499");
+    env.put("MANAGER_NODE_NAME", "d");
+    env.put("MANAGER_CLUSTER_PORT", String.valueOf(hazelcast));
+    env.put("MANAGER_CLUSTER_BUS_PORT", String.valueOf(freePort()));
+    env.put("MANAGER_CLUSTER_MEMBERS", members + ",127.0.0.1:" + hazelcast);
+    env.put("MANAGER_QEMU_BIN_PATH", io.cvmmanager.testing.FakeQemu.binary(work, "echo-port").toString());
+    envs.put("d", env);
+    try (ManagerUnderTest d = ManagerUnderTest.start(env, work.resolve("cluster-d.log"))) {
+      awaitCluster(envs, List.of("a", "b", "c", "d"), () -> true);
+      for (String drained : List.of("b", "c")) {
+        nodes.get("a").cvm.drainNode(DrainNodeRequest.newBuilder().setName(drained).build()).await();
+      }
+      CreateRes created = nodes.get("a").client.createVm(CreateReq.getDefaultInstance()).await();
+      nodes.get("a").ids.add(created.getCvmId());
+      int relayed = Integer.parseInt(created.getForwardedPort());
+      int direct = d.cvm.getVm(io.cvmmanager.api.cvm.GetVmRequest.newBuilder().setId(created.getCvmId()).build())
+          .await().getPort();
+      for (String drained : List.of("b", "c")) {
+        nodes.get("a").cvm.undrainNode(DrainNodeRequest.newBuilder().setName(drained).build()).await();
+      }
+      System.out.printf("(i) 1-byte round trip, p50 of 2000: through A's relay %.3f ms, direct to D %.3f ms%n",
+          roundTrip(relayed), roundTrip(direct));
+      System.out.printf("(i) 64 MiB echoed: through A's relay %.0f MB/s, direct to D %.0f MB/s%n",
+          echoed(relayed), echoed(direct));
+      nodes.get("a").removeAll();
+    }
+  }
+
+  private static double roundTrip(int port) throws Exception {
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+      socket.setTcpNoDelay(true);
+      java.io.OutputStream out = socket.getOutputStream();
+      java.io.InputStream in = socket.getInputStream();
+      List<Double> times = new ArrayList<>();
+      for (int i = 0; i < 2200; i++) {
+        long t0 = System.nanoTime();
+        out.write('x');
+        out.flush();
+        if (in.read() != 'x') {
+          throw new IOException("echo broke");
+        }
+        if (i >= 200) {
+          times.add((System.nanoTime() - t0) / 1e6);
+        }
+      }
+      return median(times);
+    }
+  }
+
+  private static double echoed(int port) throws Exception {
+    long total = 64L << 20;
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+      java.io.InputStream in = socket.getInputStream();
+      Thread writer = new Thread(() -> {
+        try {
+          java.io.OutputStream out = socket.getOutputStream();
+          byte[] chunk = new byte[1 << 16];
+          for (long sent = 0; sent < total; sent += chunk.length) {
+            out.write(chunk);
+          }
+          out.flush();
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      });
+      long t0 = System.nanoTime();
+      writer.start();
+      byte[] buffer = new byte[1 << 16];
+      long read = 0;
+      while (read < total) {
+        int n = in.read(buffer);
+        if (n < 0) {
+          throw new IOException("echo ended after " + read + " bytes");
+        }
+        read += n;
+      }
+      writer.join();
+      return total / 1e6 / ((System.nanoTime() - t0) / 1e9);
     }
   }
 

@@ -6,7 +6,7 @@
 #     qmp_capabilities, query-status ("prelaunch" with -S), cont/stop, system_powerdown (POWERDOWN and SHUTDOWN
 #     events, then exit 0), quit (SHUTDOWN, then exit 0), any other query-* answers {"return": {}};
 #   - exits on SIGTERM; removes its socket and pid file as it exits, as QEMU does.
-# User networking is not emulated: the hostfwd port is not bound.
+# User networking is not emulated: the hostfwd port is not bound (but see echo-port).
 #
 # Faults, from the environment variable FAKE_QEMU_FAULTS (a comma list):
 #   exit=N               exits at once with code N, after a line on stderr
@@ -24,6 +24,8 @@
 #                        writing its pid file and making its QMP socket, just started, for hold=start) creates
 #                        <dir of -pidfile>/fake-qemu.held.COMMAND and goes on only once
 #                        <same dir>/fake-qemu.release.COMMAND exists (looked for every 5 ms)
+#   echo-port            binds the hostfwd port of "-netdev user,...,hostfwd=tcp::PORT-:..." and echoes every
+#                        connection's bytes back: a stand-in for an agent, for the bench's relay measurements
 import os
 import signal
 import socket
@@ -34,7 +36,7 @@ import time
 from qemu_side import commands, console_path, event, option, qmp_socket_path, send
 
 KNOWN = {"exit", "no-socket", "no-greeting", "hang-after-greeting", "ignore-powerdown", "ignore-quit",
-         "ignore-sigterm", "die-after", "hold"}
+         "ignore-sigterm", "die-after", "hold", "echo-port"}
 
 
 def say(line):
@@ -182,8 +184,40 @@ def drain(conn):
         pass
 
 
+def echo_port(argv):
+    """Echoes, on the hostfwd port, each connection's bytes back (one thread per connection)."""
+    port = None
+    for arg in argv:
+        if "hostfwd=tcp::" in arg:
+            port = int(arg.split("hostfwd=tcp::", 1)[1].split("-", 1)[0])
+    if port is None:
+        say("echo-port: no hostfwd in the arguments")
+        return
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("0.0.0.0", port))
+    server.listen(64)
+
+    def serve(conn):
+        with conn:
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            while True:
+                data = conn.recv(1 << 16)
+                if not data:
+                    return
+                conn.sendall(data)
+
+    def accept():
+        while True:
+            conn, _ = server.accept()
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+    threading.Thread(target=accept, daemon=True).start()
+
+
 def main():
     switches = faults()
+    if "echo-port" in switches:
+        echo_port(sys.argv[1:])
     if "exit" in switches:
         code = int(switches["exit"][0])
         say("exiting with %d as told" % code)

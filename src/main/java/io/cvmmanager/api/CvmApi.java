@@ -3,14 +3,18 @@ package io.cvmmanager.api;
 import com.google.protobuf.Timestamp;
 import io.cvmmanager.api.cvm.CreateVmRequest;
 import io.cvmmanager.api.cvm.CvmServiceGrpcService;
+import io.cvmmanager.api.cvm.DrainNodeRequest;
 import io.cvmmanager.api.cvm.Event;
 import io.cvmmanager.api.cvm.GetHostRequest;
 import io.cvmmanager.api.cvm.GetVmRequest;
 import io.cvmmanager.api.cvm.Gpu;
 import io.cvmmanager.api.cvm.Host;
+import io.cvmmanager.api.cvm.ListNodesRequest;
+import io.cvmmanager.api.cvm.ListNodesResponse;
 import io.cvmmanager.api.cvm.ListVmsRequest;
 import io.cvmmanager.api.cvm.ListVmsResponse;
 import io.cvmmanager.api.cvm.LogLine;
+import io.cvmmanager.api.cvm.Node;
 import io.cvmmanager.api.cvm.Resource;
 import io.cvmmanager.api.cvm.StreamLogsRequest;
 import io.cvmmanager.api.cvm.Vm;
@@ -18,13 +22,16 @@ import io.cvmmanager.api.cvm.VmState;
 import io.cvmmanager.api.cvm.WatchEventsRequest;
 import io.cvmmanager.bus.Addresses;
 import io.cvmmanager.bus.Bus;
-import io.cvmmanager.bus.Messages.EventList;
 import io.cvmmanager.bus.Messages.Nothing;
 import io.cvmmanager.bus.Messages.VmId;
-import io.cvmmanager.bus.Messages.VmList;
+import io.cvmmanager.cluster.NodeList;
+import io.cvmmanager.cluster.NodeRecord;
+import io.cvmmanager.config.ClusterConfig;
 import io.cvmmanager.config.ManagerConfig;
+import io.cvmmanager.error.ClientText;
 import io.cvmmanager.monitor.ConsoleTail;
 import io.cvmmanager.resources.HostView;
+import io.cvmmanager.vm.NodeEvent;
 import io.cvmmanager.vm.VmEvent;
 import io.cvmmanager.vm.VmLogLine;
 import io.cvmmanager.vm.VmSize;
@@ -83,6 +90,11 @@ final class CvmApi {
     calls.unary(server, name, "GetHost", GetHostRequest.getDefaultInstance(), (request, call) -> getHost());
     calls.unary(server, name, "CreateVm", CreateVmRequest.getDefaultInstance(),
         (request, call) -> upstream.createVm(request.getRequest(), size(request), call));
+    calls.unary(server, name, "ListNodes", ListNodesRequest.getDefaultInstance(), (request, call) -> listNodes());
+    calls.unary(server, name, "DrainNode", DrainNodeRequest.getDefaultInstance(),
+        (request, call) -> drain("DrainNode", request.getName(), true));
+    calls.unary(server, name, "UndrainNode", DrainNodeRequest.getDefaultInstance(),
+        (request, call) -> drain("UndrainNode", request.getName(), false));
     calls.<WatchEventsRequest, Event>stream(server, name, "WatchEvents", WatchEventsRequest.getDefaultInstance(),
         (message, request) -> watchEvents(message, new Stream<>("WatchEvents", request, calls)));
     calls.<StreamLogsRequest, LogLine>stream(server, name, "StreamLogs", StreamLogsRequest.getDefaultInstance(),
@@ -110,6 +122,38 @@ final class CvmApi {
         .recover(e -> Future.failedFuture(GrpcErrors.toStatus("GetVm", e)));
   }
 
+  Future<ListNodesResponse> listNodes() {
+    return fleet.nodes(delivery).map(nodes -> ListNodesResponse.newBuilder()
+            .addAllNodes(nodes.nodes().stream().map(CvmApi::toProto).toList()).build())
+        .recover(e -> Future.failedFuture(GrpcErrors.toStatus("ListNodes", e)));
+  }
+
+  /** Drains or undrains the node, then answers it as the list now shows it. */
+  private Future<Node> drain(String rpc, String nodeName, boolean drain) {
+    if (!ClusterConfig.isNodeName(nodeName)) {
+      return Future.failedFuture(new StatusException(GrpcStatus.INVALID_ARGUMENT, rpc + ": \""
+          + ClientText.quote(nodeName) + "\" is not a node name"));
+    }
+    return fleet.drain(nodeName, drain, delivery)
+        .compose(v -> fleet.nodes(delivery))
+        .map(nodes -> nodes.nodes().stream().filter(n -> n.name().equals(nodeName)).findFirst()
+            .map(CvmApi::toProto).orElse(Node.newBuilder().setName(nodeName).build()))
+        .recover(e -> Future.failedFuture(GrpcErrors.toStatus(rpc, e)));
+  }
+
+  static Node toProto(NodeList.Node seen) {
+    Node.Builder node = Node.newBuilder().setName(seen.name()).setState(seen.state()).addAllFlags(seen.flags());
+    if (seen.record().isEmpty()) {
+      return node.setVmCount(seen.vmsInView()).build();
+    }
+    NodeRecord record = NodeRecord.fromJson(seen.record());
+    node.setTee(record.tee().name()).setVmCount(record.vmCount()).setMaxVms(record.maxVms())
+        .setGrpcAddress(record.grpc()).setHttpAddress(record.http()).setHost(record.host())
+        .addAllResources(toProto(record.resources()).getResourcesList());
+    return node.setStoppable(seen.member() && NodeRecord.DRAINING.equals(record.state()) && record.vmCount() == 0)
+        .build();
+  }
+
   Future<Host> getHost() {
     return bus.request(Addresses.HOST_GET, Nothing.INSTANCE, delivery).map(CvmApi::toProto)
         .recover(e -> Future.failedFuture(GrpcErrors.toStatus("GetHost", e)));
@@ -118,28 +162,29 @@ final class CvmApi {
   private void watchEvents(WatchEventsRequest request, Stream<Event> stream) {
     String only = request.getId();
     // Live events are held back while history and replay are written, so they come first and nothing is lost.
-    Deque<VmEvent> held = new ArrayDeque<>();
+    Deque<NodeEvent> held = new ArrayDeque<>();
     boolean[] holding = {request.getReplay() || request.getHistory()};
-    MessageConsumer<VmEvent> consumer = bus.consume(Addresses.EVENTS, event -> {
-      if (only.isEmpty() || only.equals(event.id())) {
+    fleet.watchEvents(event -> {
+      if (only.isEmpty() || only.equals(event.event().id())) {
         if (holding[0]) {
           held.add(event);
         } else {
           stream.write(toProto(event));
         }
       }
-    });
-    stream.onEnd(consumer::unregister);
-    consumer.completion()
-        .compose(v -> request.getHistory() ? history() : Future.succeededFuture(List.<VmEvent>of()))
-        .compose(history -> (request.getReplay() ? list() : Future.succeededFuture(List.<VmView>of()))
-            .onSuccess(views -> {
-              history.stream().filter(event -> only.isEmpty() || only.equals(event.id()))
+    }).onSuccess(stream::onEnd)
+        .compose(v -> request.getHistory() ? fleet.eventHistory(delivery)
+            : Future.succeededFuture(List.<NodeEvent>of()))
+        .compose(history -> (request.getReplay() ? fleet.list(delivery)
+            : Future.succeededFuture(List.<Fleet.Listed>of()))
+            .onSuccess(vms -> {
+              history.stream().filter(event -> only.isEmpty() || only.equals(event.event().id()))
                   .forEach(event -> stream.write(toProto(event)));
-              for (VmView view : views) {
-                if (only.isEmpty() || only.equals(view.id())) {
-                  stream.write(toProto(new VmEvent(VmEvent.STATE, view.id(), view.state().name(),
-                      view.state().name(), Instant.now(), "replay")));
+              for (Fleet.Listed vm : vms) {
+                if (only.isEmpty() || only.equals(vm.view().id())) {
+                  String state = vm.reachable() ? vm.view().state().name() : VmState.UNREACHABLE.name();
+                  stream.write(toProto(new NodeEvent(vm.node(), new VmEvent(VmEvent.STATE, vm.view().id(), state,
+                      state, Instant.now(), "replay"))));
                 }
               }
               holding[0] = false;
@@ -150,9 +195,6 @@ final class CvmApi {
         .onFailure(stream::fail);
   }
 
-  private Future<List<VmEvent>> history() {
-    return bus.request(Addresses.EVENT_HISTORY, Nothing.INSTANCE, delivery).map(EventList::events);
-  }
 
   /** The VM's console from wherever it runs: this node's files and bus, or (clustered) its owner's. */
   private void streamLogs(StreamLogsRequest request, Stream<LogLine> stream) {
@@ -252,10 +294,6 @@ final class CvmApi {
     return ConsoleTail.lines(vertx, config.stateDir(), id, count);
   }
 
-  private Future<List<VmView>> list() {
-    return bus.request(Addresses.VM_LIST, Nothing.INSTANCE, delivery).map(VmList::vms)
-        .recover(e -> Future.failedFuture(GrpcErrors.toStatus("ListVms", e)));
-  }
 
   private Future<VmView> view(String rpc, String id) {
     if (id.isEmpty()) {
@@ -299,9 +337,10 @@ final class CvmApi {
     return host.build();
   }
 
-  static Event toProto(VmEvent event) {
+  static Event toProto(NodeEvent nodeEvent) {
+    VmEvent event = nodeEvent.event();
     return Event.newBuilder().setType(event.type()).setId(event.id()).setFrom(event.from()).setTo(event.to())
-        .setAt(timestamp(event.at())).setReason(event.reason()).build();
+        .setAt(timestamp(event.at())).setReason(event.reason()).setNode(nodeEvent.node()).build();
   }
 
   static LogLine toProto(VmLogLine line) {

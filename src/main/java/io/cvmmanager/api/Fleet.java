@@ -9,10 +9,16 @@ import io.cvmmanager.bus.Messages.CreateVm;
 import io.cvmmanager.bus.Messages.Nothing;
 import io.cvmmanager.bus.Messages.VmId;
 import io.cvmmanager.bus.Messages.VmList;
+import io.cvmmanager.cluster.NodeList;
+import io.cvmmanager.error.ErrorKind;
+import io.cvmmanager.error.ManagerException;
+import io.cvmmanager.vm.NodeEvent;
+import io.cvmmanager.vm.VmEvent;
 import io.cvmmanager.vm.VmLogLine;
 import io.cvmmanager.vm.VmView;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.MessageConsumer;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -44,6 +50,21 @@ public interface Fleet {
    */
   Future<Following> followLogs(Listed vm, int tail, boolean follow, Consumer<VmLogLine> onLine,
       Consumer<String> onEnd);
+
+  /**
+   * Every lifecycle event from now on, of every node, to {@code onEvent}; the future completes once the
+   * subscription is in place (so that nothing after it is missed), with what ends it.
+   */
+  Future<Runnable> watchEvents(Consumer<NodeEvent> onEvent);
+
+  /** The events each node keeps of its run, oldest first, with their node. */
+  Future<List<NodeEvent>> eventHistory(DeliveryOptions options);
+
+  /** Every node, as this one sees it; FAILED_PRECONDITION on a single host. */
+  Future<NodeList> nodes(DeliveryOptions options);
+
+  /** Drains node {@code name} ({@code drain}) or takes it back; FAILED_PRECONDITION on a single host. */
+  Future<Void> drain(String name, boolean drain, DeliveryOptions options);
 
   /** Creates the VM of {@code create} where it fits. */
   Future<Placed> create(CreateVm create, DeliveryOptions options);
@@ -78,6 +99,34 @@ public interface Fleet {
       @Override
       public String nodeName() {
         return "";
+      }
+
+      @Override
+      public Future<NodeList> nodes(DeliveryOptions options) {
+        return Future.failedFuture(notClustered());
+      }
+
+      @Override
+      public Future<Void> drain(String name, boolean drain, DeliveryOptions options) {
+        return Future.failedFuture(notClustered());
+      }
+
+      private ManagerException notClustered() {
+        return new ManagerException(ErrorKind.FAILED_PRECONDITION, "clustered mode is off"
+            + " (MANAGER_CLUSTER_ENABLED=false): this manager is the only node");
+      }
+
+      @Override
+      public Future<Runnable> watchEvents(Consumer<NodeEvent> onEvent) {
+        MessageConsumer<VmEvent> consumer = bus.consume(Addresses.EVENTS,
+            event -> onEvent.accept(new NodeEvent("", event)));
+        return consumer.completion().map(v -> consumer::unregister);
+      }
+
+      @Override
+      public Future<List<NodeEvent>> eventHistory(DeliveryOptions options) {
+        return bus.request(Addresses.EVENT_HISTORY, Nothing.INSTANCE, options)
+            .map(list -> list.events().stream().map(event -> new NodeEvent("", event)).toList());
       }
 
       @Override

@@ -3,6 +3,7 @@ package io.cvmmanager.bus;
 import io.cvmmanager.bus.Messages.AbandonCreate;
 import io.cvmmanager.bus.Messages.CreateVm;
 import io.cvmmanager.bus.Messages.DiskNeed;
+import io.cvmmanager.bus.Messages.Drain;
 import io.cvmmanager.bus.Messages.EventList;
 import io.cvmmanager.bus.Messages.LogFollow;
 import io.cvmmanager.bus.Messages.LogTail;
@@ -25,6 +26,7 @@ import io.cvmmanager.bus.Messages.WatchVm;
 import io.cvmmanager.cluster.NodeList;
 import io.cvmmanager.resources.HostInventory;
 import io.cvmmanager.resources.HostView;
+import io.cvmmanager.vm.NodeEvent;
 import io.cvmmanager.vm.VmEvent;
 import io.cvmmanager.vm.VmFilesRequest;
 import io.cvmmanager.vm.VmLogLine;
@@ -162,13 +164,28 @@ public final class Addresses {
   public static final Address<VmLogLine, Nothing> CLUSTER_LOG_LINES = Address.told("cvm.cluster.logs",
       VmLogLine.class, VmLogLine::fromJson);
 
+  /**
+   * Clustered mode: every node's lifecycle events with their node (published cluster-wide by each node's cluster
+   * verticle), for WatchEvents on any node.
+   */
+  public static final Address<NodeEvent, Nothing> CLUSTER_EVENTS = Address.told("cvm.cluster.events",
+      NodeEvent.class, NodeEvent::fromJson);
+
+  /**
+   * Clustered mode: drain this node, or undrain it (persisted in the state dir), served locally and at
+   * {@code NODE_DRAIN.onNode(<name>)}; the reply comes once its record says so. Owner: the cluster verticle.
+   */
+  public static final Address<Drain, Nothing> NODE_DRAIN = Address.request("cvm.cluster.drain", Drain.class,
+      Drain::fromJson, Nothing.class, Nothing::fromJson);
+
   /** All of them, for codec registration and the README's table. */
   public static final List<Address<?, ?>> ALL = List.of(VM_CREATE, VM_CREATE_ABANDON, VM_REMOVE, VM_LIST, VM_GET,
       VM_QMP_QUERY, VM_OBSERVED, VM_USAGE, MONITOR_WATCH, MONITOR_UNWATCH, EVENTS, VM_LOGS, EVENT_HISTORY, PORT_RESERVE,
       PORT_RELEASE, FILES_PREPARE, FILES_RELEASE, FILES_DISK_NEED,
       ATTESTATION_POLICY, ATTESTATION_MEASURE, HOST_INVENTORY,
       HOST_INVENTORY_GET, HOST_GET, RELAY_OPEN, RELAY_CLOSE, RELAY_LIST, NODE_PING, CLUSTER_NODES,
-      LOG_FOLLOW, LOG_UNFOLLOW, CLUSTER_LOG_LINES);
+      LOG_FOLLOW, LOG_UNFOLLOW, CLUSTER_LOG_LINES, CLUSTER_EVENTS,
+      NODE_DRAIN);
 
   private Addresses() {}
 }

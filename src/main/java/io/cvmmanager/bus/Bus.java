@@ -153,6 +153,11 @@ public final class Bus {
     eventBus.send(address.name(), message, LOCAL);
   }
 
+  /** To every consumer of every node registered with {@link #consumeClusterWide}. */
+  public <Q extends BusMessage> void publishClusterWide(Address<Q, Nothing> address, Q message) {
+    eventBus.publish(address.name(), message);
+  }
+
   public <Q extends BusMessage> void publish(Address<Q, Nothing> address, Q message) {
     eventBus.publish(address.name(), message, LOCAL);
   }

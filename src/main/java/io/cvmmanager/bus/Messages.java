@@ -277,6 +277,18 @@ public final class Messages {
     }
   }
 
+  /** Drain a node ({@code drain}) or take it back into placement: {@code {"drain"}}. */
+  public record Drain(boolean drain) implements BusMessage {
+    @Override
+    public JsonObject toJson() {
+      return new JsonObject().put("drain", drain);
+    }
+
+    public static Drain fromJson(JsonObject json) {
+      return new Drain(json.getBoolean("drain", true));
+    }
+  }
+
   /** This node's open agent relays: VM id → the port here: {@code {"relays": {id: port}}}. */
   public record Relays(Map<String, Integer> ports) implements BusMessage {
     public Relays {

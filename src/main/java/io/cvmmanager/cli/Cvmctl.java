@@ -27,7 +27,7 @@ import picocli.CommandLine.ScopeType;
         + "cocos-cli.",
     subcommands = {CreateVmCommand.class, RemoveVmCommand.class, ListCommand.class, InfoCommand.class,
         HostCommand.class, TopCommand.class, LogsCommand.class, EventsCommand.class, CorimCommand.class,
-        AttestationPolicyCommand.class},
+        AttestationPolicyCommand.class, NodesCommand.class, NodeCommand.class},
     footerHeading = "%nEnvironment:%n",
     footer = {
         "  MANAGER_GRPC_URL              manager's host:port (" + ManagerConnection.DEFAULT_URL + ")",

@@ -46,6 +46,9 @@ final class EventsCommand implements Callable<Integer> {
     if (!event.getReason().isEmpty()) {
       words.add(event.getReason());
     }
+    if (!event.getNode().isEmpty()) {
+      words.add("node=" + event.getNode());
+    }
     return String.join(" ", words);
   }
 }

@@ -19,7 +19,7 @@ import picocli.CommandLine.ParentCommand;
 @Command(name = "list", mixinStandardHelpOptions = true, description = "List the manager's virtual machines")
 final class ListCommand implements Callable<Integer> {
   private static final List<String> HEADER =
-      List.of("ID", "STATE", "PORT", "PID", "AGENT", "BOOT", "TEE", "CREATED", "TTL");
+      List.of("ID", "STATE", "PORT", "PID", "AGENT", "BOOT", "TEE", "CREATED", "TTL", "NODE");
 
   @ParentCommand
   private Cvmctl cvmctl;
@@ -48,7 +48,7 @@ final class ListCommand implements Callable<Integer> {
     for (Vm vm : response.getVmsList()) {
       rows.add(List.of(vm.getId(), vm.getState().name(), String.valueOf(vm.getPort()), String.valueOf(vm.getPid()),
           vm.getAgentReady() ? "ready" : "-", vm.getBootMode(), vm.getTee(), seconds(vm.getCreated()),
-          vm.hasTtlDeadline() ? seconds(vm.getTtlDeadline()) : "-"));
+          vm.hasTtlDeadline() ? seconds(vm.getTtlDeadline()) : "-", vm.getNode().isEmpty() ? "-" : vm.getNode()));
     }
     return Table.of(rows);
   }

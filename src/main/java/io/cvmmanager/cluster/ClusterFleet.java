@@ -7,6 +7,8 @@ import io.cvmmanager.bus.Bus;
 import io.cvmmanager.bus.BusMessage;
 import io.cvmmanager.bus.Messages.AbandonCreate;
 import io.cvmmanager.bus.Messages.CreateVm;
+import io.cvmmanager.bus.Messages.Drain;
+import io.cvmmanager.bus.Messages.EventList;
 import io.cvmmanager.bus.Messages.LogFollow;
 import io.cvmmanager.bus.Messages.LogUnfollow;
 import io.cvmmanager.bus.Messages.Nothing;
@@ -20,6 +22,7 @@ import io.cvmmanager.error.ClientText;
 import io.cvmmanager.error.ErrorKind;
 import io.cvmmanager.error.ManagerException;
 import io.cvmmanager.vm.CreateOrigin;
+import io.cvmmanager.vm.NodeEvent;
 import io.cvmmanager.vm.Tee;
 import io.cvmmanager.vm.VmLogLine;
 import io.cvmmanager.vm.VmSize;
@@ -241,6 +244,56 @@ public final class ClusterFleet implements Fleet {
   @Override
   public String nodeName() {
     return node.name();
+  }
+
+  @Override
+  public Future<NodeList> nodes(DeliveryOptions options) {
+    return bus.request(Addresses.CLUSTER_NODES, Nothing.INSTANCE, options);
+  }
+
+  /** Asks node {@code name} itself, which keeps its drain in its state dir. */
+  @Override
+  public Future<Void> drain(String name, boolean drain, DeliveryOptions options) {
+    if (name.equals(node.name())) {
+      return bus.request(Addresses.NODE_DRAIN, new Drain(drain), options).mapEmpty();
+    }
+    return nodes(options).compose(nodes -> {
+      if (nodes.nodes().stream().noneMatch(n -> n.name().equals(name))) {
+        return Future.failedFuture(new ManagerException(ErrorKind.NOT_FOUND, "node " + ClientText.quote(name)
+            + " is not in the cluster"));
+      }
+      if (!node.isMember(name) || !node.isTrusted(name)) {
+        return Future.failedFuture(new ManagerException(ErrorKind.UNAVAILABLE, "node " + name
+            + " is not reachable (" + (node.isMember(name) ? "not trusted" : "it left the cluster") + ")"));
+      }
+      return remote(name, Addresses.NODE_DRAIN.onNode(name), new Drain(drain), options).mapEmpty();
+    });
+  }
+
+  @Override
+  public Future<Runnable> watchEvents(Consumer<NodeEvent> onEvent) {
+    return bus.consumeClusterWide(Addresses.CLUSTER_EVENTS, onEvent::accept).map(consumer -> consumer::unregister);
+  }
+
+  /** Each trusted member's kept events (one that does not answer adds none), oldest first. */
+  @Override
+  public Future<List<NodeEvent>> eventHistory(DeliveryOptions options) {
+    List<Future<List<NodeEvent>>> each = new ArrayList<>();
+    for (String member : node.memberNames()) {
+      if (!node.isTrusted(member)) {
+        continue;
+      }
+      Future<EventList> events = member.equals(node.name())
+          ? bus.request(Addresses.EVENT_HISTORY, Nothing.INSTANCE, options)
+          : remote(member, Addresses.EVENT_HISTORY.onNode(member), Nothing.INSTANCE, options);
+      each.add(events.map(list -> list.events().stream().map(event -> new NodeEvent(member, event)).toList())
+          .otherwise(e -> {
+            LOG.info("WatchEvents: node {}'s history not read ({})", member, e.getMessage());
+            return List.of();
+          }));
+    }
+    return Future.all(each).map(all -> each.stream().flatMap(f -> f.result().stream())
+        .sorted(java.util.Comparator.comparing((NodeEvent e) -> e.event().at())).toList());
   }
 
   @Override

@@ -5,6 +5,7 @@ import io.cvmmanager.bus.Addresses;
 import io.cvmmanager.bus.Bus;
 import io.cvmmanager.bus.BusMessage;
 import io.cvmmanager.bus.Messages.CreateVm;
+import io.cvmmanager.bus.Messages.Drain;
 import io.cvmmanager.bus.Messages.Nothing;
 import io.cvmmanager.bus.Messages.VmCreated;
 import io.cvmmanager.bus.Messages.VmId;
@@ -13,6 +14,7 @@ import io.cvmmanager.config.ManagerConfig;
 import io.cvmmanager.error.ErrorKind;
 import io.cvmmanager.error.ManagerException;
 import io.cvmmanager.vm.CreateOrigin;
+import io.cvmmanager.vm.NodeEvent;
 import io.cvmmanager.vm.Tee;
 import io.cvmmanager.vm.VmEvent;
 import io.cvmmanager.vm.VmState;
@@ -56,6 +58,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class ClusterVerticle extends VerticleBase {
   public static final Duration REFRESH = Duration.ofSeconds(2);
+  /** Its presence in the state dir: this node is drained. */
+  static final String DRAIN_FILE = "drained";
   static final Duration REPUBLISH = Duration.ofSeconds(10);
   static final Duration TRUST_CHECK = Duration.ofSeconds(3);
   private static final Duration PING_TIMEOUT = Duration.ofSeconds(3);
@@ -75,6 +79,9 @@ public final class ClusterVerticle extends VerticleBase {
   private LogFollowers logFollowers;
   private DeliveryOptions local;
   private String state = NodeRecord.READY;
+  /** DrainNode: no new VMs here; kept in the state dir across restarts. */
+  private boolean drained;
+  private boolean saidStoppable;
   private boolean recordDue;
   private long recordTimer = -1;
   private boolean stopping;
@@ -96,10 +103,21 @@ public final class ClusterVerticle extends VerticleBase {
     node.onNodeLeft(left -> context.runOnContext(v -> nodeLeft(left)));
     node.onNodeJoined(joined -> context.runOnContext(v -> ping(joined)));
     node.onMerged(() -> context.runOnContext(v -> publishTable().onComplete(ar -> recordChanged())));
-    return settleAll(entry -> true)
+    return vertx.fileSystem().exists(drainFile().toString())
+        .onSuccess(drainedBefore -> {
+          drained = drainedBefore;
+          state = drained ? NodeRecord.DRAINING : NodeRecord.READY;
+          if (drained) {
+            LOG.info("cluster: node {} is drained (since before this start): no new VMs are placed here", node.name());
+          }
+        })
+        .compose(d -> settleAll(entry -> true))
         .compose(v -> publishTable())
         .compose(v -> publishRecord())
-        .compose(v -> serveOthers())
+        .compose(v -> {
+          bus.serve(Addresses.NODE_DRAIN, this::drain);
+          return serveOthers();
+        })
         .onSuccess(v -> {
           bus.serve(Addresses.CLUSTER_NODES, query -> nodes());
           bus.consume(Addresses.EVENTS, this::vmChanged);
@@ -160,6 +178,7 @@ public final class ClusterVerticle extends VerticleBase {
 
   private void vmChanged(VmEvent event) {
     recordChanged();
+    bus.publishClusterWide(Addresses.CLUSTER_EVENTS, new NodeEvent(node.name(), event));
     if (!VmEvent.STATE.equals(event.type()) && !VmEvent.ADOPTED.equals(event.type())
         && !VmEvent.AGENT_READY.equals(event.type()) && !VmEvent.AGENT_LOST.equals(event.type())) {
       return;
@@ -219,12 +238,43 @@ public final class ClusterVerticle extends VerticleBase {
     Future<io.cvmmanager.resources.HostView> host = bus.request(Addresses.HOST_GET, Nothing.INSTANCE, local);
     Future<VmList> vms = bus.request(Addresses.VM_LIST, Nothing.INSTANCE, local);
     return Future.all(host, vms).compose(both -> {
+      int count = vms.result().vms().size();
       NodeRecord record = new NodeRecord(node.name(), node.cluster().host() + ":" + config.grpc().port(),
           node.cluster().host() + ":" + config.http().port(), node.cluster().host(), tee, host.result(),
-          vms.result().vms().size(), config.maxVms(), state, Instant.now());
+          count, config.maxVms(), state, Instant.now());
+      if (drained && count == 0 && !saidStoppable) {
+        saidStoppable = true;
+        LOG.info("cluster: node {} is drained and has no VM left: it can be stopped", node.name());
+      }
       return node.bounded("publishing this node's record", node.map(ClusterNode.NODES)
           .setAsync(node.name(), record.toJson().encode())).<Void>mapEmpty();
     }).onFailure(e -> LOG.debug("cluster: node record not published: {}", e.getMessage()));
+  }
+
+  // ---- drain
+
+  private java.nio.file.Path drainFile() {
+    return config.stateDir().resolve(DRAIN_FILE);
+  }
+
+  /** Drains this node (no new placements; its VMs run on) or takes it back, durably, then says so in its record. */
+  private Future<Nothing> drain(Drain request) {
+    String file = drainFile().toString();
+    Future<Void> kept = request.drain()
+        ? vertx.fileSystem().writeFile(file, io.vertx.core.buffer.Buffer.buffer(Instant.now() + "\n"))
+        : vertx.fileSystem().delete(file).otherwiseEmpty();
+    return kept.compose(v -> {
+      if (drained != request.drain()) {
+        LOG.info("cluster: node {} {}", node.name(), request.drain()
+            ? "drained: no new VMs are placed here; its VMs run on" : "undrained: it takes new VMs again");
+      }
+      drained = request.drain();
+      saidStoppable = false;
+      if (!stopping) {
+        state = drained ? NodeRecord.DRAINING : NodeRecord.READY;
+      }
+      return publishRecord();
+    }).map(Nothing.INSTANCE);
   }
 
   // ---- serving other nodes
@@ -236,6 +286,8 @@ public final class ClusterVerticle extends VerticleBase {
     registered.add(forward(Addresses.VM_REMOVE, null));
     registered.add(forward(Addresses.VM_GET, null));
     registered.add(forward(Addresses.ATTESTATION_POLICY, null));
+    registered.add(forward(Addresses.EVENT_HISTORY, null));
+    registered.add(forward(Addresses.NODE_DRAIN, null));
     registered.add(forward(Addresses.LOG_FOLLOW, request -> logFollowers.follow(request.message())));
     registered.add(forward(Addresses.LOG_UNFOLLOW, request -> {
       logFollowers.unfollow(request.message().address());
@@ -298,20 +350,30 @@ public final class ClusterVerticle extends VerticleBase {
 
   /** Every node with a record or membership, with whether it is trusted and what was flagged about it. */
   private Future<NodeList> nodes() {
-    return node.blocking("reading the node records and flags", () -> Map.of(
-        "records", Map.copyOf(node.map(ClusterNode.NODES)), "flags", Map.copyOf(node.map(ClusterNode.FLAGS))))
+    return node.blocking("reading the node records, flags and view", () -> {
+      Map<String, Integer> owners = new HashMap<>();
+      node.map(ClusterNode.VMS).values().forEach(text -> owners.merge(VmEntry.decode(text).node(), 1, Integer::sum));
+      return Map.<String, Map<String, ?>>of("records", Map.copyOf(node.map(ClusterNode.NODES)),
+          "flags", Map.copyOf(node.map(ClusterNode.FLAGS)), "owners", owners);
+    })
         .map(maps -> {
-          Map<String, String> records = maps.get("records");
-          Map<String, String> flags = maps.get("flags");
+          @SuppressWarnings("unchecked")
+          Map<String, String> records = (Map<String, String>) maps.get("records");
+          @SuppressWarnings("unchecked")
+          Map<String, String> flags = (Map<String, String>) maps.get("flags");
+          @SuppressWarnings("unchecked")
+          Map<String, Integer> owners = (Map<String, Integer>) maps.get("owners");
+          // A node that left keeps its VMs in the view: it is listed, lost, with them.
           Set<String> names = new java.util.TreeSet<>(records.keySet());
           names.addAll(node.memberNames());
+          names.addAll(owners.keySet());
           List<NodeList.Node> nodes = new ArrayList<>();
           for (String name : names) {
             List<String> about = flags.entrySet().stream().filter(f -> f.getKey().endsWith("/" + name))
                 .map(f -> f.getKey().substring(0, f.getKey().indexOf('/')) + ": " + f.getValue()).sorted().toList();
             String record = records.get(name);
             nodes.add(new NodeList.Node(name, node.isMember(name), node.isTrusted(name), about,
-                record == null ? new JsonObject() : new JsonObject(record)));
+                record == null ? new JsonObject() : new JsonObject(record), owners.getOrDefault(name, 0)));
           }
           return new NodeList(node.name(), nodes);
         });

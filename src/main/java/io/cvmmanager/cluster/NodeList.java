@@ -17,19 +17,32 @@ public record NodeList(String node, List<Node> nodes) implements BusMessage {
   }
 
   /**
-   * One node: its record (absent for a member that has not written one yet), whether it is a member now, whether it
-   * answered this node over the event bus, and what any node flagged about it.
+   * One node: its record (absent for a member that has not written one yet, or one that left), whether it is a
+   * member now, whether it answered this node over the event bus, what any node flagged about it, and how many VMs
+   * the cluster view has of it.
    */
-  public record Node(String name, boolean member, boolean trusted, List<String> flags, JsonObject record) {
+  public record Node(String name, boolean member, boolean trusted, List<String> flags, JsonObject record,
+      int vmsInView) {
     JsonObject toJson() {
       return new JsonObject().put("name", name).put("member", member).put("trusted", trusted)
-          .put("flags", new JsonArray(flags)).put("record", record);
+          .put("flags", new JsonArray(flags)).put("record", record).put("vmsInView", vmsInView);
     }
 
     static Node fromJson(JsonObject json) {
       return new Node(json.getString("name"), json.getBoolean("member", false), json.getBoolean("trusted", false),
           json.getJsonArray("flags", new JsonArray()).stream().map(String.class::cast).toList(),
-          json.getJsonObject("record", new JsonObject()));
+          json.getJsonObject("record", new JsonObject()), json.getInteger("vmsInView", 0));
+    }
+
+    /** ready, draining, lost (not a member now) or untrusted (a member whose event bus did not answer). */
+    public String state() {
+      if (!member) {
+        return "lost";
+      }
+      if (!trusted) {
+        return "untrusted";
+      }
+      return record.getString("state", NodeRecord.READY);
     }
   }
 

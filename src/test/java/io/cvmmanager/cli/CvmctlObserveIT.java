@@ -92,7 +92,7 @@ class CvmctlObserveIT {
       CvmctlRun table = CvmctlRun.of(envFor(manager), "list");
       assertEquals(0, table.exit(), table.err());
       assertEquals(2, table.lines().size(), table.out());
-      assertEquals(List.of("ID", "STATE", "PORT", "PID", "AGENT", "BOOT", "TEE", "CREATED", "TTL"),
+      assertEquals(List.of("ID", "STATE", "PORT", "PID", "AGENT", "BOOT", "TEE", "CREATED", "TTL", "NODE"),
           List.of(table.lines().get(0).split(" +")));
       List<String> row = List.of(table.lines().get(1).split(" +"));
       assertEquals(List.of(id, "RUNNING"), row.subList(0, 2));
@@ -101,6 +101,7 @@ class CvmctlObserveIT {
       Instant created = Instant.parse(row.get(7));
       assertEquals(Duration.ofMinutes(10).toSeconds(),
           Duration.between(created, Instant.parse(row.get(8))).toSeconds(), 1);
+      assertEquals("-", row.get(9), "a single host: no node");
 
       CvmctlRun json = CvmctlRun.of(envFor(manager), "list", "--json");
       assertEquals(0, json.exit(), json.err());

@@ -38,20 +38,23 @@ public final class ClusterNodes implements AutoCloseable {
   public ClusterNodes(Path dir, List<String> names, Consumer<Map<String, String>> common) throws Exception {
     String cluster = "it-" + UUID.randomUUID().toString().substring(0, 8);
     this.name = cluster;
-    Map<String, Integer> hazelcastPorts = new LinkedHashMap<>();
-    names.forEach(name -> hazelcastPorts.put(name, FreePort.next()));
+    // Every port from the tests' band, below the ephemeral range: a port picked free there can be taken by one of
+    // Hazelcast's outgoing connections before its node binds it.
+    Map<String, PortRange> ports = new LinkedHashMap<>();
+    names.forEach(name -> ports.put(name, TestPorts.range(8)));
     List<String> members = new ArrayList<>();
-    hazelcastPorts.values().forEach(port -> members.add("127.0.0.1:" + port));
+    ports.values().forEach(range -> members.add("127.0.0.1:" + (range.first() + 4)));
     for (String name : names) {
-      PortRange ports = TestPorts.range(4);
-      JarManagers node = new JarManagers(Files.createDirectories(dir.resolve(name)), ports.first(), ports.last());
+      PortRange range = ports.get(name);
+      JarManagers node = new JarManagers(Files.createDirectories(dir.resolve(name)), range.first(),
+          range.first() + 3, range.first() + 6, range.first() + 7);
       Map<String, String> settings = node.settings();
       settings.put("MANAGER_CLUSTER_ENABLED", "true");
       settings.put("MANAGER_CLUSTER_NAME", cluster);
       settings.put("MANAGER_NODE_NAME", name);
       settings.put("MANAGER_CLUSTER_HOST", "127.0.0.1");
-      settings.put("MANAGER_CLUSTER_PORT", String.valueOf(hazelcastPorts.get(name)));
-      settings.put("MANAGER_CLUSTER_BUS_PORT", String.valueOf(FreePort.next()));
+      settings.put("MANAGER_CLUSTER_PORT", String.valueOf(range.first() + 4));
+      settings.put("MANAGER_CLUSTER_BUS_PORT", String.valueOf(range.first() + 5));
       settings.put("MANAGER_CLUSTER_MEMBERS", String.join(",", members));
       settings.put("MANAGER_CLUSTER_INSECURE", "true");
       settings.put("MANAGER_CLUSTER_HEARTBEAT", "1s");

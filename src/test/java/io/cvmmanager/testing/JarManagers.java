@@ -50,13 +50,17 @@ public final class JarManagers implements AutoCloseable {
 
   /** Paused VMs of 128 MiB, no VM limit; {@link #settings} changes them before {@link #start}. */
   public JarManagers(Path dir, int firstPort, int lastPort) {
+    this(dir, firstPort, lastPort, FreePort.next(), FreePort.next());
+  }
+
+  /** As {@link #JarManagers(Path, int, int)}, its gRPC and HTTP on the given ports. */
+  public JarManagers(Path dir, int firstPort, int lastPort, int grpcPort, int httpPort) {
     this.dir = dir;
     this.stateDir = dir.resolve("state");
     this.firstPort = firstPort;
     this.lastPort = lastPort;
-    int grpcPort = FreePort.next();
     settings.put("MANAGER_GRPC_PORT", String.valueOf(grpcPort));
-    settings.put("MANAGER_HTTP_PORT", String.valueOf(FreePort.next()));
+    settings.put("MANAGER_HTTP_PORT", String.valueOf(httpPort));
     settings.put("MANAGER_STATE_DIR", stateDir.toString());
     settings.put("MANAGER_QEMU_HOST_FWD_RANGE", firstPort + "-" + lastPort);
     settings.put("MANAGER_QEMU_START_PAUSED", "true");
