@@ -223,8 +223,7 @@ final class CvmApi {
     boolean[] tailing = {true};
     String[] endedWhy = {null};
     Runnable finish = () -> {
-      stream.write(LogLine.newBuilder().setId(id).setStream("manager").setLine(endedWhy[0])
-          .setAt(timestamp(Instant.now())).build());
+      stream.write(endLine(id, endedWhy[0]));
       stream.end();
     };
     fleet.followLogs(vm, request.getTail(), request.getFollow(), logLine -> {
@@ -252,6 +251,11 @@ final class CvmApi {
     }).onFailure(e -> stream.fail(GrpcErrors.toStatus("StreamLogs", e)));
   }
 
+  /** A followed console's last line, of stream {@code manager}: why it ended. */
+  private static LogLine endLine(String id, String why) {
+    return LogLine.newBuilder().setId(id).setStream("manager").setLine(why).setAt(timestamp(Instant.now())).build();
+  }
+
   private void streamLocalLogs(StreamLogsRequest request, Stream<LogLine> stream) {
     String id = request.getId();
     view("StreamLogs", id).compose(vm -> {
@@ -266,10 +270,11 @@ final class CvmApi {
             stream.write(line);
           }
         });
-        // The stream ends with the VM.
+        // The stream ends with the VM, its last line saying so.
         MessageConsumer<VmEvent> end = bus.consume(Addresses.EVENTS, event -> {
           if (event.id().equals(id) && VmEvent.STATE.equals(event.type())
               && (event.to().equals("STOPPED") || event.to().equals("FAILED"))) {
+            stream.write(endLine(id, "the VM ended (" + event.to() + ")"));
             stream.end();
           }
         });

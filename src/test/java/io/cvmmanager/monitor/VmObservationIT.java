@@ -123,6 +123,12 @@ class VmObservationIT {
       AgentProbe.send(port, "poweroff");
       await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
           assertEquals(List.of("CREATING", "STARTING", "RUNNING", "STOPPED"), states(events, id)));
+      // The followed console ends with the VM, its last line saying so.
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+        LogLine last = logs.get(logs.size() - 1);
+        assertEquals("manager", last.getStream());
+        assertEquals("the VM ended (STOPPED)", last.getLine());
+      });
       await().atMost(Duration.ofSeconds(10)).untilAsserted(manager::assertNothingLeft);
 
       // A later StreamLogs of the same id: NOT_FOUND.
