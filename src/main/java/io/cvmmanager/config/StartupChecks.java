@@ -83,6 +83,11 @@ public final class StartupChecks {
     }
     checkTls("GRPC", config.grpcTls());
     checkTls("HTTP", config.httpTls());
+    config.cluster().tls().ifPresent(tls -> {
+      needFile("MANAGER_CLUSTER_TLS_CERT", tls.cert());
+      needFile("MANAGER_CLUSTER_TLS_KEY", tls.key());
+      needFile("MANAGER_CLUSTER_TLS_CA", tls.ca());
+    });
     config.attestation().pcrValues().ifPresent(p -> loadable("MANAGER_PCR_VALUES", p, ReferenceFiles::pcrValues));
     config.attestation().corimSigningKey()
         .ifPresent(p -> loadable("MANAGER_CORIM_SIGNING_KEY", p, ReferenceFiles::signingKey));

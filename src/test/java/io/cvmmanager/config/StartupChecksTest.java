@@ -307,6 +307,16 @@ class StartupChecksTest {
   }
 
   @Test
+  void missingClusterTlsFileFailsNamingIt() throws IOException {
+    env.put("MANAGER_CLUSTER_ENABLED", "true");
+    env.put("MANAGER_CLUSTER_HOST", "127.0.0.1");
+    fakeFile("MANAGER_CLUSTER_TLS_CERT", "cluster/node.pem");
+    fakeFile("MANAGER_CLUSTER_TLS_CA", "cluster/ca.pem");
+    env.put("MANAGER_CLUSTER_TLS_KEY", dir.resolve("cluster/missing.key").toString());
+    assertOneProblemNaming("MANAGER_CLUSTER_TLS_KEY");
+  }
+
+  @Test
   void qemuNotOnPathFailsNamingBinPath() throws Exception {
     Path emptyBin = Files.createDirectories(dir.resolve("empty-bin"));
     List<String> problems = assertThrows(InvalidConfigException.class, () -> check(emptyBin.toString())).problems();
