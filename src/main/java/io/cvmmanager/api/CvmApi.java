@@ -253,7 +253,7 @@ final class CvmApi {
 
   /** A followed console's last line, of stream {@code manager}: why it ended. */
   private static LogLine endLine(String id, String why) {
-    return LogLine.newBuilder().setId(id).setStream("manager").setLine(why).setAt(timestamp(Instant.now())).build();
+    return LogLine.newBuilder().setId(id).setStream(VmLogLine.MANAGER).setLine(why).setAt(timestamp(Instant.now())).build();
   }
 
   private void streamLocalLogs(StreamLogsRequest request, Stream<LogLine> stream) {

@@ -15,11 +15,13 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code logs <id>}: the last lines of the VM's serial console as the guest printed them; with {@code -f}, then
- * every new console line and QEMU's own stderr (marked {@code [qemu] }), until the VM ends or Ctrl-C.
+ * every new console line and QEMU's own stderr (marked {@code [qemu] }), until the VM ends (a last line, marked
+ * {@code [manager] }, says why) or Ctrl-C.
  */
 @Command(name = "logs", mixinStandardHelpOptions = true, description = "Print a virtual machine's console")
 final class LogsCommand implements Callable<Integer> {
   static final String QEMU_PREFIX = "[qemu] ";
+  static final String MANAGER_PREFIX = "[manager] ";
 
   @ParentCommand
   private Cvmctl cvmctl;
@@ -47,6 +49,10 @@ final class LogsCommand implements Callable<Integer> {
   }
 
   private static String text(LogLine line) {
-    return VmLogLine.STDERR.equals(line.getStream()) ? QEMU_PREFIX + line.getLine() : line.getLine();
+    return switch (line.getStream()) {
+      case VmLogLine.STDERR -> QEMU_PREFIX + line.getLine();
+      case VmLogLine.MANAGER -> MANAGER_PREFIX + line.getLine();
+      default -> line.getLine();
+    };
   }
 }

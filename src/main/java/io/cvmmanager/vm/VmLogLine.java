@@ -11,6 +11,8 @@ import java.time.Instant;
 public record VmLogLine(String id, String stream, String line, Instant at) implements BusMessage {
   public static final String CONSOLE = "console";
   public static final String STDERR = "stderr";
+  /** The manager's own last line of a followed console: why it ended (the VM ended, or its owner was lost). */
+  public static final String MANAGER = "manager";
   /** Clustered mode: the last message of a followed console, its line saying why it ended (the VM ended). */
   public static final String END = "end";
 

@@ -194,7 +194,9 @@ class CvmctlObserveIT {
       remove(manager, id);
       CvmctlRun run = follow.awaitEnd();
       assertEquals(0, run.exit(), run.err());
-      for (String line : run.lines()) {
+      List<String> lines = run.lines();
+      assertEquals(LogsCommand.MANAGER_PREFIX + "the VM ended (STOPPED)", lines.get(lines.size() - 1), run.out());
+      for (String line : lines.subList(0, lines.size() - 1)) {
         assertTrue(line.startsWith(LogsCommand.QEMU_PREFIX), "only QEMU's stderr from a paused VM: " + line);
       }
     }
