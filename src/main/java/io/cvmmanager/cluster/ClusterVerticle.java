@@ -82,6 +82,8 @@ public final class ClusterVerticle extends VerticleBase {
   /** DrainNode: no new VMs here; kept in the state dir across restarts. */
   private boolean drained;
   private boolean saidStoppable;
+  /** The last write of this node's record; the next one starts after it. */
+  private Future<Void> recordWritten = Future.succeededFuture();
   private boolean recordDue;
   private long recordTimer = -1;
   private boolean stopping;
@@ -231,7 +233,16 @@ public final class ClusterVerticle extends VerticleBase {
     });
   }
 
+  /**
+   * Writes this node's record after the write before it, so that a write begun earlier (a periodic one, its state
+   * read before a drain changed it) never lands after a later one.
+   */
   private Future<Void> publishRecord() {
+    recordWritten = recordWritten.transform(ar -> writeRecord());
+    return recordWritten;
+  }
+
+  private Future<Void> writeRecord() {
     if (stopping && !NodeRecord.DRAINING.equals(state)) {
       return Future.succeededFuture();
     }
