@@ -36,8 +36,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * CreateVm as a saga: admit → port ∥ files ∥ measurement → command → STARTING record → spawn → QMP → RUNNING record
- * durable → reply. Each step that made something registers its undo; when a later step fails (or the create is cut
+ * CreateVm as a saga: admit → port ∥ files ∥ measurement → command → STARTING record → spawn → (PID record ∥ QMP) →
+ * RUNNING record durable → reply. Each step that made something registers its undo; when a later step fails (or the create is cut
  * short: the manager stops, or its call was abandoned) the VM is STOPPING while the undo runs, then FAILED.
  */
 final class CreateSaga {
@@ -157,9 +157,11 @@ final class CreateSaga {
         ? removal.remove(vm, why, null, false) : Future.<Void>succeededFuture());
   }
 
-  /** One saga step in its own span, child of the create's. */
+  /** One saga step in its own span, child of the create's, and timed in {@code cvm_vm_create_step_seconds}. */
   private <T> Future<T> step(String name, Vm vm, SpanContext parent, Supplier<Future<T>> work) {
-    return tracing.span("cvm.create." + name, parent, Map.of("cvm.vm.id", vm.id), span -> work.get());
+    long started = System.nanoTime();
+    return tracing.span("cvm.create." + name, parent, Map.of("cvm.vm.id", vm.id), span -> work.get())
+        .andThen(done -> metrics.createStep(name, Duration.ofNanos(System.nanoTime() - started)));
   }
 
   private Future<Void> steps(Vm vm, VmCreateRequest request, String environment, SpanContext trace) {
@@ -200,9 +202,10 @@ final class CreateSaga {
           // The reply waits for the RUNNING record: a manager that dies right after replying must find a VM its
           // client knows as running, not as a create cut short (which it would remove). A record that cannot be
           // made durable fails the create, which is undone: never an OK for a VM a restart would not keep.
-          return vm.saved.recover(e -> Future.failedFuture(e instanceof ManagerException ? e
-              : new ManagerException(ErrorKind.UNAVAILABLE, "the VM's RUNNING record could not be written: "
-                  + e.getMessage())));
+          return step("running-record", vm, trace, () -> vm.saved)
+              .recover(e -> Future.failedFuture(e instanceof ManagerException ? e
+                  : new ManagerException(ErrorKind.UNAVAILABLE, "the VM's RUNNING record could not be written: "
+                      + e.getMessage())));
         })
         .compose(v -> goOn(vm))
         .compose(v -> {
@@ -227,11 +230,16 @@ final class CreateSaga {
    * started again, {@code attemptsLeft} times at most; never a VM without its port.
    */
   private Future<Void> launch(Vm vm, VmCreateRequest request, SpanContext trace, int attemptsLeft) {
-    return vm.saved
+    return step("starting-record", vm, trace, () -> vm.saved)
         .compose(v -> goOn(vm))
         .compose(v -> step("spawn", vm, trace, () -> qemuStart.spawn(vm)))
-        .compose(v -> qemuStart.recordIdentity(vm))
-        .compose(v -> step("qmp-handshake", vm, trace, () -> qemuStart.connectQmp(vm)))
+        .compose(v -> {
+          // QEMU's identity is made durable while QEMU comes up to QMP, not before: the reply waits for both (the
+          // RUNNING record is written after it), and until it lands a restart finds QEMU by its pid file.
+          Future<Void> identity = step("identity-record", vm, trace, () -> qemuStart.recordIdentity(vm));
+          Future<Void> qmp = step("qmp-handshake", vm, trace, () -> qemuStart.connectQmp(vm));
+          return Future.join(identity, qmp).<Void>mapEmpty();
+        })
         .recover(error -> {
           if (!vm.exited() || !vm.stderrSummary().contains(HOST_FORWARDING_FAILED)) {
             return Future.failedFuture(error);

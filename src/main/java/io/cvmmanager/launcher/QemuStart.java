@@ -29,8 +29,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A new VM's QEMU, from spawn to QMP ready: spawned in its own session, its identity (PID and start time) made
- * durable in state.json, then its QMP handshake — or QEMU's exit with its stderr, or, after
+ * A new VM's QEMU, from spawn to QMP ready: spawned in its own session; its identity (PID and start time) made
+ * durable in state.json while its QMP handshake runs — or QEMU's exit with its stderr, or, after
  * MANAGER_QEMU_QMP_TIMEOUT, UNAVAILABLE saying how far QEMU got.
  */
 final class QemuStart {

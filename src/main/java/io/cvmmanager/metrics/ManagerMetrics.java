@@ -112,6 +112,15 @@ public final class ManagerMetrics {
     timer("cvm.vm.create", "CreateVm from request to RUNNING").record(took);
   }
 
+  /**
+   * One step of a CreateVm's saga ({@code step}: {@code reserve-port}, {@code prepare-files}, {@code
+   * starting-record}, {@code spawn}, {@code identity-record}, {@code qmp-handshake}, {@code running-record}), however it
+   * ended: where a slow create spends its time.
+   */
+  public void createStep(String step, Duration took) {
+    timer("cvm.vm.create.step", "CreateVm saga steps by step", "step", step).record(took);
+  }
+
   /** A CreateVm that failed; {@code kind} says why (an error kind or the saga step that failed). */
   public void createFailed(String kind) {
     Counter.builder("cvm.vm.create.failures").description("CreateVm failures by kind").tag("kind", kind)
