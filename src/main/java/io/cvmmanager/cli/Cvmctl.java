@@ -1,16 +1,14 @@
 package io.cvmmanager.cli;
 
-import ch.qos.logback.classic.Level;
 import io.cvmmanager.Version;
 import io.cvmmanager.config.GoDuration;
 import io.vertx.grpc.common.ServiceMethod;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -25,9 +23,6 @@ import picocli.CommandLine.ScopeType;
 @Command(name = "cvmctl", mixinStandardHelpOptions = true, versionProvider = Cvmctl.VersionProvider.class,
     description = "Creates, removes and watches confidential VMs through a manager; create-vm and remove-vm as "
         + "cocos-cli.",
-    subcommands = {CreateVmCommand.class, RemoveVmCommand.class, ListCommand.class, InfoCommand.class,
-        HostCommand.class, TopCommand.class, LogsCommand.class, EventsCommand.class, CorimCommand.class,
-        AttestationPolicyCommand.class, NodesCommand.class, NodeCommand.class},
     footerHeading = "%nEnvironment:%n",
     footer = {
         "  MANAGER_GRPC_URL              manager's host:port (" + ManagerConnection.DEFAULT_URL + ")",
@@ -35,8 +30,18 @@ import picocli.CommandLine.ScopeType;
         "  MANAGER_GRPC_CLIENT_CERT      client certificate, mutual TLS (with the CA)",
         "  MANAGER_GRPC_CLIENT_KEY       its key"})
 public final class Cvmctl {
+  /**
+   * The subcommands, in the order help lists them. Registered by {@link #run} rather than in the annotation, so that a
+   * command line naming one builds only that one's model: picocli reflects over every registered class, and building
+   * them all took a third of a {@code cvmctl list}.
+   */
+  static final List<Class<?>> SUBCOMMANDS = List.of(CreateVmCommand.class, RemoveVmCommand.class, ListCommand.class,
+      InfoCommand.class, HostCommand.class, TopCommand.class, LogsCommand.class, EventsCommand.class,
+      CorimCommand.class, AttestationPolicyCommand.class, NodesCommand.class, NodeCommand.class);
   public static final int EXIT_FAILED = 1;
   public static final int EXIT_USAGE = CommandLine.ExitCode.USAGE;
+  /** Held: java.util.logging keeps loggers weakly, and a collected root would come back at INFO. */
+  private static final java.util.logging.Logger JUL_ROOT = java.util.logging.Logger.getLogger("");
 
   private final Map<String, String> env;
   private final PrintStream out;
@@ -56,12 +61,23 @@ public final class Cvmctl {
   }
 
   public static void main(String[] args) {
-    // The manager's logback.xml logs at INFO on stderr; the CLI keeps stderr for its own error line (Vert.x
-    // warns of the evicted connection when the client closes).
-    if (LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME) instanceof ch.qos.logback.classic.Logger root) {
-      root.setLevel(Level.ERROR);
-    }
+    quietLogging();
+    // The JDK's resolver for the manager's one name: Netty's DNS resolver reads the system's DNS set-up first.
+    System.setProperty("vertx.disableDnsResolver", "true");
     System.exit(run(args, System.getenv(), System.out, System.err, Interrupt.onSigint()));
+  }
+
+  /**
+   * The CLI keeps stderr for its own error line, and logs nothing: Vert.x and Netty log through java.util.logging at
+   * SEVERE only (Vert.x warns of the evicted connection when the client closes), and SLF4J binds no provider, so that
+   * Logback never starts: parsing the manager's logback.xml was a tenth of a {@code cvmctl list}.
+   */
+  private static void quietLogging() {
+    System.setProperty("slf4j.provider", "org.slf4j.helpers.NOP_FallbackServiceProvider");
+    System.setProperty("vertx.logger-delegate-factory-class-name", "io.vertx.core.logging.JULLogDelegateFactory");
+    io.netty.util.internal.logging.InternalLoggerFactory.setDefaultFactory(
+        io.netty.util.internal.logging.JdkLoggerFactory.INSTANCE);
+    JUL_ROOT.setLevel(java.util.logging.Level.SEVERE);
   }
 
   /** Runs one command line with the given environment and streams, and returns the exit code. */
@@ -72,8 +88,9 @@ public final class Cvmctl {
   /** As {@link #run(String[], Map, PrintStream, PrintStream)}, a stream stopped by {@code interrupt}. */
   public static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err,
       Interrupt interrupt) {
-    CommandLine cli = new CommandLine(new Cvmctl(env, out, err, interrupt))
-        .setOut(new PrintWriter(out, true))
+    CommandLine cli = new CommandLine(new Cvmctl(env, out, err, interrupt));
+    subcommandsFor(args).forEach(cli::addSubcommand);
+    cli.setOut(new PrintWriter(out, true))
         .setErr(new PrintWriter(err, true))
         .registerConverter(Duration.class, Cvmctl::positiveDuration)
         .setExecutionExceptionHandler((e, command, parsed) -> {
@@ -84,6 +101,21 @@ public final class Cvmctl {
           return EXIT_FAILED;
         });
     return cli.execute(args);
+  }
+
+  /**
+   * The one subcommand the first argument naming one names; all of them when none does (root help, a misspelt
+   * command: picocli then lists them, or suggests the nearest).
+   */
+  static List<Class<?>> subcommandsFor(String[] args) {
+    for (String arg : args) {
+      for (Class<?> command : SUBCOMMANDS) {
+        if (command.getAnnotation(Command.class).name().equals(arg)) {
+          return List.of(command);
+        }
+      }
+    }
+    return SUBCOMMANDS;
   }
 
   private static Duration positiveDuration(String text) {

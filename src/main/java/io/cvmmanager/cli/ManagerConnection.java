@@ -5,6 +5,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.file.FileSystemOptions;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.PemKeyCertOptions;
@@ -67,7 +69,10 @@ final class ManagerConnection implements AutoCloseable {
   static ManagerConnection open(Map<String, String> env, Duration timeout, Consumer<String> warnings) {
     SocketAddress server = address(value(env, URL).orElse(DEFAULT_URL));
     HttpClientOptions http = httpOptions(env, timeout, warnings);
-    Vertx vertx = Vertx.vertx();
+    // One connection, one call: one event loop, no file cache, so that a CLI call starts no more than it uses.
+    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1)
+        .setInternalBlockingPoolSize(1)
+        .setFileSystemOptions(new FileSystemOptions().setFileCachingEnabled(false).setClassPathResolvingEnabled(false)));
     GrpcClient client = GrpcClient.client(vertx, new GrpcClientOptions().setMaxMessageSize(MAX_MESSAGE_BYTES), http);
     return new ManagerConnection(vertx, client, server, timeout);
   }
