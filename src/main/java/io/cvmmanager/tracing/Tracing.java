@@ -20,6 +20,7 @@ import io.opentelemetry.sdk.common.CompletableResultCode;
 import io.opentelemetry.sdk.resources.Resource;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
+import io.opentelemetry.sdk.trace.export.SpanExporter;
 import io.opentelemetry.sdk.trace.samplers.Sampler;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -81,12 +82,12 @@ public final class Tracing {
   public static Tracing start(ManagerConfig config) {
     routeExporterLogging();
     ManagerConfig.Tracing settings = config.tracing();
-    OtlpHttpSpanExporter exporter = OtlpHttpSpanExporter.builder()
+    SpanExporter exporter = new LazySpanExporter(() -> OtlpHttpSpanExporter.builder()
         .setEndpoint(endpoint(settings.otlpUrl()))
         .setTimeout(EXPORT_TIMEOUT)
         // A batch that cannot be delivered is dropped; retrying would only hold up shutdown.
         .setRetryPolicy(null)
-        .build();
+        .build());
     Resource resource = Resource.getDefault().merge(Resource.create(Attributes.of(
         AttributeKey.stringKey("service.name"), SERVICE_NAME,
         AttributeKey.stringKey("service.instance.id"), config.instanceId(),
