@@ -102,12 +102,19 @@ put_file() {
 changed_service=false
 put_dir /opt/cvm-manager 0755
 if put_file "$jar" "$installed_jar" 0644; then changed_service=true; fi
+# The JVM's start with its AppCDS archive (the unit's ExecStart), and the archive logic cvmctl shares.
+if put_file "$here/cds.sh" /opt/cvm-manager/cds.sh 0644; then changed_service=true; fi
+if put_file "$here/cvm-manager-start" /opt/cvm-manager/cvm-manager-start 0755; then changed_service=true; fi
 
 # The installed cvmctl names the installed jar only (a checkout's target/ is meaningless next to /usr/local/bin).
 sed "s|^  candidates=(.*)\$|  candidates=($installed_jar)|" "$here/cvmctl" >"$work/cvmctl"
 grep -qx "  candidates=($installed_jar)" "$work/cvmctl" \
   || die "deploy/cvmctl has no 'candidates=(...)' line to point at $installed_jar"
 put_file "$work/cvmctl" /usr/local/bin/cvmctl 0755 || true
+# cvmctl's AppCDS archive, made now by one call (no manager needs to answer it) rather than by an operator's first.
+if [ -z "$destdir" ]; then
+  MANAGER_GRPC_URL=127.0.0.1:1 /usr/local/bin/cvmctl --timeout 5s list >/dev/null 2>&1 || true
+fi
 
 unit_changed=false
 if put_file "$here/cvm-manager.service" "$unit" 0644; then

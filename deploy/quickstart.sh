@@ -101,7 +101,8 @@ log=$work/manager.log
   . conf/dev.env
   MANAGER_STATE_DIR=$state
   MANAGER_GRPC_PORT=$port
-  exec java -jar target/cvm-manager.jar
+  # deploy/cvm-manager-start: the JVM with its AppCDS archive (made by the first start once it serves).
+  exec bash deploy/cvm-manager-start target/cvm-manager.jar
 ) >"$log" 2>&1 &
 manager_pid=$!
 say "manager starting (pid $manager_pid, state $state)"

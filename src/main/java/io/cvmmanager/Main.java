@@ -75,6 +75,8 @@ public final class Main {
       Duration timeout = config.shutdownTimeout();
       Runtime.getRuntime().addShutdownHook(new Thread(() -> shutdown(running, manager, tracing, timeout),
           "cvm-manager-shutdown"));
+      // Serving (the API is deployed after adoption): what start-up loads is loaded.
+      StartupArchive.dumpInBackground();
     } catch (Exception e) {
       Throwable cause = e;
       while (!(cause instanceof InvalidConfigException) && cause.getCause() != null) {

@@ -50,6 +50,8 @@ class DeployFilesTest {
   private static final Map<String, String> INSTALLED = orderedMap(
       "opt/cvm-manager", "rwxr-xr-x",
       "opt/cvm-manager/cvm-manager.jar", "rw-r--r--",
+      "opt/cvm-manager/cds.sh", "rw-r--r--",
+      "opt/cvm-manager/cvm-manager-start", "rwxr-xr-x",
       "usr/local/bin/cvmctl", "rwxr-xr-x",
       "etc/systemd/system/cvm-manager.service", "rw-r--r--",
       "etc/cvm-manager", "rwxr-x---",
@@ -190,7 +192,7 @@ class DeployFilesTest {
     Map<String, List<String>> service = section(Files.readAllLines(UNIT), "Service");
     assertEquals(List.of("process"), service.get("KillMode"), "stopping the unit must not kill the VMs");
     assertEquals(List.of(INSTALLED_ENV), service.get("EnvironmentFile"));
-    assertTrue(service.get("ExecStart").get(0).endsWith(" -jar " + INSTALLED_JAR), service.get("ExecStart").get(0));
+    assertEquals(List.of("/opt/cvm-manager/cvm-manager-start " + INSTALLED_JAR), service.get("ExecStart"));
     Path stateDir = ConfigParser.defaultStateDir(Path.of("/root"), true);
     assertEquals(List.of(stateDir.toString()), service.get("WorkingDirectory"));
     assertEquals(List.of(stateDir.getFileName().toString()), service.get("StateDirectory"));
