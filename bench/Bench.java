@@ -60,46 +60,40 @@ public final class Bench {
   private static final int SEQUENTIAL_RUNS = Integer.getInteger("bench.runs", 20);
   private static final int CONCURRENT = Integer.getInteger("bench.concurrent", 100);
   private static final int ADOPTED = Integer.getInteger("bench.adopted", 100);
+  private static final int BURST = Integer.getInteger("bench.burst", 20);
+  private static final int BURST_RUNS = Integer.getInteger("bench.burstRuns", 3);
 
   public static void main(String[] args) throws Exception {
     Path work = Files.createTempDirectory("cvm-bench");
     try {
       System.out.printf("cvm-manager bench, %s, %d cores, %s%n", java.time.LocalDate.now(),
           Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
-      if (Boolean.getBoolean("bench.adoptionOnly")) {
-        adoption(work);
-        return;
+      // -Dbench.<name>Only=true runs only those scenarios; without one, every scenario runs.
+      Map<String, List<Scenario>> only = new java.util.LinkedHashMap<>();
+      only.put("quick", List.of(Bench::sequential, Bench::burst));
+      only.put("sweep", List.of(Bench::sweep));
+      only.put("burst", List.of(Bench::burst));
+      only.put("adoption", List.of(Bench::adoption));
+      only.put("soak", List.of(Bench::soak));
+      only.put("create", List.of(Bench::sequential, Bench::burst, Bench::concurrent));
+      only.put("cluster", List.of(Bench::cluster));
+      only.put("attestation", List.of(Bench::attestationPolicy));
+      only.put("death", List.of(Bench::deathDetection));
+      List<Scenario> chosen = only.entrySet().stream().filter(e -> Boolean.getBoolean("bench." + e.getKey() + "Only"))
+          .findFirst().map(Map.Entry::getValue)
+          .orElse(List.of(Bench::sequential, Bench::burst, Bench::concurrent, Bench::sweep, Bench::diskClone,
+              Bench::attestationPolicy, Bench::deathDetection, Bench::adoption, Bench::soak, Bench::cluster));
+      for (Scenario scenario : chosen) {
+        scenario.run(work);
       }
-      if (Boolean.getBoolean("bench.soakOnly")) {
-        soak(work);
-        return;
-      }
-      if (Boolean.getBoolean("bench.createOnly")) {
-        sequential(work);
-        concurrent(work);
-        return;
-      }
-      if (Boolean.getBoolean("bench.clusterOnly")) {
-        cluster(work);
-        return;
-      }
-      if (Boolean.getBoolean("bench.attestationOnly")) {
-        attestationPolicy(work);
-        return;
-      }
-      if (!Boolean.getBoolean("bench.deathOnly")) {
-        sequential(work);
-        concurrent(work);
-        diskClone(work);
-        attestationPolicy(work);
-      }
-      deathDetection(work);
-      adoption(work);
-      soak(work);
-      cluster(work);
     } finally {
       run(List.of("rm", "-rf", work.toString()));
     }
+  }
+
+  /** One scenario of the bench, in the work directory. */
+  private interface Scenario {
+    void run(Path work) throws Exception;
   }
 
   /** The dev profile (TCG, the dev guest), as a manager environment and as a parsed config for raw QEMU. */
@@ -146,19 +140,221 @@ public final class Bench {
         roundTrip.add(m.timed(() -> m.client.cVMInfo(
             io.cvmmanager.api.manager.CVMInfoReq.newBuilder().setId("none").build()).otherwiseEmpty()));
       }
+      Map<String, double[]> before = m.steps();
+      Map<String, Double> threadsBefore = m.cpuByThread();
+      double cpu = 0;
       for (int i = 0; i < SEQUENTIAL_RUNS; i++) {
+        double cpu0 = m.cpuMillis();
         manager.add(m.timedCreate());
+        cpu += m.cpuMillis() - cpu0;
         m.removeAll();
         RawQemu q = rawStart(config, work.resolve("raw-a"), 27200);
         raw.add(q.readyMillis);
         q.stop();
       }
+      System.out.printf("    create steps, mean of %d: %s%n    manager CPU per create %.1f ms%n", SEQUENTIAL_RUNS,
+          ManagerUnderTest.stepMeans(before, m.steps()), cpu / SEQUENTIAL_RUNS);
+      System.out.printf("    CPU ms per create (creates and removes) by thread: %s%n",
+          ManagerUnderTest.cpuGrowth(threadsBefore, m.cpuByThread(), SEQUENTIAL_RUNS));
     }
     System.out.printf("(a) one VM at a time, %d runs: CreateVm->reply median %.1f ms (p90 %.1f); raw exec->QMP ready"
             + " median %.1f ms (p90 %.1f); ratio %.2fx%n", SEQUENTIAL_RUNS, median(manager), p90(manager),
         median(raw), p90(raw), median(manager) / median(raw));
     System.out.printf("    for scale: a gRPC round trip through the API and the launcher (CVMInfo of an unknown id)"
         + " takes %.2f ms median%n", median(roundTrip));
+  }
+
+  // ---- (a2) ----
+
+  /**
+   * BURST paused CreateVm at once until all replied, against BURST raw QEMU execs from as many threads until all are
+   * QMP-ready, BURST_RUNS times interleaved; with the manager's CPU per create and its step means over the bursts.
+   */
+  private static void burst(Path work) throws Exception {
+    Path state = Files.createDirectories(work.resolve("a2"));
+    Map<String, String> env = settings(state, 27300, 27300 + BURST + 20, true);
+    ManagerConfig config = ConfigParser.parse(env, Path.of("/root"), true);
+    List<Double> manager = new ArrayList<>();
+    List<Double> raw = new ArrayList<>();
+    try (ManagerUnderTest m = ManagerUnderTest.start(env, work.resolve("a2.log"))) {
+      for (int i = 0; i < 3; i++) {  // warm-up: the JIT, the pools
+        m.createConcurrently(BURST);
+        m.removeAll();
+      }
+      Map<String, double[]> before = m.steps();
+      Map<String, Double> threadsBefore = m.cpuByThread();
+      double cpu = 0;
+      for (int r = 0; r < BURST_RUNS; r++) {
+        double cpu0 = m.cpuMillis();
+        long t0 = System.nanoTime();
+        m.createConcurrently(BURST);
+        manager.add((System.nanoTime() - t0) / 1e6);
+        cpu += m.cpuMillis() - cpu0;
+        m.removeAll();
+        raw.add(rawBurstAndQuit(config, work, BURST)[0]);
+      }
+      System.out.printf("(a2) %d paused VMs at once, %d runs: manager %s ms; raw %s ms; ratio of medians %.2fx%n"
+              + "    manager CPU per create %.1f ms; step means: %s%n", BURST, BURST_RUNS, manager, raw,
+          median(manager) / median(raw), cpu / (BURST_RUNS * BURST), ManagerUnderTest.stepMeans(before, m.steps()));
+      System.out.printf("    CPU ms per create (creates and removes) by thread: %s%n",
+          ManagerUnderTest.cpuGrowth(threadsBefore, m.cpuByThread(), BURST_RUNS * BURST));
+    }
+  }
+
+  // ---- (j) ----
+
+  /** The concurrency levels of the sweep ({@code -Dbench.sweep=1,5,10,20,50,100}). */
+  private static final List<Integer> SWEEP = java.util.Arrays.stream(
+      System.getProperty("bench.sweep", "1,5,10,20,50,100").split(",")).map(String::trim).map(Integer::valueOf)
+      .toList();
+  private static final Path RESULTS = Path.of(System.getProperty("bench.results", "bench/results")).toAbsolutePath();
+
+  /**
+   * Peers side by side in one run: for each concurrency of SWEEP, that many paused VMs started at once by the
+   * manager (CreateVm, all replied), by raw QEMU (execs from as many threads, all QMP-ready) and, when bench/peers.sh
+   * can start it, by libvirt (createXML from as many connections, all returned), then all destroyed (RemoveVm; QMP
+   * quit; virDomainDestroy); SWEEP_RUNS runs each, interleaved. The manager's threads and RSS at each VM count.
+   * Writes latency.csv and resources.csv, and their PNG charts, into bench/results/.
+   */
+  private static void sweep(Path work) throws Exception {
+    int runs = Integer.getInteger("bench.sweepRuns", 3);
+    int most = SWEEP.stream().max(Integer::compare).orElse(1);
+    Path state = Files.createDirectories(work.resolve("j"));
+    Map<String, String> env = settings(state, 27300, 27300 + most + 20, true);
+    ManagerConfig config = ConfigParser.parse(env, Path.of("/root"), true);
+    boolean libvirt = startLibvirt();
+    List<List<Object>> latency = new ArrayList<>();
+    List<List<Object>> resources = new ArrayList<>();
+    Map<String, List<Double>> destroys = new java.util.TreeMap<>();
+    try (ManagerUnderTest m = ManagerUnderTest.start(env, work.resolve("j.log"))) {
+      for (int i = 0; i < 3; i++) {  // warm-up: the JIT, the pools
+        m.createConcurrently(20);
+        m.removeAll();
+      }
+      resources.add(resourceRow(0, m));
+      for (int n : SWEEP) {
+        for (int r = 0; r < runs; r++) {
+          long t0 = System.nanoTime();
+          m.createConcurrently(n);
+          latency.add(List.of("manager", "paused", n, r, (System.nanoTime() - t0) / 1e6));
+          if (r == 0) {
+            resources.add(resourceRow(n, m));
+          }
+          long d0 = System.nanoTime();
+          m.removeAll();
+          destroys.computeIfAbsent("manager " + n, k -> new ArrayList<>()).add((System.nanoTime() - d0) / 1e6);
+          double[] raw = rawBurstAndQuit(config, work, n);
+          latency.add(List.of("raw-qemu", "paused", n, r, raw[0]));
+          destroys.computeIfAbsent("raw-qemu " + n, k -> new ArrayList<>()).add(raw[1]);
+          if (libvirt) {
+            for (io.vertx.core.json.JsonObject run : libvirtRuns(work, n, 1)) {
+              latency.add(List.of("libvirt", "paused", n, r, run.getDouble("start_ms")));
+              destroys.computeIfAbsent("libvirt " + n, k -> new ArrayList<>()).add(run.getDouble("destroy_ms"));
+            }
+          }
+        }
+      }
+    } finally {
+      if (libvirt) {
+        run(List.of("bash", "bench/peers.sh", "stop"));
+      }
+    }
+    Files.createDirectories(RESULTS);
+    Charts.writeCsv(RESULTS.resolve("latency.csv"), Charts.LATENCY_HEADER, latency);
+    Charts.writeCsv(RESULTS.resolve("resources.csv"), Charts.RESOURCES_HEADER, resources);
+    Charts.latency(RESULTS.resolve("latency.csv"), RESULTS.resolve("latency.png"));
+    Charts.resources(RESULTS.resolve("resources.csv"), RESULTS.resolve("resources.png"));
+    System.out.printf("(j) paused VMs at once, median of %d runs, ms (ratio to raw QEMU):%n", runs);
+    for (int n : SWEEP) {
+      double raw = medianOf(latency, "raw-qemu", n);
+      double manager = medianOf(latency, "manager", n);
+      double lv = libvirt ? medianOf(latency, "libvirt", n) : Double.NaN;
+      System.out.printf("    %3d at once: manager %.0f (%.2fx), raw QEMU %.0f, libvirt %s; destroy all: manager %.0f,"
+              + " raw %.0f, libvirt %s%n", n, manager, manager / raw, raw,
+          libvirt ? String.format("%.0f (%.2fx)", lv, lv / raw) : "not run",
+          median(destroys.get("manager " + n)), median(destroys.get("raw-qemu " + n)),
+          libvirt ? String.format("%.0f", median(destroys.get("libvirt " + n))) : "not run");
+    }
+    System.out.printf("    manager threads and RSS by VM count: %s%n    CSV and charts in %s%n", resources, RESULTS);
+  }
+
+  private static List<Object> resourceRow(int vms, ManagerUnderTest m) throws IOException {
+    String status = Files.readString(Path.of("/proc/" + m.process.pid() + "/status"));
+    long threads = Long.parseLong(field(status, "Threads:"));
+    long rssKib = Long.parseLong(field(status, "VmRSS:").split("\\s+")[0]);
+    return List.of(vms, threads, rssKib / 1024);
+  }
+
+  private static String field(String status, String name) {
+    return status.lines().filter(l -> l.startsWith(name)).findFirst().orElseThrow().substring(name.length()).trim();
+  }
+
+  private static double medianOf(List<List<Object>> rows, String peer, int n) {
+    return median(rows.stream().filter(r -> r.get(0).equals(peer) && r.get(2).equals(n))
+        .map(r -> (Double) r.get(4)).collect(Collectors.toList()));
+  }
+
+  /** libvirt for the bench only (bench/peers.sh): installed and started if it can be; false if not. */
+  private static boolean startLibvirt() {
+    if (Boolean.getBoolean("bench.noLibvirt")) {
+      return false;
+    }
+    try {
+      run(List.of("bash", "bench/peers.sh", "start"));
+      return true;
+    } catch (Exception e) {
+      System.out.println("    libvirt: not run (" + e.getMessage() + ")");
+      return false;
+    }
+  }
+
+  /** {@code runs} runs of {@code n} paused libvirt domains at once (bench/libvirt_peer.py), one JSON line each. */
+  private static List<io.vertx.core.json.JsonObject> libvirtRuns(Path work, int n, int runs) throws Exception {
+    Process p = new ProcessBuilder("/usr/bin/python3", "bench/libvirt_peer.py",
+        "--kernel", GUEST.resolve("bzImage").toString(), "--initrd", GUEST.resolve("rootfs.cpio.gz").toString(),
+        "--memory-mib", "1024", "--vcpus", "1", "--cmdline", "console=ttyS0", "--mode", "paused",
+        "--concurrency", String.valueOf(n), "--runs", String.valueOf(runs), "--workdir", work.toString())
+        .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (p.waitFor() != 0) {
+      throw new IllegalStateException("libvirt_peer.py failed (exit " + p.exitValue() + ")");
+    }
+    return out.lines().filter(l -> l.startsWith("{")).map(io.vertx.core.json.JsonObject::new).toList();
+  }
+
+  /**
+   * {@code count} raw QEMU execs from as many threads until all are QMP-ready, then QMP quit of all at once: {start
+   * ms, quit-until-all-exited ms}.
+   */
+  private static double[] rawBurstAndQuit(ManagerConfig config, Path work, int count) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(count);
+    try {
+      List<java.util.concurrent.Future<RawQemu>> raws = new ArrayList<>();
+      long t0 = System.nanoTime();
+      for (int i = 0; i < count; i++) {
+        int n = i;
+        raws.add(pool.submit(() -> rawStart(config, work.resolve("raw-sweep-" + n), 27700 + n)));
+      }
+      List<RawQemu> started = new ArrayList<>();
+      for (java.util.concurrent.Future<RawQemu> f : raws) {
+        started.add(f.get());
+      }
+      double startMs = (System.nanoTime() - t0) / 1e6;
+      long d0 = System.nanoTime();
+      List<java.util.concurrent.Future<?>> quits = new ArrayList<>();
+      for (RawQemu q : started) {
+        quits.add(pool.submit(() -> {
+          q.stop();
+          return null;
+        }));
+      }
+      for (java.util.concurrent.Future<?> f : quits) {
+        f.get();
+      }
+      return new double[] {startMs, (System.nanoTime() - d0) / 1e6};
+    } finally {
+      pool.shutdown();
+    }
   }
 
   // ---- (b) and (c) ----
@@ -187,22 +383,7 @@ public final class Bench {
       String full = m.threadsAndRss();
       m.removeAll();
 
-      ExecutorService pool = Executors.newFixedThreadPool(CONCURRENT);
-      List<java.util.concurrent.Future<RawQemu>> raws = new ArrayList<>();
-      long t1 = System.nanoTime();
-      for (int i = 0; i < CONCURRENT; i++) {
-        int n = i;
-        raws.add(pool.submit(() -> rawStart(config, work.resolve("raw-b-" + n), 27500 + n)));
-      }
-      List<RawQemu> started = new ArrayList<>();
-      for (java.util.concurrent.Future<RawQemu> f : raws) {
-        started.add(f.get());
-      }
-      double rawMs = (System.nanoTime() - t1) / 1e6;
-      for (RawQemu q : started) {
-        q.stop();
-      }
-      pool.shutdown();
+      double rawMs = rawBurstAndQuit(config, work, CONCURRENT)[0];
       System.out.printf("(b) %d paused VMs at once: all CreateVm replied in %.0f ms; raw QEMU, %d execs in parallel"
           + " to all QMP ready: %.0f ms; ratio %.2fx (RemoveVm of all: %.0f ms)%n", CONCURRENT, managerMs,
           CONCURRENT, rawMs, managerMs / rawMs, removeMs);
@@ -283,6 +464,29 @@ public final class Bench {
           latencies.get((int) Math.ceil(kills * 0.99) - 1), latencies.get(kills - 1));
       grpc.close().await();
     }
+    // The floor: the same QEMU killed, until its QMP socket reads end-of-file (the kernel tears the process down
+    // before it closes its files), with no manager.
+    ManagerConfig config = ConfigParser.parse(env, Path.of("/root"), true);
+    List<Double> floor = new ArrayList<>();
+    for (int i = 0; i < Math.min(kills, 30); i++) {
+      RawQemu q = rawStart(config, work.resolve("raw-e"), 27700);
+      ByteBuffer buffer = ByteBuffer.allocate(4096);
+      long t0 = System.nanoTime();
+      q.process().destroyForcibly();
+      try {
+        while (q.qmp().read(buffer) >= 0) {
+          buffer.clear();
+        }
+      } catch (IOException reset) {
+        // the end, told as a reset: QEMU died with our quit unread
+      }
+      floor.add((System.nanoTime() - t0) / 1e6);
+      q.process().waitFor(10, TimeUnit.SECONDS);
+      q.qmp().close();
+    }
+    Collections.sort(floor);
+    System.out.printf("    raw QEMU, kill -9 to its QMP socket's end, %d kills: p50 %.1f ms, max %.1f ms%n",
+        floor.size(), floor.get(floor.size() / 2), floor.get(floor.size() - 1));
   }
 
   // ---- raw QEMU ----
@@ -336,23 +540,46 @@ public final class Bench {
    * (the API is deployed after adoption), and adoption alone as the manager logs it.
    */
   private static void adoption(Path work) throws Exception {
-    Path state = Files.createDirectories(work.resolve("f"));
+    adoption(work, false);
+    adoption(work, true);
+  }
+
+  /**
+   * With {@code archived}, the first manager writes its AppCDS archive once it serves (as deploy/cds.sh starts it
+   * without one) and the restarted one maps it (as deploy/cds.sh starts it with one).
+   */
+  private static void adoption(Path work, boolean archived) throws Exception {
+    String tag = archived ? "f-cds" : "f";
+    Path state = Files.createDirectories(work.resolve(tag));
     Map<String, String> env = settings(state, 27500, 27500 + ADOPTED + 20, true);
     env.put("MANAGER_QEMU_MEMORY_SIZE", "128M");
-    ManagerUnderTest first = ManagerUnderTest.start(env, work.resolve("f1.log"));
+    Path archive = work.resolve(tag + ".jsa");
+    List<String> quiet = List.of("-Xshare:auto", "-Xlog:cds=off", "-Xlog:cds+dynamic=off");
+    List<String> writing = new ArrayList<>(quiet);
+    writing.addAll(List.of("-XX:+RecordDynamicDumpInfo", "-Dcvm.cds.archive=" + archive));
+    ManagerUnderTest first = ManagerUnderTest.start(env, work.resolve(tag + "1.log"), archived ? writing : List.of());
     first.createConcurrently(ADOPTED);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (archived && !Files.exists(archive) && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
     List<String> ids = List.copyOf(first.ids);
     first.kill();
+    List<String> mapping = new ArrayList<>(quiet);
+    mapping.add("-XX:SharedArchiveFile=" + archive);
     long t0 = System.nanoTime();
-    try (ManagerUnderTest second = ManagerUnderTest.start(env, work.resolve("f2.log"))) {
-      double startMs = (System.nanoTime() - t0) / 1e6;
+    try (ManagerUnderTest second = ManagerUnderTest.startServing(env, work.resolve(tag + "2.log"), ADOPTED,
+        archived ? mapping : List.of())) {
+      double servingMs = (System.nanoTime() - t0) / 1e6;
       second.ids.addAll(ids);
       java.util.regex.Matcher adoption = java.util.regex.Pattern.compile("adoption: [^\"]*")
-          .matcher(Files.readString(work.resolve("f2.log")));
-      System.out.printf("(f) %d paused VMs, manager killed and restarted: exec to gRPC listening %.0f ms; %s%n",
-          ADOPTED, startMs, adoption.find() ? adoption.group() : "(no adoption line)");
+          .matcher(Files.readString(work.resolve(tag + "2.log")));
+      System.out.printf("(f) %d paused VMs, manager killed and restarted%s: exec to the first ListVms answered with"
+              + " all %d: %.0f ms; %s%n", ADOPTED, archived ? " with its AppCDS archive" : "", ADOPTED, servingMs,
+          adoption.find() ? adoption.group() : "(no adoption line)");
     }
   }
+
 
   // ---- (h) ----
 
@@ -657,8 +884,11 @@ public final class Bench {
     final CvmServiceGrpcClient cvm;
     final List<String> ids = new ArrayList<>();
 
-    private ManagerUnderTest(Process process, int grpcPort) {
+    final int httpPort;
+
+    private ManagerUnderTest(Process process, int grpcPort, int httpPort) {
       this.process = process;
+      this.httpPort = httpPort;
       GrpcClient grpc = GrpcClient.client(vertx,
           new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false)
               .setHttp2MultiplexingLimit(1000));
@@ -671,12 +901,7 @@ public final class Bench {
     }
 
     static ManagerUnderTest start(Map<String, String> env, Path log, List<String> jvmOptions) throws Exception {
-      List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java")));
-      command.addAll(jvmOptions);
-      command.addAll(List.of("-jar", JAR.toString()));
-      ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-      builder.environment().putAll(env);
-      ManagerUnderTest m = new ManagerUnderTest(builder.start(), Integer.parseInt(env.get("MANAGER_GRPC_PORT")));
+      ManagerUnderTest m = spawn(env, log, jvmOptions);
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
       while (!Files.readString(log).contains("gRPC listening")) {
         if (!m.process.isAlive() || System.nanoTime() > deadline) {
@@ -685,6 +910,56 @@ public final class Bench {
         Thread.sleep(50);
       }
       return m;
+    }
+
+    /** The jar as a process with {@code env}, its output to {@code log}; not waited for. */
+    private static ManagerUnderTest spawn(Map<String, String> env, Path log, List<String> jvmOptions)
+        throws IOException {
+      List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java")));
+      command.addAll(jvmOptions);
+      command.addAll(managerJvmOptions(log));
+      command.addAll(List.of("-jar", JAR.toString()));
+      ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+      builder.environment().putAll(env);
+      return new ManagerUnderTest(builder.start(), Integer.parseInt(env.get("MANAGER_GRPC_PORT")),
+          Integer.parseInt(env.getOrDefault("MANAGER_HTTP_PORT", "0")));
+    }
+
+    private static List<String> managerJvmOptions(Path log) {
+      List<String> command = new ArrayList<>();
+      // -Dbench.managerJvm="<options>": JVM options for every manager under test (to compare JIT or GC settings).
+      String extra = System.getProperty("bench.managerJvm", "").trim();
+      if (!extra.isEmpty()) {
+        command.addAll(List.of(extra.split("\\s+")));
+      }
+      // -Dbench.jfr=<dir>: each manager records a JFR profile (1 ms execution samples) there, to read with `jfr`.
+      String jfr = System.getProperty("bench.jfr");
+      if (jfr != null) {
+        command.add("-XX:StartFlightRecording=settings=profile,jdk.ExecutionSample#period=1ms,filename="
+            + Path.of(jfr).toAbsolutePath().resolve(log.getFileName() + ".jfr"));
+      }
+      return command;
+    }
+
+    /**
+     * Started, and serving: from exec, ListVms is called every 5 ms until it answers with {@code vms} VMs (a manager
+     * may listen before its adoption ends, so listening alone is not serving).
+     */
+    static ManagerUnderTest startServing(Map<String, String> env, Path log, int vms, List<String> jvmOptions)
+        throws Exception {
+      ManagerUnderTest m = spawn(env, log, jvmOptions);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (true) {
+        int listed = m.cvm.listVms(ListVmsRequest.getDefaultInstance()).map(r -> r.getVmsCount()).otherwise(-1)
+            .await();
+        if (listed == vms) {
+          return m;
+        }
+        if (!m.process.isAlive() || System.nanoTime() > deadline) {
+          throw new IllegalStateException("manager did not serve " + vms + " VMs: " + Files.readString(log));
+        }
+        Thread.sleep(5);
+      }
     }
 
     /** Time of one call, measured on the client's event loop (await's thread hand-offs are not the manager's). */
@@ -724,6 +999,70 @@ public final class Bench {
       }
       Future.all(removes).await();
       ids.clear();
+    }
+
+    /** The manager JVM's CPU time so far (utime + stime of /proc/<pid>/stat), in milliseconds. */
+    double cpuMillis() throws IOException {
+      String stat = Files.readString(Path.of("/proc/" + process.pid() + "/stat"));
+      String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      // Fields 14 and 15 of stat(5), counted from 3 after the command's closing parenthesis; in clock ticks (100/s).
+      return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * 10.0;
+    }
+
+    /** CPU milliseconds so far by thread kind (/proc/<pid>/task/<tid>/stat; the name's digits dropped). */
+    Map<String, Double> cpuByThread() throws IOException {
+      Map<String, Double> byKind = new java.util.TreeMap<>();
+      try (var tasks = Files.list(Path.of("/proc/" + process.pid() + "/task"))) {
+        for (Path task : (Iterable<Path>) tasks::iterator) {
+          try {
+            String stat = Files.readString(task.resolve("stat"));
+            String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replaceAll("[0-9]+", "#");
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            byKind.merge(name, (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * 10.0, Double::sum);
+          } catch (IOException | StringIndexOutOfBoundsException gone) {
+            // a thread that ended meanwhile
+          }
+        }
+      }
+      return byKind;
+    }
+
+    /** The CPU of each thread kind between two {@link #cpuByThread()} readings, largest first, per create. */
+    static String cpuGrowth(Map<String, Double> before, Map<String, Double> after, int creates) {
+      return after.entrySet().stream()
+          .map(e -> Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0.0)))
+          .filter(e -> e.getValue() > 0)
+          .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
+          .map(e -> String.format("%s %.1f", e.getKey(), e.getValue() / creates))
+          .collect(Collectors.joining(", "));
+    }
+
+    /** {@code cvm_vm_create_step_seconds}'s sum and count by step, from the manager's /metrics. */
+    Map<String, double[]> steps() throws Exception {
+      String text = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+              java.net.URI.create("http://localhost:" + httpPort + "/metrics")).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+      Map<String, double[]> steps = new java.util.LinkedHashMap<>();
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+          "cvm_vm_create_step_seconds_(sum|count)\\{step=\"([a-z-]+)\"} ([0-9.E+-]+)").matcher(text);
+      while (m.find()) {
+        steps.computeIfAbsent(m.group(2), k -> new double[2])[m.group(1).equals("sum") ? 0 : 1] =
+            Double.parseDouble(m.group(3));
+      }
+      return steps;
+    }
+
+    /** Mean milliseconds of each create step between two {@link #steps()} readings. */
+    static String stepMeans(Map<String, double[]> before, Map<String, double[]> after) {
+      StringBuilder out = new StringBuilder();
+      after.forEach((step, now) -> {
+        double[] then = before.getOrDefault(step, new double[2]);
+        double count = now[1] - then[1];
+        if (count > 0) {
+          out.append(String.format("%s %.2f ms; ", step, (now[0] - then[0]) * 1000 / count));
+        }
+      });
+      return out.toString();
     }
 
     String threadsAndRss() {
@@ -843,7 +1182,8 @@ public final class Bench {
   private static double median(List<Double> values) {
     List<Double> sorted = new ArrayList<>(values);
     Collections.sort(sorted);
-    return sorted.get(sorted.size() / 2);
+    int middle = sorted.size() / 2;
+    return sorted.size() % 2 == 1 ? sorted.get(middle) : (sorted.get(middle - 1) + sorted.get(middle)) / 2;
   }
 
   private static double p90(List<Double> values) {
