@@ -11,7 +11,8 @@ trap 'rm -rf "$out"' EXIT
 # XChart draws the PNG charts (bench/Charts.java); for PNG it needs none of its dependencies (those are for PDF, SVG
 # and GIF). dependency:copy copies that one jar from ~/.m2, fetching it once, so later runs need no network.
 xchart=target/bench-lib/xchart-3.8.8.jar
-[ -f "$xchart" ] || mvn -B -q dependency:copy -Dartifact=org.knowm.xchart:xchart:3.8.8 -DoutputDirectory=target/bench-lib
+[ -f "$xchart" ] || mvn -B -q dependency:copy -Dartifact=org.knowm.xchart:xchart:3.8.8 \
+  -DoutputDirectory=target/bench-lib
 cp="target/cvm-manager.jar:target/test-classes:$xchart"
 javac -d "$out" -cp "$cp" bench/Bench.java bench/Charts.java
 java -Djava.awt.headless=true ${BENCH_OPTS:-} -cp "$cp:$out" Bench

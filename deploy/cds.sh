@@ -1,9 +1,10 @@
-# Sourced by deploy/cvmctl, deploy/cvm-manager-start and deploy/quickstart.sh: AppCDS archives, so that a JVM maps
-# the classes an earlier run of the same jar on the same java loaded instead of loading, verifying and linking them
-# again (cvmctl list: 1.0 s without, about half with). An archive is valid for one java binary and one jar (path,
-# size, modification time: the key in its name); any other pair makes a new one. Never an error: a missing, stale or
-# unwritable archive only makes that start slower. CDS's own log lines are off (-Xlog:cds=off), so that nothing
-# reaches stdout (cvmctl --json) or the journal. JDK 17 is the floor, so no -XX:+AutoCreateSharedArchive (JDK 19+).
+# Sourced by deploy/cvmctl and deploy/cvm-manager-start (the unit's and the quickstart's start): AppCDS archives,
+# so that a JVM maps the classes an earlier run of the same jar on the same java loaded instead of loading, verifying
+# and linking them again (cvmctl list: 1.0 s without, about half with). An archive is valid for one java binary and
+# one jar (path, size, modification time: the key in its name); any other pair makes a new one. Never an error: a
+# missing, stale or unwritable archive only makes that start slower. CDS's own log lines are off (-Xlog:cds=off), so
+# that nothing reaches stdout (cvmctl --json) or the journal. JDK 17 is the floor, so no
+# -XX:+AutoCreateSharedArchive (JDK 19+).
 
 # The java the scripts run: $JAVA_HOME's, else the first on PATH, with links resolved (the key names the real one).
 cds_java() {

@@ -72,7 +72,8 @@ final class ManagerConnection implements AutoCloseable {
     // One connection, one call: one event loop, no file cache, so that a CLI call starts no more than it uses.
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1)
         .setInternalBlockingPoolSize(1)
-        .setFileSystemOptions(new FileSystemOptions().setFileCachingEnabled(false).setClassPathResolvingEnabled(false)));
+        .setFileSystemOptions(new FileSystemOptions().setFileCachingEnabled(false)
+            .setClassPathResolvingEnabled(false)));
     GrpcClient client = GrpcClient.client(vertx, new GrpcClientOptions().setMaxMessageSize(MAX_MESSAGE_BYTES), http);
     return new ManagerConnection(vertx, client, server, timeout);
   }

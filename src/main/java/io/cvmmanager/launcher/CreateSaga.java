@@ -37,8 +37,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * CreateVm as a saga: admit → port ∥ files ∥ measurement → command → STARTING record → spawn → (PID record ∥ QMP) →
- * RUNNING record durable → reply. Each step that made something registers its undo; when a later step fails (or the create is cut
- * short: the manager stops, or its call was abandoned) the VM is STOPPING while the undo runs, then FAILED.
+ * RUNNING record durable → reply. Each step that made something registers its undo; when a later step fails (or the
+ * create is cut short: the manager stops, or its call was abandoned) the VM is STOPPING while the undo runs, then
+ * FAILED.
  */
 final class CreateSaga {
   private static final Logger LOG = LoggerFactory.getLogger(CreateSaga.class);

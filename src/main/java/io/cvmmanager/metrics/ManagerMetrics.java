@@ -114,8 +114,8 @@ public final class ManagerMetrics {
 
   /**
    * One step of a CreateVm's saga ({@code step}: {@code reserve-port}, {@code prepare-files}, {@code
-   * starting-record}, {@code spawn}, {@code identity-record}, {@code qmp-handshake}, {@code running-record}), however it
-   * ended: where a slow create spends its time.
+   * starting-record}, {@code spawn}, {@code identity-record}, {@code qmp-handshake}, {@code running-record}),
+   * however it ended: where a slow create spends its time.
    */
   public void createStep(String step, Duration took) {
     timer("cvm.vm.create.step", "CreateVm saga steps by step", "step", step).record(took);
